@@ -1,0 +1,21 @@
+"""Settings for the test suite: the base settings with a fixed key and fast hashing.
+
+DATABASE_URL and CELERY_BROKER_URL are taken from the environment as usual (bin/test
+points them at the local PostgreSQL and Redis when those answer); tasks still run
+eagerly here, and the worker integration test switches that off for itself.
+"""
+
+import os
+
+os.environ.setdefault("DJANGO_DEBUG", "false")
+os.environ.setdefault("DJANGO_SECRET_KEY", "test-only-" + "k3y-" * 12)
+os.environ.setdefault("DJANGO_SECURE_SSL_REDIRECT", "false")
+
+from config.settings.base import *  # noqa: F403
+
+PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+CELERY_TASK_ALWAYS_EAGER = True
+STORAGES = {
+    "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
+    "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
+}

@@ -1,0 +1,56 @@
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+
+from django.core.management.base import BaseCommand, CommandError, CommandParser
+
+from generation.dataset_formats import EXPORT_FORMATS
+from generation.selectors import DatasetNotFound, dataset_export_records, dataset_get
+
+
+class Command(BaseCommand):
+    help = (
+        "Write a dataset's samples as JSON lines for training tools: chatml "
+        '({"id", "messages"}) or soulchat-sft ({"input": "用户：…\\n心理咨询师：", "target"}).'
+    )
+
+    def add_arguments(self, parser: CommandParser) -> None:
+        parser.add_argument("name", help="dataset name")
+        parser.add_argument("--split", choices=["train", "test", "all"], required=True)
+        parser.add_argument("--format", choices=EXPORT_FORMATS, required=True, dest="export_format")
+        parser.add_argument("--output", type=Path, help="file to write (default: standard output)")
+
+    def handle(self, *args, **options) -> str:
+        try:
+            dataset = dataset_get(name=options["name"])
+        except DatasetNotFound as error:
+            raise CommandError(str(error)) from None
+        split = None if options["split"] == "all" else options["split"]
+        records = dataset_export_records(
+            dataset=dataset, split=split, export_format=options["export_format"]
+        )
+        output: Path | None = options["output"]
+        if output is not None and not output.parent.is_dir():
+            raise CommandError(f"--output: folder {output.parent} does not exist")
+        # Write to a temporary name and rename, so a failed export leaves no half file.
+        target = output.with_name(output.name + ".partial") if output else None
+        count = 0
+        with target.open("w", encoding="utf-8") if target else _stdout() as stream:
+            for record in records:
+                stream.write(json.dumps(record, ensure_ascii=False) + "\n")
+                count += 1
+        if target is not None:
+            target.replace(output)
+        where = output or "standard output"
+        self.stderr.write(f"{count} samples of {dataset.name} ({options['split']}) → {where}")
+        return ""
+
+
+class _stdout:
+    def __enter__(self):
+        return sys.stdout
+
+    def __exit__(self, *exc_info) -> None:
+        sys.stdout.flush()

@@ -1,0 +1,195 @@
+from __future__ import annotations
+
+from django.core.validators import MaxValueValidator, MinValueValidator, RegexValidator
+from django.db import models
+from django.db.models import Q
+
+from generation.dialogues import TEST, TRAIN
+
+
+class TimestampedModel(models.Model):
+    created_at = models.DateTimeField(auto_now_add=True, db_index=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        abstract = True
+
+
+# Names are typed on command lines (--dataset, --systems a,b): no spaces or commas.
+name_validator = RegexValidator(
+    r"^[\w.\-]+\Z", "Use letters, digits, '.', '-' and '_' only (no spaces or commas)."
+)
+
+
+class Dataset(TimestampedModel):
+    class SourceFormat(models.TextChoices):
+        SMILECHAT = "smilechat", "SMILECHAT JSON"
+        SOULCHAT = "soulchat", "SoulChat role-prefixed text"
+        CHATML = "chatml", "ChatML JSON lines"
+        CORPUS_BUILDER = "corpus", "Built by the corpus builder"
+
+    name = models.CharField(max_length=100, unique=True, validators=[name_validator])
+    source_format = models.CharField(max_length=20, choices=SourceFormat.choices)
+    licence_note = models.TextField(blank=True)
+    description = models.TextField(blank=True)
+    test_ratio = models.FloatField(validators=[MinValueValidator(0.0), MaxValueValidator(1.0)])
+    split_seed = models.CharField(max_length=100, default="0")
+    stats = models.JSONField(default=dict, blank=True)
+    stats_updated_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["name"]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(test_ratio__gte=0.0) & Q(test_ratio__lte=1.0),
+                name="dataset_test_ratio_in_unit_interval",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class Sample(models.Model):
+    class Split(models.TextChoices):
+        TRAIN = TRAIN, "train"
+        TEST = TEST, "test"
+
+    dataset = models.ForeignKey(Dataset, on_delete=models.CASCADE, related_name="samples")
+    split = models.CharField(max_length=10, choices=Split.choices)
+    topic = models.CharField(max_length=100, blank=True)
+    dialogue_id = models.CharField(max_length=200)
+    # Index of the reference turn within its dialogue; the context is the turns before.
+    turn_index = models.PositiveIntegerField()
+    context = models.JSONField(help_text='Turns before the reference: [{"role", "content"}].')
+    context_turns = models.PositiveIntegerField()
+    reference = models.TextField()
+    source_id = models.CharField(max_length=220)
+
+    class Meta:
+        ordering = ["dataset", "dialogue_id", "turn_index"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["dataset", "source_id"], name="sample_unique_source_id_per_dataset"
+            ),
+            models.CheckConstraint(
+                condition=Q(split__in=[TRAIN, TEST]), name="sample_split_is_known"
+            ),
+        ]
+        indexes = [
+            models.Index(fields=["dataset", "split"]),
+            models.Index(fields=["dataset", "dialogue_id"]),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.dataset.name}/{self.source_id}"
+
+
+class System(TimestampedModel):
+    """Something that answers a context: a local checkpoint, an API model, or a file."""
+
+    class Kind(models.TextChoices):
+        HF_LOCAL = "hf_local", "Local Hugging Face checkpoint"
+        OPENAI_API = "openai_api", "OpenAI-compatible API"
+        IMPORTED = "imported", "Responses imported from a file"
+
+    name = models.CharField(max_length=100, unique=True, validators=[name_validator])
+    kind = models.CharField(max_length=20, choices=Kind.choices)
+    description = models.TextField(blank=True)
+    checkpoint = models.CharField(
+        max_length=500, blank=True, help_text="hf_local: checkpoint directory."
+    )
+    adapter = models.CharField(
+        max_length=500, blank=True, help_text="hf_local: optional PEFT LoRA adapter directory."
+    )
+    trust_remote_code = models.BooleanField(default=False)
+    endpoint = models.URLField(
+        max_length=500, blank=True, help_text="openai_api: base URL, e.g. https://host/v1."
+    )
+    model_name = models.CharField(max_length=200, blank=True, help_text="openai_api: model.")
+    # The key itself never enters the database or a page: only the variable's name.
+    api_key_env = models.CharField(
+        max_length=100,
+        blank=True,
+        validators=[RegexValidator(r"^[A-Z_][A-Z0-9_]*\Z", "An environment variable name.")],
+        help_text="openai_api: name of the environment variable that holds the API key.",
+    )
+    prompt_preset = models.CharField(max_length=30, default="soulchat")
+    decoding = models.JSONField(
+        default=dict, blank=True, help_text="Overrides of the default decoding parameters."
+    )
+
+    class Meta:
+        ordering = ["name"]
+        constraints = [
+            models.CheckConstraint(
+                condition=~Q(kind="hf_local") | ~Q(checkpoint=""),
+                name="system_hf_local_has_checkpoint",
+            ),
+            models.CheckConstraint(
+                condition=~Q(kind="openai_api") | (~Q(endpoint="") & ~Q(model_name="")),
+                name="system_openai_api_has_endpoint_and_model",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class GenerationJob(TimestampedModel):
+    class Status(models.TextChoices):
+        QUEUED = "queued", "queued"
+        RUNNING = "running", "running"
+        SUCCEEDED = "succeeded", "succeeded"
+        FAILED = "failed", "failed"
+        CANCELLED = "cancelled", "cancelled"
+
+    system = models.ForeignKey(System, on_delete=models.PROTECT, related_name="generation_jobs")
+    samples = models.ManyToManyField(Sample, related_name="generation_jobs")
+    status = models.CharField(max_length=20, choices=Status.choices, default=Status.QUEUED)
+    progress_done = models.PositiveIntegerField(default=0)
+    progress_total = models.PositiveIntegerField(default=0)
+    error = models.TextField(blank=True)
+    started_at = models.DateTimeField(null=True, blank=True)
+    finished_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at"]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(progress_done__lte=models.F("progress_total")),
+                name="generation_job_progress_within_total",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.system.name} job {self.pk} ({self.status})"
+
+
+class Response(TimestampedModel):
+    sample = models.ForeignKey(Sample, on_delete=models.CASCADE, related_name="responses")
+    system = models.ForeignKey(System, on_delete=models.PROTECT, related_name="responses")
+    job = models.ForeignKey(
+        GenerationJob,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="responses",
+    )
+    # Empty responses are stored as empty and counted, never dropped.
+    text = models.TextField(blank=True)
+    prompt_tokens = models.PositiveIntegerField(null=True, blank=True)
+    completion_tokens = models.PositiveIntegerField(null=True, blank=True)
+    latency_seconds = models.FloatField(null=True, blank=True)
+    context_truncated = models.BooleanField(default=False)
+
+    class Meta:
+        ordering = ["sample", "system"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["sample", "system"], name="response_unique_per_sample_and_system"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.system.name} → {self.sample.source_id}"

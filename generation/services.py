@@ -1,0 +1,331 @@
+"""Writes of the generation app."""
+
+from __future__ import annotations
+
+from collections import Counter
+from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from django.conf import settings
+from django.core.exceptions import ValidationError
+from django.db import IntegrityError, transaction
+from django.db.models import Avg, Count
+from django.db.models.functions import Length
+from django.utils import timezone
+
+from generation.dataset_formats import (
+    Problem,
+    SourceError,
+    read_file,
+    source_files,
+)
+from generation.dialogues import Dialogue, dialogue_samples, sample_source_id, split_for
+from generation.models import Dataset, Sample, name_validator
+
+# Files up to this size are parsed whole and written with their neighbours in shared
+# batches (SMILECHAT is 55,165 small files); bigger ones stream in a transaction of
+# their own. Either way a file is written entirely or not at all.
+STREAM_THRESHOLD_BYTES = 4 * 1024 * 1024
+
+
+class DatasetImportError(Exception):
+    """The import cannot start: nothing was read or written."""
+
+
+@dataclass
+class ImportReport:
+    dataset_name: str
+    files: int = 0
+    dialogues_read: int = 0
+    dialogues_imported: int = 0
+    dialogues_already_present: int = 0
+    samples_created: int = 0
+    problems: list[Problem] = field(default_factory=list)
+    failed_files: list[str] = field(default_factory=list)
+
+    @property
+    def skipped(self) -> int:
+        return len(self.problems)
+
+    def problem_reasons(self) -> Counter[str]:
+        # "turn 3: unknown role 'x' (known: …)" and "turn 5: …" count as one reason.
+        return Counter(problem.reason.split(": ", 1)[-1] for problem in self.problems)
+
+
+@dataclass
+class _Pending:
+    dialogues: list[Dialogue] = field(default_factory=list)
+    problems: list[Problem] = field(default_factory=list)
+    dialogues_read: int = 0
+
+
+def dataset_import(
+    *,
+    path: Path,
+    source_format: str,
+    name: str,
+    roles: Mapping[str, str] | None = None,
+    test_ratio: float = 0.1,
+    seed: str = "0",
+    licence_note: str = "",
+    progress: Callable[[int], None] | None = None,
+) -> ImportReport:
+    """Import dialogues from `path` into dataset `name`, one sample per psychologist turn.
+
+    Dialogues already in the dataset (same source id) are left as they are, so running the
+    same import twice adds nothing. Malformed records are reported and skipped; a file
+    that cannot be read at all adds nothing. `progress` receives bytes read.
+    """
+    try:
+        name_validator(name)
+    except ValidationError:
+        raise DatasetImportError(
+            f"dataset name {name!r}: use letters, digits, '.', '-' and '_' only"
+        ) from None
+    if not 0.0 <= test_ratio <= 1.0:
+        raise DatasetImportError(f"test ratio {test_ratio} must be between 0 and 1")
+    files = source_files(path, source_format)
+    existing = Dataset.objects.filter(name=name).first()
+    if existing and (existing.test_ratio != test_ratio or existing.split_seed != seed):
+        raise DatasetImportError(
+            f"dataset {name!r} was split with test ratio {existing.test_ratio} and seed "
+            f"{existing.split_seed!r}; import into it with the same values, or choose another "
+            "name"
+        )
+    importer = _Importer(
+        name=name,
+        source_format=source_format,
+        roles=roles,
+        test_ratio=test_ratio,
+        seed=seed,
+        licence_note=licence_note,
+        progress=progress,
+    )
+    for file in files:
+        importer.import_file(file)
+    importer.flush()
+    if importer.dataset is not None and importer.report.samples_created:
+        dataset_id = importer.dataset.pk
+        transaction.on_commit(lambda: _queue_stats_refresh(dataset_id))
+    return importer.report
+
+
+class _Importer:
+    def __init__(
+        self,
+        *,
+        name: str,
+        source_format: str,
+        roles: Mapping[str, str] | None,
+        test_ratio: float,
+        seed: str,
+        licence_note: str,
+        progress: Callable[[int], None] | None,
+    ) -> None:
+        self.name = name
+        self.source_format = source_format
+        self.roles = roles
+        self.test_ratio = test_ratio
+        self.seed = seed
+        self.licence_note = licence_note
+        self.progress = progress
+        self.batch_size: int = settings.SOULEVAL_IMPORT_BATCH_SIZE
+        self.dataset: Dataset | None = Dataset.objects.filter(name=name).first()
+        self.report = ImportReport(dataset_name=name)
+        self.pending = _Pending()
+        # Dialogue ids seen in this run, to report duplicates within the input.
+        self.seen: dict[str, str] = {}
+
+    def import_file(self, path: Path) -> None:
+        self.report.files += 1
+        if path.stat().st_size > STREAM_THRESHOLD_BYTES:
+            self._import_streamed(path)
+            return
+        part = _Pending()
+        try:
+            self._collect(read_file(path, self.source_format, self.roles), part)
+        except SourceError as error:
+            self._fail(str(error), part)
+            return
+        if self.progress:
+            self.progress(path.stat().st_size)
+        self.pending.dialogues.extend(part.dialogues)
+        self.pending.problems.extend(part.problems)
+        self.pending.dialogues_read += part.dialogues_read
+        if len(self.pending.dialogues) >= self.batch_size:
+            self.flush()
+
+    def _import_streamed(self, path: Path) -> None:
+        self.flush()
+        part = _Pending()
+        before = _counts(self.report)
+        try:
+            with transaction.atomic():
+                records = read_file(path, self.source_format, self.roles, self.progress)
+                for batch in _batched(records, self.batch_size):
+                    self._collect(batch, part)
+                    self._store(part.dialogues)
+                    part.dialogues.clear()
+        except SourceError as error:
+            _restore_counts(self.report, before)
+            # The rollback may have taken a dataset row created for this file with it.
+            self.dataset = Dataset.objects.filter(name=self.name).first()
+            self._fail(f"{error}; nothing from this file was imported", part)
+            return
+        self.report.problems.extend(part.problems)
+        self.report.dialogues_read += part.dialogues_read
+
+    def flush(self) -> None:
+        if self.pending.dialogues:
+            with transaction.atomic():
+                self._store(self.pending.dialogues)
+        self.report.problems.extend(self.pending.problems)
+        self.report.dialogues_read += self.pending.dialogues_read
+        self.pending = _Pending()
+
+    def _collect(self, records: Iterable[Dialogue | Problem], part: _Pending) -> None:
+        for record in records:
+            if isinstance(record, Problem):
+                part.problems.append(record)
+                continue
+            part.dialogues_read += 1
+            first_seen = self.seen.get(record.source_id)
+            if first_seen is not None:
+                part.problems.append(
+                    Problem(
+                        record.location,
+                        f"duplicate id {record.source_id!r} (first at {first_seen})",
+                    )
+                )
+                continue
+            if not dialogue_samples(record):
+                part.problems.append(
+                    Problem(record.location, "no psychologist turn follows a user turn")
+                )
+                continue
+            self.seen[record.source_id] = record.location
+            part.dialogues.append(record)
+
+    def _fail(self, reason: str, part: _Pending) -> None:
+        # The file adds nothing, so its ids may appear again in a later file.
+        for dialogue in part.dialogues:
+            self.seen.pop(dialogue.source_id, None)
+        self.report.failed_files.append(reason)
+
+    def _store(self, dialogues: list[Dialogue]) -> None:
+        if not dialogues:
+            return
+        dataset = self._dataset()
+        present = set(
+            Sample.objects.filter(
+                dataset=dataset, dialogue_id__in=[dialogue.source_id for dialogue in dialogues]
+            )
+            .values_list("dialogue_id", flat=True)
+            .distinct()
+        )
+        rows = []
+        for dialogue in dialogues:
+            if dialogue.source_id in present:
+                self.report.dialogues_already_present += 1
+                continue
+            self.report.dialogues_imported += 1
+            split = split_for(
+                dataset_name=dataset.name,
+                dialogue_id=dialogue.source_id,
+                test_ratio=dataset.test_ratio,
+                seed=dataset.split_seed,
+            )
+            for draft in dialogue_samples(dialogue):
+                rows.append(
+                    Sample(
+                        dataset=dataset,
+                        split=split,
+                        topic=dialogue.topic,
+                        dialogue_id=dialogue.source_id,
+                        turn_index=draft.turn_index,
+                        context=[turn.as_json() for turn in draft.context],
+                        context_turns=len(draft.context),
+                        reference=draft.reference,
+                        source_id=sample_source_id(dialogue.source_id, draft.turn_index),
+                    )
+                )
+        try:
+            Sample.objects.bulk_create(rows, batch_size=self.batch_size)
+        except IntegrityError as error:
+            raise DatasetImportError(
+                f"dataset {dataset.name!r} changed while importing (is another import of it "
+                f"running?): {error}"
+            ) from None
+        self.report.samples_created += len(rows)
+
+    def _dataset(self) -> Dataset:
+        if self.dataset is None or self.dataset.pk is None:
+            self.dataset, _ = Dataset.objects.get_or_create(
+                name=self.name,
+                defaults={
+                    "source_format": self.source_format,
+                    "test_ratio": self.test_ratio,
+                    "split_seed": self.seed,
+                    "licence_note": self.licence_note,
+                },
+            )
+        return self.dataset
+
+
+def _batched(records: Iterable, size: int) -> Iterable[list]:
+    batch = []
+    for record in records:
+        batch.append(record)
+        if len(batch) >= size:
+            yield batch
+            batch = []
+    if batch:
+        yield batch
+
+
+_COUNTED = ("dialogues_imported", "dialogues_already_present", "samples_created")
+
+
+def _counts(report: ImportReport) -> dict[str, int]:
+    return {name: getattr(report, name) for name in _COUNTED}
+
+
+def _restore_counts(report: ImportReport, counts: dict[str, int]) -> None:
+    for name, value in counts.items():
+        setattr(report, name, value)
+
+
+def _queue_stats_refresh(dataset_id: int) -> None:
+    # Imported here: tasks import this module, and a service is what queues them.
+    from generation.tasks import dataset_refresh_stats
+
+    dataset_refresh_stats.delay(dataset_id)
+
+
+def dataset_stats_refresh(*, dataset: Dataset) -> Dataset:
+    """Recompute the counts shown in the admin and used to plan evaluations."""
+    samples = Sample.objects.filter(dataset=dataset)
+    per_split = dict(
+        samples.values_list("split").annotate(count=Count("id")).values_list("split", "count")
+    )
+    topics = dict(
+        samples.exclude(topic="")
+        .values_list("topic")
+        .annotate(count=Count("dialogue_id", distinct=True))
+        .values_list("topic", "count")
+    )
+    averages = samples.aggregate(
+        context_turns=Avg("context_turns"), reference_chars=Avg(Length("reference"))
+    )
+    dataset.stats = {
+        "dialogues": samples.values("dialogue_id").distinct().count(),
+        "samples": sum(per_split.values()),
+        "samples_per_split": per_split,
+        "topics": topics,
+        "mean_context_turns": round(averages["context_turns"] or 0.0, 3),
+        "mean_reference_chars": round(averages["reference_chars"] or 0.0, 3),
+    }
+    dataset.stats_updated_at = timezone.now()
+    dataset.save(update_fields=["stats", "stats_updated_at", "updated_at"])
+    return dataset
