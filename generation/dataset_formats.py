@@ -342,9 +342,7 @@ def export_record(
 ) -> dict[str, Any]:
     """One training example: the context and the psychologist's reply to it."""
     if export_format == "chatml":
-        messages = [
-            {"role": _CHATML_ROLES[turn.role], "content": turn.content} for turn in context
-        ]
+        messages = [{"role": _CHATML_ROLES[turn.role], "content": turn.content} for turn in context]
         messages.append({"role": "assistant", "content": reference})
         return {"id": source_id, "messages": messages}
     if export_format == "soulchat-sft":

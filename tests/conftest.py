@@ -1,0 +1,69 @@
+"""Shared fixtures.
+
+PostgreSQL and Redis are used when DATABASE_URL / CELERY_BROKER_URL point at them
+(bin/test sets both when the local servers answer). Without them the tests that need
+them skip, saying why; with SOULEVAL_REQUIRE_SERVICES=1 (set by .ci/run) such a skip
+is a failure instead, so CI always runs against the real services.
+"""
+
+from __future__ import annotations
+
+import os
+import socket
+from pathlib import Path
+from urllib.parse import urlsplit
+
+import pytest
+from django.conf import settings
+from django.db import connection
+
+REPO_ROOT = Path(__file__).resolve().parent.parent
+SHARED_DATA = Path(os.environ.get("SOULEVAL_SHARED_DATA", REPO_ROOT.parent / "shared" / "data"))
+SMILECHAT = SHARED_DATA / "smilechat"
+REQUIRE_SERVICES = os.environ.get("SOULEVAL_REQUIRE_SERVICES") == "1"
+
+
+def service_missing(reason: str) -> None:
+    if REQUIRE_SERVICES:
+        pytest.fail(f"{reason} (SOULEVAL_REQUIRE_SERVICES=1 makes this a failure)")
+    pytest.skip(reason)
+
+
+def pytest_report_header(config) -> list[str]:
+    database = settings.DATABASES["default"]
+    return [
+        f"souleval: database {database['ENGINE'].rsplit('.', 1)[-1]} {database.get('HOST') or ''}",
+        f"souleval: broker {_redacted(settings.CELERY_BROKER_URL)}",
+        f"souleval: shared data {'present' if SMILECHAT.is_dir() else 'absent'} at {SHARED_DATA}",
+    ]
+
+
+def _redacted(url: str) -> str:
+    parts = urlsplit(url)
+    return url.replace(parts.password, "***") if parts.password else url
+
+
+@pytest.fixture
+def postgres() -> None:
+    if connection.vendor != "postgresql":
+        service_missing("needs PostgreSQL: set DATABASE_URL=postgres://…")
+
+
+@pytest.fixture
+def redis_broker_url() -> str:
+    url = settings.CELERY_BROKER_URL
+    parts = urlsplit(url)
+    if parts.scheme not in ("redis", "rediss"):
+        service_missing("needs Redis: set CELERY_BROKER_URL=redis://…")
+    try:
+        socket.create_connection((parts.hostname or "localhost", parts.port or 6379), 2).close()
+    except OSError as error:
+        service_missing(f"Redis at {parts.hostname}:{parts.port} does not answer: {error}")
+    return url
+
+
+@pytest.fixture
+def smilechat() -> Path:
+    if not SMILECHAT.is_dir():
+        pytest.skip(f"shared SMILECHAT data absent at {SMILECHAT}")
+    return SMILECHAT
