@@ -217,9 +217,9 @@ def test_bad_arguments_are_refused_before_anything_is_stored(tmp_path, args, mes
 def test_importing_into_a_dataset_split_another_way_is_refused(tmp_path: Path):
     path = write_soulchat(tmp_path, "a.txt", "用户：x\n心理咨询师：y")
     run_import(str(path), "--format", "soulchat", "--name", "d")
-    with pytest.raises(CommandError, match="split with test ratio 0.1 and seed '0'"):
+    with pytest.raises(CommandError, match=r"split with test ratio 0\.1 and seed '0'"):
         run_import(str(path), "--format", "soulchat", "--name", "d", "--seed", "9")
-    with pytest.raises(CommandError, match="split with test ratio 0.1"):
+    with pytest.raises(CommandError, match=r"split with test ratio 0\.1"):
         run_import(str(path), "--format", "soulchat", "--name", "d", "--test-ratio", "0.2")
 
 

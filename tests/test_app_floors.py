@@ -1,0 +1,50 @@
+"""Floors, lowest first: generation ← training ← annotation ← reports. No import goes up,
+and the pure modules do not import Django."""
+
+from __future__ import annotations
+
+import ast
+from pathlib import Path
+
+import pytest
+
+from tests.conftest import REPO_ROOT
+
+FLOORS = ["generation", "training", "annotation", "reports"]
+PURE_MODULES = ["generation/dialogues.py", "generation/dataset_formats.py", "generation/prompts.py"]
+
+
+def imported_modules(path: Path) -> set[str]:
+    tree = ast.parse(path.read_text(encoding="utf-8"))
+    names = set()
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Import):
+            names.update(alias.name for alias in node.names)
+        elif isinstance(node, ast.ImportFrom) and node.module and node.level == 0:
+            names.add(node.module)
+    return names
+
+
+@pytest.mark.parametrize("app", FLOORS)
+def test_no_app_imports_a_higher_floor(app):
+    higher = FLOORS[FLOORS.index(app) + 1 :]
+    offending = [
+        f"{path.relative_to(REPO_ROOT)} imports {name}"
+        for path in (REPO_ROOT / app).rglob("*.py")
+        for name in imported_modules(path)
+        if name.split(".")[0] in higher
+    ]
+    assert offending == []
+
+
+@pytest.mark.parametrize("module", PURE_MODULES)
+def test_pure_modules_do_not_import_django(module):
+    names = imported_modules(REPO_ROOT / module)
+    assert not [name for name in names if name.split(".")[0] in ("django", "rest_framework")]
+    assert not [name for name in names if name.endswith((".models", ".services", ".selectors"))]
+
+
+def test_the_floor_check_sees_an_upward_import(tmp_path):
+    path = tmp_path / "x.py"
+    path.write_text("from reports.models import X\nimport annotation.services\n")
+    assert imported_modules(path) == {"reports.models", "annotation.services"}

@@ -1,0 +1,116 @@
+"""A real Celery worker process on Redis runs a task against the test PostgreSQL database."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+import time
+import uuid
+from pathlib import Path
+
+import pytest
+from django.db import connection
+
+from config.celery_app import app as celery_app
+from generation.models import Dataset
+from generation.services import dataset_import
+from generation.tasks import dataset_refresh_stats
+from tests.conftest import REPO_ROOT
+
+pytestmark = [pytest.mark.services, pytest.mark.django_db(transaction=True)]
+
+
+@pytest.fixture
+def worker(postgres, redis_broker_url):
+    database = connection.settings_dict
+    database_url = (
+        f"postgres://{database['USER']}:{database['PASSWORD'] or ''}@{database['HOST']}:"
+        f"{database['PORT'] or 5432}/{database['NAME']}"
+    )
+    env = {
+        **os.environ,
+        "DJANGO_SETTINGS_MODULE": "config.settings.test",
+        "DATABASE_URL": database_url,
+        "CELERY_BROKER_URL": redis_broker_url,
+    }
+    log = REPO_ROOT / "var" / f"test-worker-{uuid.uuid4().hex[:8]}.log"
+    log.parent.mkdir(exist_ok=True)
+    with log.open("w") as log_file:
+        process = subprocess.Popen(
+            [
+                sys.executable, "-m", "celery", "-A", "config", "worker",
+                "--queues", "default,gpu", "--pool", "solo", "--loglevel", "INFO",
+                "--hostname", f"test-{uuid.uuid4().hex[:8]}@%h",
+                "--without-gossip", "--without-mingle", "--without-heartbeat",
+            ],
+            cwd=REPO_ROOT, env=env, stdout=log_file, stderr=subprocess.STDOUT,
+        )  # fmt: skip
+    # The test process sends to Redis instead of running tasks in-process.
+    celery_app.conf.task_always_eager = False
+    try:
+        yield log
+    finally:
+        celery_app.conf.task_always_eager = True
+        process.terminate()
+        process.wait(timeout=30)
+        log.unlink(missing_ok=True)
+
+
+def wait_for(condition, log: Path, seconds: float = 60.0) -> None:
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        if condition():
+            return
+        time.sleep(0.2)
+    pytest.fail(f"the worker did not finish in {seconds:.0f} s; its log:\n{log.read_text()}")
+
+
+def test_an_import_queues_statistics_that_a_worker_computes(worker, tmp_path: Path):
+    corpus = tmp_path / "w.txt"
+    corpus.write_text("用户：a\n心理咨询师：b\n用户：c\n心理咨询师：d", encoding="utf-8")
+    dataset_import(path=corpus, source_format="soulchat", name="w", test_ratio=0.0)
+
+    def computed() -> bool:
+        return Dataset.objects.get(name="w").stats_updated_at is not None
+
+    wait_for(computed, worker)
+    dataset = Dataset.objects.get(name="w")
+    assert dataset.stats["samples"] == 2
+    assert dataset.stats["samples_per_split"] == {"train": 2}
+    assert "succeeded" in worker.read_text()
+
+
+def test_a_task_delivered_twice_gives_the_same_result(worker, tmp_path: Path):
+    corpus = tmp_path / "t.txt"
+    corpus.write_text("用户：a\n心理咨询师：b", encoding="utf-8")
+    dataset_import(path=corpus, source_format="soulchat", name="t", test_ratio=1.0)
+    dataset = Dataset.objects.get(name="t")
+    wait_for(lambda: Dataset.objects.get(pk=dataset.pk).stats_updated_at is not None, worker)
+    first = Dataset.objects.get(pk=dataset.pk)
+
+    dataset_refresh_stats.delay(dataset.pk)
+    wait_for(
+        lambda: Dataset.objects.get(pk=dataset.pk).stats_updated_at > first.stats_updated_at,
+        worker,
+    )
+    assert (
+        Dataset.objects.get(pk=dataset.pk).stats
+        == first.stats
+        == {
+            "dialogues": 1,
+            "samples": 1,
+            "samples_per_split": {"test": 1},
+            "topics": {},
+            "mean_context_turns": 1.0,
+            "mean_reference_chars": 1.0,
+        }
+    )
+    # A task for a dataset that no longer exists is a no-op, not a crash loop.
+    dataset_refresh_stats.delay(dataset.pk + 1000)
+    wait_for(lambda: worker.read_text().count("succeeded") == 3, worker)
+
+
+def test_tasks_route_to_the_default_queue_unless_told():
+    route = celery_app.amqp.router.route({}, "generation.tasks.dataset_refresh_stats")
+    assert route["queue"].name == "default"
