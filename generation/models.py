@@ -1,10 +1,20 @@
 from __future__ import annotations
 
+from django.core.serializers.json import DjangoJSONEncoder
 from django.core.validators import MaxValueValidator, MinValueValidator, RegexValidator
 from django.db import models
 from django.db.models import Q
 
 from generation.dialogues import TEST, TRAIN
+
+
+class UnicodeJSONEncoder(DjangoJSONEncoder):
+    """JSON with Chinese kept as UTF-8 rather than \\uXXXX escapes: half the bytes, and
+    far less escaping when PostgreSQL bulk inserts pass JSON inside arrays."""
+
+    def __init__(self, *args, **kwargs) -> None:
+        kwargs["ensure_ascii"] = False
+        super().__init__(*args, **kwargs)
 
 
 class TimestampedModel(models.Model):
@@ -61,7 +71,9 @@ class Sample(models.Model):
     dialogue_id = models.CharField(max_length=200)
     # Index of the reference turn within its dialogue; the context is the turns before.
     turn_index = models.PositiveIntegerField()
-    context = models.JSONField(help_text='Turns before the reference: [{"role", "content"}].')
+    context = models.JSONField(
+        encoder=UnicodeJSONEncoder, help_text='Turns before the reference: [{"role", "content"}].'
+    )
     context_turns = models.PositiveIntegerField()
     reference = models.TextField()
     source_id = models.CharField(max_length=220)

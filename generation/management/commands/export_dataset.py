@@ -1,7 +1,6 @@
 from __future__ import annotations
 
 import json
-import sys
 from pathlib import Path
 
 from django.core.management.base import BaseCommand, CommandError, CommandParser
@@ -37,20 +36,20 @@ class Command(BaseCommand):
         # Write to a temporary name and rename, so a failed export leaves no half file.
         target = output.with_name(output.name + ".partial") if output else None
         count = 0
-        with target.open("w", encoding="utf-8") if target else _stdout() as stream:
+        if target is None:
             for record in records:
-                stream.write(json.dumps(record, ensure_ascii=False) + "\n")
+                self.stdout.write(json.dumps(record, ensure_ascii=False))
                 count += 1
-        if target is not None:
+        else:
+            try:
+                with target.open("w", encoding="utf-8") as stream:
+                    for record in records:
+                        stream.write(json.dumps(record, ensure_ascii=False) + "\n")
+                        count += 1
+            except BaseException:
+                target.unlink(missing_ok=True)
+                raise
             target.replace(output)
         where = output or "standard output"
         self.stderr.write(f"{count} samples of {dataset.name} ({options['split']}) → {where}")
         return ""
-
-
-class _stdout:
-    def __enter__(self):
-        return sys.stdout
-
-    def __exit__(self, *exc_info) -> None:
-        sys.stdout.flush()
