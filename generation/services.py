@@ -94,6 +94,7 @@ def dataset_import(
             "name"
         )
     importer = _Importer(
+        dataset=existing,
         name=name,
         source_format=source_format,
         roles=roles,
@@ -115,6 +116,7 @@ class _Importer:
     def __init__(
         self,
         *,
+        dataset: Dataset | None,
         name: str,
         source_format: str,
         roles: Mapping[str, str] | None,
@@ -131,7 +133,7 @@ class _Importer:
         self.licence_note = licence_note
         self.progress = progress
         self.batch_size: int = settings.SOULEVAL_IMPORT_BATCH_SIZE
-        self.dataset: Dataset | None = Dataset.objects.filter(name=name).first()
+        self.dataset = dataset
         self.report = ImportReport(dataset_name=name)
         self.pending = _Pending()
         # Dialogue ids seen in this run, to report duplicates within the input.
@@ -260,7 +262,7 @@ class _Importer:
         self.report.samples_created += len(rows)
 
     def _dataset(self) -> Dataset:
-        if self.dataset is None or self.dataset.pk is None:
+        if self.dataset is None:
             self.dataset, _ = Dataset.objects.get_or_create(
                 name=self.name,
                 defaults={
