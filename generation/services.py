@@ -20,7 +20,13 @@ from generation.dataset_formats import (
     read_file,
     source_files,
 )
-from generation.dialogues import Dialogue, dialogue_samples, sample_source_id, split_for
+from generation.dialogues import (
+    Dialogue,
+    SampleDraft,
+    dialogue_samples,
+    sample_source_id,
+    split_for,
+)
 from generation.models import Dataset, Sample, name_validator
 
 # Files up to this size are parsed whole and written with their neighbours in shared
@@ -55,9 +61,32 @@ class ImportReport:
 
 @dataclass
 class _Pending:
-    dialogues: list[Dialogue] = field(default_factory=list)
+    """What one file, or a batch of small files, contributes before it is written."""
+
+    dialogues: list[tuple[Dialogue, list[SampleDraft]]] = field(default_factory=list)
     problems: list[Problem] = field(default_factory=list)
     dialogues_read: int = 0
+    # Every id accepted from this part, kept after its rows are written, so that a
+    # rollback can release them all.
+    accepted_ids: list[str] = field(default_factory=list)
+
+
+@dataclass
+class _Stored:
+    dialogues_imported: int = 0
+    dialogues_already_present: int = 0
+    samples_created: int = 0
+
+    def __iadd__(self, other: _Stored) -> _Stored:
+        self.dialogues_imported += other.dialogues_imported
+        self.dialogues_already_present += other.dialogues_already_present
+        self.samples_created += other.samples_created
+        return self
+
+
+def dataset_import_size(*, path: Path, source_format: str) -> int:
+    """Bytes an import of `path` reads: the total of its progress reports."""
+    return sum(file.stat().st_size for file in source_files(path, source_format))
 
 
 def dataset_import(
@@ -141,7 +170,8 @@ class _Importer:
 
     def import_file(self, path: Path) -> None:
         self.report.files += 1
-        if path.stat().st_size > STREAM_THRESHOLD_BYTES:
+        size = path.stat().st_size
+        if size > STREAM_THRESHOLD_BYTES:
             self._import_streamed(path)
             return
         part = _Pending()
@@ -151,7 +181,7 @@ class _Importer:
             self._fail(str(error), part)
             return
         if self.progress:
-            self.progress(path.stat().st_size)
+            self.progress(size)
         self.pending.dialogues.extend(part.dialogues)
         self.pending.problems.extend(part.problems)
         self.pending.dialogues_read += part.dialogues_read
@@ -161,30 +191,36 @@ class _Importer:
     def _import_streamed(self, path: Path) -> None:
         self.flush()
         part = _Pending()
-        before = _counts(self.report)
+        stored = _Stored()
         try:
             with transaction.atomic():
                 records = read_file(path, self.source_format, self.roles, self.progress)
                 for batch in _batched(records, self.batch_size):
                     self._collect(batch, part)
-                    self._store(part.dialogues)
+                    stored += self._store(part.dialogues)
                     part.dialogues.clear()
         except SourceError as error:
-            _restore_counts(self.report, before)
             # The rollback may have taken a dataset row created for this file with it.
             self.dataset = Dataset.objects.filter(name=self.name).first()
             self._fail(f"{error}; nothing from this file was imported", part)
             return
-        self.report.problems.extend(part.problems)
-        self.report.dialogues_read += part.dialogues_read
+        self._merge(part, stored)
 
     def flush(self) -> None:
+        stored = _Stored()
         if self.pending.dialogues:
             with transaction.atomic():
-                self._store(self.pending.dialogues)
-        self.report.problems.extend(self.pending.problems)
-        self.report.dialogues_read += self.pending.dialogues_read
+                stored = self._store(self.pending.dialogues)
+        self._merge(self.pending, stored)
         self.pending = _Pending()
+
+    def _merge(self, part: _Pending, stored: _Stored) -> None:
+        """Count a part into the report once its rows are committed."""
+        self.report.problems.extend(part.problems)
+        self.report.dialogues_read += part.dialogues_read
+        self.report.dialogues_imported += stored.dialogues_imported
+        self.report.dialogues_already_present += stored.dialogues_already_present
+        self.report.samples_created += stored.samples_created
 
     def _collect(self, records: Iterable[Dialogue | Problem], part: _Pending) -> None:
         for record in records:
@@ -201,57 +237,60 @@ class _Importer:
                     )
                 )
                 continue
-            if not dialogue_samples(record):
+            drafts = dialogue_samples(record)
+            if not drafts:
                 part.problems.append(
                     Problem(record.location, "no psychologist turn follows a user turn")
                 )
                 continue
             self.seen[record.source_id] = record.location
-            part.dialogues.append(record)
+            part.accepted_ids.append(record.source_id)
+            part.dialogues.append((record, drafts))
 
     def _fail(self, reason: str, part: _Pending) -> None:
         # The file adds nothing, so its ids may appear again in a later file.
-        for dialogue in part.dialogues:
-            self.seen.pop(dialogue.source_id, None)
+        for source_id in part.accepted_ids:
+            self.seen.pop(source_id, None)
         self.report.failed_files.append(reason)
 
-    def _store(self, dialogues: list[Dialogue]) -> None:
+    def _store(self, dialogues: list[tuple[Dialogue, list[SampleDraft]]]) -> _Stored:
+        stored = _Stored()
         if not dialogues:
-            return
+            return stored
         dataset = self._dataset()
         present = set(
             Sample.objects.filter(
-                dataset=dataset, dialogue_id__in=[dialogue.source_id for dialogue in dialogues]
+                dataset=dataset, dialogue_id__in=[dialogue.source_id for dialogue, _ in dialogues]
             )
             .values_list("dialogue_id", flat=True)
             .distinct()
         )
         rows = []
-        for dialogue in dialogues:
+        for dialogue, drafts in dialogues:
             if dialogue.source_id in present:
-                self.report.dialogues_already_present += 1
+                stored.dialogues_already_present += 1
                 continue
-            self.report.dialogues_imported += 1
+            stored.dialogues_imported += 1
             split = split_for(
                 dataset_name=dataset.name,
                 dialogue_id=dialogue.source_id,
                 test_ratio=dataset.test_ratio,
                 seed=dataset.split_seed,
             )
-            for draft in dialogue_samples(dialogue):
-                rows.append(
-                    Sample(
-                        dataset=dataset,
-                        split=split,
-                        topic=dialogue.topic,
-                        dialogue_id=dialogue.source_id,
-                        turn_index=draft.turn_index,
-                        context=[turn.as_json() for turn in draft.context],
-                        context_turns=len(draft.context),
-                        reference=draft.reference,
-                        source_id=sample_source_id(dialogue.source_id, draft.turn_index),
-                    )
+            rows.extend(
+                Sample(
+                    dataset=dataset,
+                    split=split,
+                    topic=dialogue.topic,
+                    dialogue_id=dialogue.source_id,
+                    turn_index=draft.turn_index,
+                    context=[turn.as_json() for turn in draft.context],
+                    context_turns=len(draft.context),
+                    reference=draft.reference,
+                    source_id=sample_source_id(dialogue.source_id, draft.turn_index),
                 )
+                for draft in drafts
+            )
         try:
             Sample.objects.bulk_create(rows, batch_size=self.batch_size)
         except IntegrityError as error:
@@ -259,7 +298,8 @@ class _Importer:
                 f"dataset {dataset.name!r} changed while importing (is another import of it "
                 f"running?): {error}"
             ) from None
-        self.report.samples_created += len(rows)
+        stored.samples_created = len(rows)
+        return stored
 
     def _dataset(self) -> Dataset:
         if self.dataset is None:
@@ -284,18 +324,6 @@ def _batched(records: Iterable, size: int) -> Iterable[list]:
             batch = []
     if batch:
         yield batch
-
-
-_COUNTED = ("dialogues_imported", "dialogues_already_present", "samples_created")
-
-
-def _counts(report: ImportReport) -> dict[str, int]:
-    return {name: getattr(report, name) for name in _COUNTED}
-
-
-def _restore_counts(report: ImportReport, counts: dict[str, int]) -> None:
-    for name, value in counts.items():
-        setattr(report, name, value)
 
 
 def _queue_stats_refresh(dataset_id: int) -> None:

@@ -179,6 +179,22 @@ def test_a_file_that_fails_midway_leaves_the_database_as_it_was(tmp_path, settin
     assert Sample.objects.count() == 0
 
 
+def test_ids_from_a_rolled_back_file_can_still_come_from_a_later_file(
+    tmp_path, settings, monkeypatch
+):
+    settings.SOULEVAL_IMPORT_BATCH_SIZE = 10
+    monkeypatch.setattr(services, "STREAM_THRESHOLD_BYTES", 0)
+    line = {"dialogue": [{"role": "client", "content": "x"}, {"role": "counselor", "content": "y"}]}
+    body = "".join(json.dumps({**line, "id": str(n)}) + "\n" for n in range(500))
+    (tmp_path / "1-cut.jsonl.gz").write_bytes(gzip.compress(body.encode())[:-40])
+    (tmp_path / "2-whole.jsonl").write_text(body, encoding="utf-8")
+    out, err = run_import(str(tmp_path), "--format", "smilechat", "--name", "again")
+    assert "duplicate id" not in err
+    assert "500 imported (500 samples)" in out
+    assert "1 file(s) unreadable" in out
+    assert Sample.objects.filter(dataset__name="again").count() == 500
+
+
 def test_an_unreadable_file_in_a_directory_adds_nothing_and_the_rest_import(tmp_path: Path):
     turns = [{"role": "client", "content": "x"}, {"role": "counselor", "content": "y"}]
     (tmp_path / "1.json").write_text(json.dumps(turns), encoding="utf-8")
