@@ -30,6 +30,8 @@ def main() -> int:
     parser.add_argument("--database-url")
     parser.add_argument("--repeat", type=int, default=3)
     args = parser.parse_args()
+    if args.repeat < 1:
+        parser.error("--repeat must be at least 1")
     source = DATA / "dev.jsonl.gz"
     if not source.is_file():
         print(f"skipped: {source} is absent")

@@ -153,7 +153,7 @@ def _read_smilechat_file(path: Path, roles: Mapping[str, str], progress: Progres
     if isinstance(turns, Problem):
         yield turns
     else:
-        yield Dialogue(source_id=_strip_suffixes(path), turns=turns, location=location)
+        yield Dialogue(source_id=file_stem(path), turns=turns, location=location)
 
 
 def _read_json_lines(
@@ -199,7 +199,7 @@ def _record_id(record: dict, source_format: str, path: Path, line_number: int) -
     if value is None:
         if source_format == "chatml":
             # chatml has no id field of its own; the line number is stable for a file.
-            return f"{_strip_suffixes(path)}:{line_number}"
+            return f"{file_stem(path)}:{line_number}"
         return Problem("", 'missing "id"')
     if isinstance(value, bool) or not isinstance(value, str | int):
         return Problem("", '"id" must be a string or an integer')
@@ -257,7 +257,7 @@ def _read_soulchat(
         else:
             blocks[-1][1].append((line_number, line))
     blocks = [block for block in blocks if any(line.strip() for _, line in block[1])]
-    stem = _strip_suffixes(path)
+    stem = file_stem(path)
     for index, (first_line, lines) in enumerate(blocks, start=1):
         source_id = stem if len(blocks) == 1 else f"{stem}#{index}"
         yield _soulchat_dialogue(path, source_id, lines, first_line, turn_start, roles)
@@ -317,7 +317,8 @@ def _lines(path: Path, progress: Progress | None) -> Iterator[tuple[int, bytes]]
             raise SourceError(f"{path}: cannot be decompressed ({error})") from None
 
 
-def _strip_suffixes(path: Path) -> str:
+def file_stem(path: Path) -> str:
+    """`dev.jsonl.gz` → `dev`: the name a file gives its dialogues and datasets."""
     name = path.name
     for suffix in (".gz", ".jsonl", ".json", ".txt"):
         name = name.removesuffix(suffix)

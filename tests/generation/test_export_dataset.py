@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 import json
+import os
+import subprocess
+import sys
 from io import StringIO
 from pathlib import Path
 
@@ -11,6 +14,7 @@ from django.core.management import CommandError, call_command
 
 from generation.models import Sample
 from generation.services import dataset_import
+from tests.conftest import REPO_ROOT
 
 pytestmark = pytest.mark.django_db
 
@@ -78,3 +82,27 @@ def test_a_split_with_no_samples_writes_nothing(dataset):
 def test_bad_arguments_are_refused(dataset, args, message):
     with pytest.raises(CommandError, match=message):
         export(*args)
+
+
+def test_a_reader_that_stops_early_ends_the_export_quietly(tmp_path: Path):
+    corpus = tmp_path / "c.txt"
+    corpus.write_text((CORPUS + "\n===\n") * 300, encoding="utf-8")
+    env = {
+        **{k: v for k, v in os.environ.items() if not k.startswith(("DJANGO_", "DATABASE_"))},
+        "DJANGO_SETTINGS_MODULE": "config.settings.base",
+        "DJANGO_DEBUG": "true",
+        "SOULEVAL_VAR_DIR": str(tmp_path / "var"),
+    }
+    manage = [sys.executable, "manage.py"]
+    for args in (["migrate", "-v", "0"], ["import_dataset", str(corpus), "--format", "soulchat"]):
+        subprocess.run(manage + args, cwd=REPO_ROOT, env=env, check=True, capture_output=True)
+    export = subprocess.Popen(
+        [*manage, "export_dataset", "c", "--split", "all", "--format", "chatml"],
+        cwd=REPO_ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+    )  # fmt: skip
+    first_line = export.stdout.readline()
+    export.stdout.close()  # as `| head -1` does
+    _, err = export.communicate(timeout=60)
+    assert json.loads(first_line)["id"].startswith("c#")
+    assert export.returncode == 0
+    assert b"Traceback" not in err

@@ -254,3 +254,17 @@ def test_the_import_refreshes_the_dataset_statistics(tmp_path, django_capture_on
     assert dataset.stats["samples_per_split"] == {"train": 3}
     assert dataset.stats["mean_context_turns"] == pytest.approx((1 + 3 + 1) / 3, abs=1e-3)
     assert dataset.stats["mean_reference_chars"] == pytest.approx(8 / 3, abs=1e-3)
+
+
+def test_progress_reaches_exactly_the_total_the_command_announces(tmp_path: Path):
+    write_soulchat(tmp_path, "a.txt", "用户：x\n心理咨询师：y")
+    write_soulchat(tmp_path, "b.txt", "用户：z\n心理咨询师：w\n===\n用户：u\n心理咨询师：v")
+    (tmp_path / "notes.md").write_text("not part of the corpus " * 50, encoding="utf-8")
+    write_soulchat(tmp_path / "nested", "c.txt", "用户：not read\n心理咨询师：not read")
+    reported: list[int] = []
+    services.dataset_import(
+        path=tmp_path, source_format="soulchat", name="p", progress=reported.append
+    )
+    expected = (tmp_path / "a.txt").stat().st_size + (tmp_path / "b.txt").stat().st_size
+    assert sum(reported) == expected
+    assert services.dataset_import_size(path=tmp_path, source_format="soulchat") == expected

@@ -5,7 +5,7 @@ from io import StringIO
 
 import pytest
 from django.contrib.auth import get_user_model
-from django.core.management import call_command
+from django.core.management import CommandError, call_command
 
 from generation.models import Dataset
 from reports.services import DEMO_CORPUS
@@ -43,9 +43,8 @@ def test_it_installs_demo_users_and_corpus_once(settings):
 
 def test_it_refuses_without_debug_and_creates_nothing(settings):
     settings.DEBUG = False
-    err = StringIO()
-    with pytest.raises(SystemExit):
-        call_command("setup_demo", stderr=err)
-    assert "only with DJANGO_DEBUG=true" in err.getvalue()
+    with pytest.raises(CommandError) as refusal:
+        call_command("setup_demo")
+    assert "only with DJANGO_DEBUG=true" in str(refusal.value)
     assert get_user_model().objects.count() == 0
     assert Dataset.objects.count() == 0

@@ -1,7 +1,11 @@
 from __future__ import annotations
 
 import json
+import os
+import sys
+from collections.abc import Iterable
 from pathlib import Path
+from typing import TextIO
 
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
@@ -35,17 +39,18 @@ class Command(BaseCommand):
             raise CommandError(f"--output: folder {output.parent} does not exist")
         # Write to a temporary name and rename, so a failed export leaves no half file.
         target = output.with_name(output.name + ".partial") if output else None
-        count = 0
         if target is None:
-            for record in records:
-                self.stdout.write(json.dumps(record, ensure_ascii=False))
-                count += 1
+            try:
+                count = _write_lines(self.stdout, records)
+            except BrokenPipeError:
+                # The reader stopped early (`| head`): not a failure of the export. Point
+                # stdout at /dev/null so the interpreter's final flush does not fail again.
+                os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+                return ""
         else:
             try:
                 with target.open("w", encoding="utf-8") as stream:
-                    for record in records:
-                        stream.write(json.dumps(record, ensure_ascii=False) + "\n")
-                        count += 1
+                    count = _write_lines(stream, records)
             except BaseException:
                 target.unlink(missing_ok=True)
                 raise
@@ -53,3 +58,11 @@ class Command(BaseCommand):
         where = output or "standard output"
         self.stderr.write(f"{count} samples of {dataset.name} ({options['split']}) → {where}")
         return ""
+
+
+def _write_lines(stream: TextIO, records: Iterable[dict]) -> int:
+    count = 0
+    for record in records:
+        stream.write(json.dumps(record, ensure_ascii=False) + "\n")
+        count += 1
+    return count

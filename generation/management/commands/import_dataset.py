@@ -5,8 +5,13 @@ from pathlib import Path
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 from tqdm import tqdm
 
-from generation.dataset_formats import DEFAULT_ROLES, FORMATS, FormatError, parse_role_map
-from generation.services import DatasetImportError, dataset_import
+from generation.dataset_formats import FORMATS, FormatError, file_stem, parse_role_map
+from generation.services import (
+    DatasetImportError,
+    ImportReport,
+    dataset_import,
+    dataset_import_size,
+)
 
 # The summary lists this many problems one by one, and the rest by reason.
 LISTED_PROBLEMS = 20
@@ -41,16 +46,17 @@ class Command(BaseCommand):
     def handle(self, *args, **options) -> str:
         path: Path = options["path"]
         source_format: str = options["source_format"]
-        name = options["name"] or _default_name(path)
+        name = options["name"] or file_stem(path) or "dataset"
         roles = None
         if options["roles"]:
             try:
                 roles = parse_role_map(options["roles"])
             except FormatError as error:
                 raise CommandError(f"--roles: {error}") from None
-        elif source_format not in DEFAULT_ROLES:
-            raise CommandError(f"--format {source_format}: no default roles; give --roles")
-        total = _size(path)
+        try:
+            total = dataset_import_size(path=path, source_format=source_format)
+        except FormatError as error:
+            raise CommandError(str(error)) from None
         with tqdm(
             total=total, unit="B", unit_scale=True, desc=f"import {name}", disable=None
         ) as bar:
@@ -80,7 +86,7 @@ class Command(BaseCommand):
             summary += " — nothing new to import"
         return summary
 
-    def _print_problems(self, report) -> None:
+    def _print_problems(self, report: ImportReport) -> None:
         for reason in report.failed_files:
             self.stderr.write(f"unreadable file: {reason}")
         for problem in report.problems[:LISTED_PROBLEMS]:
@@ -89,18 +95,3 @@ class Command(BaseCommand):
             self.stderr.write(f"… and {len(report.problems) - LISTED_PROBLEMS} more skipped:")
             for reason, count in report.problem_reasons().most_common():
                 self.stderr.write(f"  {count:>6} × {reason}")
-
-
-def _default_name(path: Path) -> str:
-    name = path.name
-    for suffix in (".gz", ".jsonl", ".json", ".txt"):
-        name = name.removesuffix(suffix)
-    return name or "dataset"
-
-
-def _size(path: Path) -> int | None:
-    if path.is_file():
-        return path.stat().st_size
-    if path.is_dir():
-        return sum(file.stat().st_size for file in path.rglob("*") if file.is_file())
-    return None

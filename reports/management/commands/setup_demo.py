@@ -1,7 +1,7 @@
 from __future__ import annotations
 
 from django.core.management import call_command
-from django.core.management.base import BaseCommand
+from django.core.management.base import BaseCommand, CommandError
 
 from reports.services import DemoRefused, demo_check_allowed, demo_install
 
@@ -15,8 +15,7 @@ class Command(BaseCommand):
             call_command("migrate", interactive=False, verbosity=0)
             summary = demo_install()
         except DemoRefused as error:
-            self.stderr.write(self.style.ERROR(str(error)))
-            raise SystemExit(2) from None
+            raise CommandError(str(error)) from None
         report = summary.dataset
         dataset = report.dataset_name
         if report.dialogues_imported:
