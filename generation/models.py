@@ -1,11 +1,14 @@
 from __future__ import annotations
 
+from django.core.exceptions import ValidationError
 from django.core.serializers.json import DjangoJSONEncoder
 from django.core.validators import MaxValueValidator, MinValueValidator, RegexValidator
 from django.db import models
 from django.db.models import Q
 
-from generation.dialogues import TEST, TRAIN
+from generation.decoding import decoding_params
+from generation.dialogues import TEST, TRAIN, Turn
+from generation.prompts import DEFAULT_INPUT_BUDGET, PRESETS
 
 
 class UnicodeJSONEncoder(DjangoJSONEncoder):
@@ -96,6 +99,9 @@ class Sample(models.Model):
     def __str__(self) -> str:
         return f"{self.dataset.name}/{self.source_id}"
 
+    def context_as_turns(self) -> tuple[Turn, ...]:
+        return tuple(Turn(role=turn["role"], content=turn["content"]) for turn in self.context)
+
 
 class System(TimestampedModel):
     """Something that answers a context: a local checkpoint, an API model, or a file."""
@@ -126,9 +132,66 @@ class System(TimestampedModel):
         validators=[RegexValidator(r"^[A-Z_][A-Z0-9_]*\Z", "An environment variable name.")],
         help_text="openai_api: name of the environment variable that holds the API key.",
     )
-    prompt_preset = models.CharField(max_length=30, default="soulchat")
+    tokenizer = models.CharField(
+        max_length=500,
+        blank=True,
+        help_text="openai_api: optional local tokenizer directory to measure prompts with; "
+        "without one a character counts as a token.",
+    )
+    request_timeout_seconds = models.FloatField(
+        default=120.0, validators=[MinValueValidator(0.1)], help_text="openai_api."
+    )
+    max_retries = models.PositiveSmallIntegerField(
+        default=4,
+        validators=[MaxValueValidator(20)],
+        help_text="openai_api: on 429, 5xx, timeouts.",
+    )
+    concurrency = models.PositiveSmallIntegerField(
+        default=4,
+        validators=[MinValueValidator(1), MaxValueValidator(256)],
+        help_text="openai_api: requests in flight at once.",
+    )
+    responses_file = models.CharField(
+        max_length=500,
+        blank=True,
+        help_text='imported: JSON lines of {"sample_id" or "source_id", "response"}.',
+    )
+    dtype = models.CharField(
+        max_length=10,
+        choices=[(value, value) for value in ("auto", "float32", "float16", "bfloat16")],
+        default="auto",
+        help_text="hf_local: auto is bfloat16 (or float16) on a GPU, float32 on a CPU.",
+    )
+    device = models.CharField(
+        max_length=20,
+        default="auto",
+        validators=[
+            RegexValidator(r"^(auto|cpu|cuda(:\d+)?|mps)\Z", "auto, cpu, cuda, cuda:N or mps.")
+        ],
+        help_text="hf_local: auto is the GPU when there is one.",
+    )
+    batch_size = models.PositiveIntegerField(
+        default=16, validators=[MinValueValidator(1)], help_text="hf_local: prompts per batch."
+    )
+    max_batch_tokens = models.PositiveIntegerField(
+        default=65536,
+        validators=[MinValueValidator(1)],
+        help_text="hf_local: cap on prompts x (longest prompt + new tokens) per batch.",
+    )
+    prompt_preset = models.CharField(
+        max_length=30, choices=[(preset, preset) for preset in PRESETS], default="soulchat"
+    )
+    system_prompt = models.TextField(blank=True, help_text="Preset 'chat' only.")
+    max_input_tokens = models.PositiveIntegerField(
+        default=DEFAULT_INPUT_BUDGET,
+        validators=[MinValueValidator(1)],
+        help_text="Input budget: the oldest turns are dropped to fit.",
+    )
     decoding = models.JSONField(
-        default=dict, blank=True, help_text="Overrides of the default decoding parameters."
+        default=dict,
+        blank=True,
+        help_text='Overrides of the defaults {"do_sample": true, "top_p": 0.75, '
+        '"temperature": 0.95, "max_new_tokens": 512, "seed": 0, "repetition_penalty": 1.0}.',
     )
 
     class Meta:
@@ -142,10 +205,35 @@ class System(TimestampedModel):
                 condition=~Q(kind="openai_api") | (~Q(endpoint="") & ~Q(model_name="")),
                 name="system_openai_api_has_endpoint_and_model",
             ),
+            models.CheckConstraint(
+                condition=~Q(kind="imported") | ~Q(responses_file=""),
+                name="system_imported_has_responses_file",
+            ),
+            models.CheckConstraint(
+                condition=Q(prompt_preset__in=PRESETS), name="system_prompt_preset_is_known"
+            ),
         ]
 
     def __str__(self) -> str:
         return self.name
+
+    def clean(self) -> None:
+        try:
+            decoding_params(self.decoding)
+        except ValueError as error:
+            raise ValidationError({"decoding": str(error)}) from error
+        required = {
+            self.Kind.HF_LOCAL: ["checkpoint"],
+            self.Kind.OPENAI_API: ["endpoint", "model_name"],
+            self.Kind.IMPORTED: ["responses_file"],
+        }.get(self.kind, [])
+        missing = {
+            name: f"A system of kind {self.kind} needs this."
+            for name in required
+            if not getattr(self, name)
+        }
+        if missing:
+            raise ValidationError(missing)
 
 
 class GenerationJob(TimestampedModel):
@@ -162,6 +250,8 @@ class GenerationJob(TimestampedModel):
     progress_done = models.PositiveIntegerField(default=0)
     progress_total = models.PositiveIntegerField(default=0)
     error = models.TextField(blank=True)
+    # What the job saw and did not act on, e.g. lines of an imported file naming unknown ids.
+    notes = models.TextField(blank=True)
     started_at = models.DateTimeField(null=True, blank=True)
     finished_at = models.DateTimeField(null=True, blank=True)
 
@@ -193,7 +283,10 @@ class Response(TimestampedModel):
     prompt_tokens = models.PositiveIntegerField(null=True, blank=True)
     completion_tokens = models.PositiveIntegerField(null=True, blank=True)
     latency_seconds = models.FloatField(null=True, blank=True)
+    # The last user turn lost its beginning to fit the input budget.
     context_truncated = models.BooleanField(default=False)
+    # Whole turns left out from the oldest end to fit the input budget.
+    context_turns_dropped = models.PositiveIntegerField(default=0)
 
     class Meta:
         ordering = ["sample", "system"]
@@ -205,3 +298,21 @@ class Response(TimestampedModel):
 
     def __str__(self) -> str:
         return f"{self.system.name} → {self.sample.source_id}"
+
+
+class GenerationFailure(models.Model):
+    """Why a job has no response for a sample; gone once a later run answers it."""
+
+    job = models.ForeignKey(GenerationJob, on_delete=models.CASCADE, related_name="failures")
+    sample = models.ForeignKey(Sample, on_delete=models.CASCADE, related_name="generation_failures")
+    reason = models.TextField()
+    created_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["job", "sample"]
+        constraints = [
+            models.UniqueConstraint(fields=["job", "sample"], name="generation_failure_unique"),
+        ]
+
+    def __str__(self) -> str:
+        return f"job {self.job_id}, sample {self.sample_id}: {self.reason[:80]}"

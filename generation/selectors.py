@@ -3,13 +3,15 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
+from dataclasses import dataclass
 from typing import Any
 
-from django.db.models import QuerySet
+from django.db.models import Count, QuerySet, Sum
+from django.utils import timezone
 
 from generation.dataset_formats import export_record
 from generation.dialogues import Turn
-from generation.models import Dataset, Sample
+from generation.models import Dataset, GenerationJob, Sample, System
 
 
 class DatasetNotFound(Exception):
@@ -44,3 +46,52 @@ def dataset_export_records(
             context=[Turn(role=turn["role"], content=turn["content"]) for turn in context],
             reference=reference,
         )
+
+
+class SystemNotFound(Exception):
+    pass
+
+
+def system_get(*, name: str) -> System:
+    system = System.objects.filter(name=name).first()
+    if system is None:
+        known = ", ".join(System.objects.values_list("name", flat=True)[:20]) or "none yet"
+        raise SystemNotFound(f"no system named {name!r} (known: {known})")
+    return system
+
+
+@dataclass(frozen=True, slots=True)
+class JobSummary:
+    status: str
+    done: int
+    total: int
+    failed: int
+    # Responses this job itself stored, and the time it has run.
+    new_responses: int
+    completion_tokens: int
+    seconds: float | None
+
+    @property
+    def tokens_per_second(self) -> float | None:
+        return self.completion_tokens / self.seconds if self.seconds else None
+
+    @property
+    def responses_per_second(self) -> float | None:
+        return self.new_responses / self.seconds if self.seconds else None
+
+
+def generation_job_summary(*, job: GenerationJob) -> JobSummary:
+    job.refresh_from_db()
+    totals = job.responses.aggregate(count=Count("id"), tokens=Sum("completion_tokens"))
+    seconds = None
+    if job.started_at is not None:
+        seconds = ((job.finished_at or timezone.now()) - job.started_at).total_seconds()
+    return JobSummary(
+        status=job.status,
+        done=job.progress_done,
+        total=job.progress_total,
+        failed=job.failures.exclude(sample__responses__system_id=job.system_id).count(),
+        new_responses=totals["count"],
+        completion_tokens=totals["tokens"] or 0,
+        seconds=seconds,
+    )

@@ -48,3 +48,4 @@ class SystemFactory(factory.django.DjangoModelFactory):
 
     name = factory.Sequence(lambda number: f"system-{number}")
     kind = System.Kind.IMPORTED
+    responses_file = "responses.jsonl"

@@ -140,8 +140,11 @@ CELERY_TASK_SERIALIZER = "json"
 CELERY_ACCEPT_CONTENT = ["json"]
 CELERY_TASK_DEFAULT_QUEUE = "default"
 # Queues: `default` for CPU work, `gpu` for model generation and training, one task at
-# a time per GPU worker. Routes for gpu tasks are added next to those tasks.
-CELERY_TASK_ROUTES: dict[str, dict[str, str]] = {}
+# a time per GPU worker. A generation job names its queue when it is sent: `gpu` for a
+# local model, `default` for an API or imported system (generation.services.jobs).
+CELERY_TASK_ROUTES: dict[str, dict[str, str]] = {
+    "generation.tasks.generation_job_run": {"queue": "gpu"},
+}
 # Tasks are idempotent, so a task lost with a crashed worker is redelivered rather
 # than dropped; a worker takes one message at a time so long GPU tasks don't hoard.
 CELERY_TASK_ACKS_LATE = True

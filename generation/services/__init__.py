@@ -1,0 +1,32 @@
+"""Writes of the generation app, by subject."""
+
+from generation.services.datasets import (
+    DatasetImportError,
+    ImportReport,
+    dataset_import,
+    dataset_import_size,
+    dataset_stats_refresh,
+)
+from generation.services.jobs import (
+    GenerationJobError,
+    generation_job_cancel,
+    generation_job_create,
+    generation_job_retry,
+    generation_job_run,
+)
+from generation.services.systems import SystemInvalid, system_save
+
+__all__ = [
+    "DatasetImportError",
+    "GenerationJobError",
+    "ImportReport",
+    "SystemInvalid",
+    "dataset_import",
+    "dataset_import_size",
+    "dataset_stats_refresh",
+    "generation_job_cancel",
+    "generation_job_create",
+    "generation_job_retry",
+    "generation_job_run",
+    "system_save",
+]

@@ -1,0 +1,71 @@
+"""Registering and changing systems."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+from django.core.exceptions import ValidationError
+from django.db import transaction
+
+from generation.models import System
+
+# Changing any of these after a system has answered would mix two configurations'
+# outputs under one name.
+GENERATION_FIELDS = {
+    "kind", "checkpoint", "adapter", "trust_remote_code", "endpoint", "model_name", "tokenizer",
+    "responses_file", "dtype", "prompt_preset", "system_prompt", "max_input_tokens", "decoding",
+}  # fmt: skip
+
+
+class SystemInvalid(Exception):
+    pass
+
+
+def _validation_message(error: ValidationError) -> str:
+    if hasattr(error, "message_dict"):
+        return "; ".join(
+            f"{field}: {' '.join(messages)}" if field != "__all__" else " ".join(messages)
+            for field, messages in error.message_dict.items()
+        )
+    return " ".join(error.messages)
+
+
+@transaction.atomic
+def system_save(*, name: str, fields: Mapping[str, Any], update: bool = False) -> System:
+    """Register a system, or with `update` change one; refused with a message naming
+    each bad field, leaving the stored system as it was."""
+    existing = System.objects.select_for_update().filter(name=name).first()
+    if existing is not None and not update:
+        raise SystemInvalid(f"a system named {name!r} already exists (to change it, update it)")
+    if existing is None and update:
+        raise SystemInvalid(f"no system named {name!r} to update")
+    known = {field.name for field in System._meta.concrete_fields} - {
+        "id",
+        "created_at",
+        "updated_at",
+    }
+    unknown = sorted(set(fields) - known)
+    if unknown:
+        raise SystemInvalid(f"unknown system field(s): {', '.join(unknown)}")
+    system = existing or System(name=name)
+    if existing is not None and existing.responses.exists():
+        changed = sorted(
+            field
+            for field in GENERATION_FIELDS & set(fields)
+            if getattr(existing, field) != fields[field]
+        )
+        if changed:
+            raise SystemInvalid(
+                f"system {name!r} already has {existing.responses.count()} responses; changing "
+                f"{', '.join(changed)} would mix two configurations under one name: register "
+                "a new system instead"
+            )
+    for field, value in fields.items():
+        setattr(system, field, value)
+    try:
+        system.full_clean()
+    except ValidationError as error:
+        raise SystemInvalid(_validation_message(error)) from error
+    system.save()
+    return system
