@@ -11,7 +11,14 @@ import pytest
 from tests.conftest import REPO_ROOT
 
 FLOORS = ["generation", "training", "annotation", "reports"]
-PURE_MODULES = ["generation/dialogues.py", "generation/dataset_formats.py", "generation/prompts.py"]
+PURE_MODULES = [
+    "generation/dialogues.py",
+    "generation/dataset_formats.py",
+    "generation/prompts.py",
+    "generation/decoding.py",
+    "generation/local_models.py",
+    "generation/demo_model.py",
+]
 
 
 def imported_modules(path: Path) -> set[str]:

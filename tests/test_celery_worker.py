@@ -22,7 +22,7 @@ pytestmark = [pytest.mark.services, pytest.mark.django_db(transaction=True)]
 
 
 @pytest.fixture
-def worker(postgres, redis_broker_url):
+def worker(postgres, redis_broker_url, request):
     database = connection.settings_dict
     database_url = (
         f"postgres://{database['USER']}:{database['PASSWORD'] or ''}@{database['HOST']}:"
@@ -46,14 +46,16 @@ def worker(postgres, redis_broker_url):
             ],
             cwd=REPO_ROOT, env=env, stdout=log_file, stderr=subprocess.STDOUT,
         )  # fmt: skip
+    request.node.worker_process = process
     # The test process sends to Redis instead of running tasks in-process.
     celery_app.conf.task_always_eager = False
     try:
         yield log
     finally:
         celery_app.conf.task_always_eager = True
-        process.terminate()
-        process.wait(timeout=30)
+        if process.poll() is None:
+            process.terminate()
+            process.wait(timeout=30)
         log.unlink(missing_ok=True)
 
 
@@ -114,3 +116,64 @@ def test_a_task_delivered_twice_gives_the_same_result(worker, tmp_path: Path):
 def test_tasks_route_to_the_default_queue_unless_told():
     route = celery_app.amqp.router.route({}, "generation.tasks.dataset_refresh_stats")
     assert route["queue"].name == "default"
+
+
+@pytest.fixture
+def demo_samples(settings):
+    from generation.models import Sample
+    from reports.services import DEMO_DATASET, demo_install
+
+    settings.DEBUG = True
+    demo_install()
+    return Sample.objects.filter(dataset__name=DEMO_DATASET)
+
+
+def local_system(tiny_model, name: str, **fields):
+    from generation.services import system_save
+
+    return system_save(
+        name=name,
+        fields={"kind": "hf_local", "checkpoint": str(tiny_model), "device": "cpu", **fields},
+    )
+
+
+def test_a_worker_runs_a_generation_job_from_the_gpu_queue(worker, tiny_model, demo_samples):
+    from generation.models import GenerationJob, Response
+    from generation.services import generation_job_create
+
+    system = local_system(tiny_model, "tiny", decoding={"max_new_tokens": 12})
+    job = generation_job_create(system=system, samples=demo_samples)
+    wait_for(lambda: GenerationJob.objects.get(pk=job.pk).status == "succeeded", worker, 120)
+    job.refresh_from_db()
+    assert job.progress_done == job.progress_total == 25
+    assert Response.objects.filter(job=job).count() == 25
+
+
+def test_a_job_whose_worker_is_killed_resumes_without_duplicates(
+    worker, tiny_model, demo_samples, request
+):
+    from generation.models import GenerationJob, Response
+    from generation.services import generation_job_create, generation_job_run
+
+    # The mechat preset does not stop at this corpus's "用户：": every answer is long, so
+    # the job is still running when the worker is killed.
+    system = local_system(tiny_model, "slow", prompt_preset="mechat", batch_size=1,
+                          decoding={"do_sample": False, "max_new_tokens": 200})  # fmt: skip
+    job = generation_job_create(system=system, samples=demo_samples)
+
+    def partly_done() -> bool:
+        return GenerationJob.objects.get(pk=job.pk).progress_done >= 2
+
+    wait_for(partly_done, worker, 120)
+    process = request.node.worker_process
+    process.kill()
+    process.wait(timeout=30)
+    job.refresh_from_db()
+    assert job.status == "running"
+    stored = Response.objects.filter(system=system).count()
+    assert 2 <= stored < 25, "the job finished before the worker was killed"
+    # What a redelivery of the message does on the next worker.
+    job = generation_job_run(job_id=job.pk)
+    assert job.status == "succeeded"
+    assert Response.objects.filter(system=system).count() == 25
+    assert Response.objects.filter(system=system).values("sample").distinct().count() == 25

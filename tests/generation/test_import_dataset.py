@@ -172,7 +172,7 @@ def test_a_file_that_fails_midway_leaves_the_database_as_it_was(tmp_path, settin
     path = tmp_path / "cut.jsonl.gz"
     path.write_bytes(gzip.compress(body)[:-40])
     # Streamed files are those above the threshold; make this one count as big.
-    monkeypatch.setattr(services, "STREAM_THRESHOLD_BYTES", 0)
+    monkeypatch.setattr(services.datasets, "STREAM_THRESHOLD_BYTES", 0)
     with pytest.raises(CommandError, match="nothing could be imported"):
         run_import(str(path), "--format", "smilechat", "--name", "cut")
     assert not Dataset.objects.filter(name="cut").exists()
@@ -183,7 +183,7 @@ def test_ids_from_a_rolled_back_file_can_still_come_from_a_later_file(
     tmp_path, settings, monkeypatch
 ):
     settings.SOULEVAL_IMPORT_BATCH_SIZE = 10
-    monkeypatch.setattr(services, "STREAM_THRESHOLD_BYTES", 0)
+    monkeypatch.setattr(services.datasets, "STREAM_THRESHOLD_BYTES", 0)
     line = {"dialogue": [{"role": "client", "content": "x"}, {"role": "counselor", "content": "y"}]}
     body = "".join(json.dumps({**line, "id": str(n)}) + "\n" for n in range(500))
     (tmp_path / "1-cut.jsonl.gz").write_bytes(gzip.compress(body.encode())[:-40])

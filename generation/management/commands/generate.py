@@ -80,10 +80,9 @@ class Command(BaseCommand):
             self.stderr.write(f"notes:\n{job.notes}")
         speed = ""
         if summary.seconds:
-            speed = (
-                f" in {summary.seconds:.1f} s: {summary.responses_per_second:.2f} responses/s, "
-                f"{summary.tokens_per_second:.1f} tokens/s"
-            )
+            speed = f" in {summary.seconds:.1f} s: {summary.responses_per_second:.2f} responses/s"
+            if summary.completion_tokens:
+                speed += f", {summary.tokens_per_second:.1f} tokens/s"
         result = (
             f"job {job.pk} {summary.status}: {summary.done}/{summary.total} answered, "
             f"{summary.new_responses} new{speed}"
