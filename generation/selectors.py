@@ -18,11 +18,15 @@ class DatasetNotFound(Exception):
     pass
 
 
+def _unknown_name(model: type[Dataset] | type[System], name: str) -> str:
+    known = ", ".join(model.objects.values_list("name", flat=True)[:20]) or "none yet"
+    return f"no {model._meta.verbose_name} named {name!r} (known: {known})"
+
+
 def dataset_get(*, name: str) -> Dataset:
     dataset = Dataset.objects.filter(name=name).first()
     if dataset is None:
-        known = ", ".join(Dataset.objects.values_list("name", flat=True)[:20]) or "none yet"
-        raise DatasetNotFound(f"no dataset named {name!r} (known: {known})")
+        raise DatasetNotFound(_unknown_name(Dataset, name))
     return dataset
 
 
@@ -55,8 +59,7 @@ class SystemNotFound(Exception):
 def system_get(*, name: str) -> System:
     system = System.objects.filter(name=name).first()
     if system is None:
-        known = ", ".join(System.objects.values_list("name", flat=True)[:20]) or "none yet"
-        raise SystemNotFound(f"no system named {name!r} (known: {known})")
+        raise SystemNotFound(_unknown_name(System, name))
     return system
 
 
