@@ -61,3 +61,48 @@ def test_the_home_page_links_to_the_administration(client):
     response = client.get("/")
     assert response.status_code == 200
     assert reverse("admin:index").encode() in response.content
+
+
+def test_a_job_page_shows_progress_and_failure_reasons_as_text(client):
+    from generation.models import GenerationFailure, GenerationJob
+
+    sample = SampleFactory()
+    job = GenerationJob.objects.create(
+        system=SystemFactory(), progress_total=2, progress_done=1, status="failed"
+    )
+    GenerationFailure.objects.create(job=job, sample=sample, reason="HTTP 500: <b>boom</b>")
+    url = reverse("admin:generation_generationjob_change", args=[job.pk])
+    client.force_login(UserFactory())
+    assert client.get(url).status_code == 302
+    client.force_login(AdminFactory())
+    page = client.get(url).content.decode()
+    assert "1/2 (50%)" in page
+    assert "HTTP 500: &lt;b&gt;boom&lt;/b&gt;" in page
+
+
+def test_admin_actions_cancel_and_retry_jobs(client, django_capture_on_commit_callbacks, tmp_path):
+    from generation.models import GenerationJob
+    from generation.services import generation_job_create
+
+    sample = SampleFactory()
+    system = SystemFactory(responses_file=str(tmp_path / "absent.jsonl"))
+    job = generation_job_create(system=system, samples=type(sample).objects.all(), enqueue=False)
+    client.force_login(AdminFactory())
+    url = reverse("admin:generation_generationjob_changelist")
+    client.post(url, {"action": "cancel", "_selected_action": [job.pk]})
+    job.refresh_from_db()
+    assert job.status == GenerationJob.Status.CANCELLED
+    with django_capture_on_commit_callbacks(execute=True):
+        response = client.post(url, {"action": "retry", "_selected_action": [job.pk]}, follow=True)
+    assert "1 job(s) queued again." in response.content.decode()
+    job.refresh_from_db()
+    # Run in-process (eager tasks): the file is absent, so the job fails with that reason.
+    assert job.status == GenerationJob.Status.FAILED
+    assert "responses file not found" in job.error
+    with django_capture_on_commit_callbacks(execute=False):
+        client.post(url, {"action": "retry", "_selected_action": [job.pk]})
+    job.refresh_from_db()
+    assert job.status == GenerationJob.Status.QUEUED
+    response = client.post(url, {"action": "retry", "_selected_action": [job.pk]}, follow=True)
+    assert "0 job(s) queued again." in response.content.decode()
+    assert "only a failed or cancelled job is retried" in response.content.decode()
