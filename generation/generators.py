@@ -11,7 +11,7 @@ from __future__ import annotations
 import json
 import time
 from collections import defaultdict
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
@@ -94,7 +94,7 @@ def generator_for(system: System) -> Generator:
 
 
 def _fit_all(
-    requests: Sequence[GenerationRequest], fit
+    requests: Sequence[GenerationRequest], fit: Callable[[Sequence[Turn]], FittedPrompt]
 ) -> tuple[list[tuple[GenerationRequest, FittedPrompt]], list[Outcome]]:
     fitted, failures = [], []
     for request in requests:
@@ -176,12 +176,12 @@ class ApiGenerator:
     which already retries 408/409/429/5xx and timeouts with backoff and Retry-After."""
 
     def __init__(self, system: System, params: DecodingParams) -> None:
+        # The SDK takes most of a second to import: only workers that call an API pay it.
         import openai
 
         self.system = system
         self.params = params
         self.notes: list[str] = []
-        self.openai = openai
         api_key = "not-needed"  # servers without authentication still want a header
         if system.api_key_env:
             try:
@@ -246,26 +246,28 @@ class ApiGenerator:
             options.update(top_p=self.params.top_p, temperature=self.params.temperature)
         else:
             options.update(temperature=0)
+        import openai  # already loaded by __init__
+
         started = time.perf_counter()
         try:
             completion = self.client.chat.completions.create(
                 model=self.system.model_name, messages=self._messages(prompt.turns), **options
             )
-        except self.openai.APIStatusError as error:
+        except openai.APIStatusError as error:
             return failed(
                 request.sample_id,
                 f"HTTP {error.status_code} from {self.system.endpoint}: {error.message}",
             )
-        except self.openai.APITimeoutError:
+        except openai.APITimeoutError:
             return failed(
                 request.sample_id,
                 f"no answer from {self.system.endpoint} within "
                 f"{self.system.request_timeout_seconds:g} s "
                 f"({self.system.max_retries + 1} attempts)",
             )
-        except self.openai.APIConnectionError as error:
+        except openai.APIConnectionError as error:
             return failed(request.sample_id, f"cannot reach {self.system.endpoint}: {error}")
-        except (self.openai.APIError, ValueError, TypeError) as error:
+        except (openai.APIError, ValueError, TypeError) as error:
             return failed(
                 request.sample_id, f"malformed answer from {self.system.endpoint}: {error}"
             )

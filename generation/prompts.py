@@ -30,11 +30,13 @@ ROLE_NAMES = {
 CHAT_ROLES = {USER: "user", PSYCHOLOGIST: "assistant"}
 
 
-def role_prefixed_prompt(context: Iterable[Turn], preset: str = SOULCHAT) -> str:
+def role_prefixed_transcript(turns: Iterable[Turn], preset: str = SOULCHAT) -> str:
     names = ROLE_NAMES[preset]
-    lines = [f"{names[turn.role]}：{turn.content}" for turn in context]
-    lines.append(f"{names[PSYCHOLOGIST]}：")
-    return "\n".join(lines)
+    return "\n".join(f"{names[turn.role]}：{turn.content}" for turn in turns)
+
+
+def role_prefixed_prompt(context: Iterable[Turn], preset: str = SOULCHAT) -> str:
+    return f"{role_prefixed_transcript(context, preset)}\n{ROLE_NAMES[preset][PSYCHOLOGIST]}："
 
 
 def soulchat_prompt(context: Iterable[Turn]) -> str:

@@ -30,11 +30,18 @@ def dataset_get(*, name: str) -> Dataset:
     return dataset
 
 
-def sample_list(*, dataset: Dataset, split: str | None = None) -> QuerySet[Sample]:
+def sample_list(
+    *, dataset: Dataset, split: str | None = None, limit: int | None = None
+) -> QuerySet[Sample]:
+    """In dialogue order; with `limit`, the first that many, as a queryset that can
+    still be filtered and reordered."""
     samples = Sample.objects.filter(dataset=dataset)
     if split is not None:
         samples = samples.filter(split=split)
-    return samples.order_by("dialogue_id", "turn_index")
+    samples = samples.order_by("dialogue_id", "turn_index")
+    if limit is not None:
+        samples = samples.filter(pk__in=list(samples.values_list("pk", flat=True)[:limit]))
+    return samples
 
 
 def dataset_export_records(

@@ -5,14 +5,18 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from django.conf import settings
 
 from generation.dataset_formats import read_file, source_files
 from generation.dialogues import Dialogue
 from generation.models import System
-from generation.prompts import role_prefixed_prompt
+from generation.prompts import role_prefixed_transcript
 from generation.services.systems import system_save
+
+if TYPE_CHECKING:
+    from generation.demo_model import DemoModelReport
 
 DEMO_CORPUS = Path(settings.BASE_DIR) / "demo" / "corpus"
 DEMO_SYSTEM = "demo-tiny"
@@ -23,7 +27,7 @@ class DemoModelResult:
     system: System
     directory: Path
     # None when an existing checkpoint was reused.
-    report: object | None
+    report: DemoModelReport | None
 
 
 def demo_corpus_texts(corpus: Path = DEMO_CORPUS) -> list[str]:
@@ -32,9 +36,7 @@ def demo_corpus_texts(corpus: Path = DEMO_CORPUS) -> list[str]:
     for path in source_files(corpus, "soulchat"):
         for record in read_file(path, "soulchat"):
             if isinstance(record, Dialogue):
-                # The layout of a prompt, without the trailing open psychologist turn.
-                prompt = role_prefixed_prompt(record.turns)
-                texts.append(prompt[: prompt.rfind("\n")])
+                texts.append(role_prefixed_transcript(record.turns))
     return texts
 
 
@@ -50,6 +52,8 @@ def demo_model_install(
     system (the same loading path a user's 7B checkpoint takes)."""
     from generation.demo_model import DemoModelSize, demo_model_build
 
+    if steps is not None and steps < 1:
+        raise ValueError(f"the demo model needs at least 1 training step, not {steps}")
     directory = directory or Path(settings.VAR_DIR) / "models" / name
     report = None
     if rebuild or not (directory / "config.json").is_file():
@@ -65,11 +69,8 @@ def demo_model_install(
         "decoding": {"max_new_tokens": 64},
     }
     existing = System.objects.filter(name=name).first()
-    if existing is not None and existing.checkpoint == fields["checkpoint"] and report is None:
-        system = existing
-    else:
-        if existing is not None and report is not None:
-            # A rebuilt model answers differently: its old answers are not its own.
-            existing.responses.all().delete()
-        system = system_save(name=name, fields=fields, update=existing is not None)
+    if existing is not None and report is not None:
+        # A rebuilt model answers differently: its old answers are not its own.
+        existing.responses.all().delete()
+    system = system_save(name=name, fields=fields, update=existing is not None)
     return DemoModelResult(system=system, directory=directory, report=report)

@@ -49,6 +49,9 @@ def system_save(*, name: str, fields: Mapping[str, Any], update: bool = False) -
     if unknown:
         raise SystemInvalid(f"unknown system field(s): {', '.join(unknown)}")
     system = existing or System(name=name)
+    if existing is not None and isinstance(fields.get("decoding"), dict):
+        # An update names the decoding parameters it changes; the others stay.
+        fields = {**fields, "decoding": {**existing.decoding, **fields["decoding"]}}
     if existing is not None and existing.responses.exists():
         changed = sorted(
             field

@@ -126,3 +126,21 @@ def test_make_demo_model_builds_registers_and_reuses(tmp_path, settings):
     assert system.checkpoint == str((tmp_path / "models" / "demo-tiny").resolve())
     assert (tmp_path / "models" / "demo-tiny" / "model.safetensors").is_file()
     assert "using the checkpoint already at" in command("make_demo_model")
+
+
+def test_an_update_changes_only_the_decoding_parameters_it_names(tmp_path):
+    command("add_system", "base", "--kind", "hf_local", "--checkpoint", str(tmp_path),
+            "--decoding", "top_p=0.9", "--decoding", "seed=3")  # fmt: skip
+    command("add_system", "base", "--update", "--decoding", "seed=4")
+    assert System.objects.get(name="base").decoding == {"top_p": 0.9, "seed": 4}
+    with pytest.raises(CommandError, match="seed must be an integer"):
+        command("add_system", "base", "--update", "--decoding", "seed=four")
+    assert System.objects.get(name="base").decoding == {"top_p": 0.9, "seed": 4}
+
+
+def test_make_demo_model_refuses_a_step_count_below_one(tmp_path, settings):
+    settings.VAR_DIR = tmp_path
+    with pytest.raises(CommandError, match="at least 1 training step, not 0"):
+        command("make_demo_model", "--steps", "0")
+    assert not System.objects.exists()
+    assert not (tmp_path / "models").exists()

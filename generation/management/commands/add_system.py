@@ -98,9 +98,6 @@ class Command(BaseCommand):
             raise CommandError("--kind is required for a new system")
         if options["decoding"]:
             decoding = {}
-            if options["update"]:
-                existing = System.objects.filter(name=options["name"]).first()
-                decoding = dict(existing.decoding) if existing else {}
             for value in options["decoding"]:
                 try:
                     key, parsed = decoding_option(value)

@@ -48,9 +48,7 @@ class Command(BaseCommand):
         except (SystemNotFound, DatasetNotFound) as error:
             raise CommandError(str(error)) from None
         split = None if options["split"] == "all" else options["split"]
-        samples = sample_list(dataset=dataset, split=split)
-        if limit is not None:
-            samples = samples.filter(pk__in=list(samples.values_list("pk", flat=True)[:limit]))
+        samples = sample_list(dataset=dataset, split=split, limit=limit)
         # With eager tasks (the embedded default) the job runs here, so the bar can follow it.
         in_process = settings.CELERY_TASK_ALWAYS_EAGER and options["wait"]
         try:
@@ -75,7 +73,6 @@ class Command(BaseCommand):
                 time.sleep(POLL_SECONDS)
                 summary = generation_job_summary(job=job)
             show(summary.done, summary.total)
-        job.refresh_from_db()
         if job.notes:
             self.stderr.write(f"notes:\n{job.notes}")
         speed = ""

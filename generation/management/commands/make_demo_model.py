@@ -2,9 +2,10 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from django.core.management.base import BaseCommand, CommandParser
+from django.core.management.base import BaseCommand, CommandError, CommandParser
 from tqdm import tqdm
 
+from generation.services import SystemInvalid
 from generation.services.demo import DEMO_SYSTEM, demo_model_install
 
 
@@ -31,13 +32,16 @@ class Command(BaseCommand):
                 bar.update(1)
                 bar.set_postfix(loss=f"{loss:.3f}", refresh=False)
 
-            result = demo_model_install(
-                name=options["name"],
-                directory=options["output"],
-                steps=steps,
-                rebuild=options["rebuild"],
-                on_step=on_step,
-            )
+            try:
+                result = demo_model_install(
+                    name=options["name"],
+                    directory=options["output"],
+                    steps=steps,
+                    rebuild=options["rebuild"],
+                    on_step=on_step,
+                )
+            except (ValueError, SystemInvalid) as error:
+                raise CommandError(str(error)) from None
         report = result.report
         if report is None:
             return f"{result.system.name}: using the checkpoint already at {result.directory}"
