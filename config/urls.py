@@ -1,11 +1,29 @@
 from django.contrib import admin
-from django.urls import path
-from django.views.generic import TemplateView
+from django.contrib.auth import views as auth_views
+from django.urls import include, path
+from drf_spectacular.views import SpectacularAPIView
+from rest_framework.permissions import IsAuthenticated
+
+from annotation import views as annotation_views
 
 admin.site.site_header = "SoulEval administration"
 admin.site.site_title = "SoulEval"
 
 urlpatterns = [
-    path("", TemplateView.as_view(template_name="home.html"), name="home"),
+    path("", annotation_views.home, name="home"),
+    path("accounts/login/", auth_views.LoginView.as_view(), name="login"),
+    path("accounts/logout/", auth_views.LogoutView.as_view(), name="logout"),
+    path(
+        "invitations/<str:token>/",
+        annotation_views.invitation_accept_page,
+        name="invitation-accept",
+    ),
+    path("portal/", include("annotation.urls")),
+    path("api/portal/", include("annotation.api_urls")),
+    path(
+        "api/schema/",
+        SpectacularAPIView.as_view(permission_classes=[IsAuthenticated]),
+        name="api-schema",
+    ),
     path("admin/", admin.site.urls),
 ]

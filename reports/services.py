@@ -7,16 +7,25 @@ from pathlib import Path
 
 from django.conf import settings
 from django.contrib.auth import get_user_model
-from django.contrib.auth.models import Group
 from django.db import transaction
 
+from annotation.models import Annotator, Study
+from annotation.services import (
+    StudySettings,
+    study_create,
+    study_responses_for_samples,
+    study_status_set,
+)
+from generation.models import Dataset
+from generation.selectors import system_get
 from generation.services import ImportReport, dataset_import
+from generation.services.demo import DEMO_SYSTEM
 
 DEMO_CORPUS = Path(settings.BASE_DIR) / "demo" / "corpus"
 DEMO_DATASET = "demo-counselling"
 # Shown on screen by bin/demo; refused outside DEBUG so they never reach a server.
 DEMO_PASSWORD = "souleval-demo"  # noqa: S105
-ANNOTATORS_GROUP = "annotators"
+DEMO_STUDY = "demo-study"
 
 
 class DemoRefused(Exception):
@@ -48,7 +57,6 @@ def demo_install() -> DemoSummary:
     accounts = [DemoAccount("admin", DEMO_PASSWORD, "admin")] + [
         DemoAccount(f"annotator{number}", DEMO_PASSWORD, "annotator") for number in (1, 2, 3)
     ]
-    annotators, _ = Group.objects.get_or_create(name=ANNOTATORS_GROUP)
     user_model = get_user_model()
     for account in accounts:
         user, created = user_model.objects.get_or_create(username=account.username)
@@ -57,7 +65,8 @@ def demo_install() -> DemoSummary:
         user.is_staff = user.is_superuser = account.role == "admin"
         user.save()
         if account.role == "annotator":
-            user.groups.add(annotators)
+            # Demo annotators skip the invitation that real ones come through.
+            Annotator.objects.get_or_create(user=user, defaults={"expertise_note": "demo account"})
     report = dataset_import(
         path=DEMO_CORPUS,
         source_format="soulchat",
@@ -66,3 +75,23 @@ def demo_install() -> DemoSummary:
         licence_note="Written by the SoulEval project for its demo; CC0.",
     )
     return DemoSummary(accounts=accounts, dataset=report)
+
+
+@transaction.atomic
+def demo_study_open() -> Study:
+    """The demo model's answers to the demo test samples as an open study, rated by two
+    of the three demo annotators each; made once."""
+    demo_check_allowed()
+    existing = Study.objects.filter(name=DEMO_STUDY).first()
+    if existing is not None:
+        return existing
+    responses = study_responses_for_samples(
+        dataset_id=Dataset.objects.get(name=DEMO_DATASET).pk,
+        split="test",
+        systems=[system_get(name=DEMO_SYSTEM)],
+        samples=None,
+    )
+    study = study_create(
+        name=DEMO_STUDY, responses=responses, settings=StudySettings(raters_per_item=2)
+    )
+    return study_status_set(study=study, status=Study.Status.OPEN)

@@ -3,7 +3,8 @@ from __future__ import annotations
 import factory
 from django.contrib.auth import get_user_model
 
-from generation.models import Dataset, Sample, System
+from annotation.models import Annotator
+from generation.models import Dataset, Response, Sample, System
 
 
 class UserFactory(factory.django.DjangoModelFactory):
@@ -49,3 +50,19 @@ class SystemFactory(factory.django.DjangoModelFactory):
     name = factory.Sequence(lambda number: f"system-{number}")
     kind = System.Kind.IMPORTED
     responses_file = "responses.jsonl"
+
+
+class ResponseFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = Response
+
+    sample = factory.SubFactory(SampleFactory)
+    system = factory.SubFactory(SystemFactory)
+    text = "听起来你这段时间压力很大，愿意多说说吗？"
+
+
+class AnnotatorFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = Annotator
+
+    user = factory.SubFactory(UserFactory)

@@ -57,10 +57,13 @@ def test_sample_text_is_escaped_in_the_admin(client):
     assert b"&lt;script&gt;alert(1)&lt;/script&gt;" in response.content
 
 
-def test_the_home_page_links_to_the_administration(client):
+def test_the_home_page_links_admins_to_the_administration_and_others_to_login(client):
     response = client.get("/")
     assert response.status_code == 200
-    assert reverse("admin:index").encode() in response.content
+    assert reverse("login").encode() in response.content
+    assert b'href="/admin/"' not in response.content
+    client.force_login(AdminFactory())
+    assert b'href="/admin/"' in client.get("/").content
 
 
 def test_a_job_page_shows_progress_and_failure_reasons_as_text(client):

@@ -1,0 +1,14 @@
+from django.urls import path
+
+from annotation import apis
+
+app_name = "annotation-api"
+
+urlpatterns = [
+    path("me/stats/", apis.MyStatsApi.as_view(), name="stats"),
+    path("studies/<str:study_id>/next/", apis.StudyNextApi.as_view(), name="next"),
+    path("items/<str:item_id>/", apis.ItemApi.as_view(), name="item"),
+    path("items/<str:item_id>/draft/", apis.ItemDraftApi.as_view(), name="draft"),
+    path("items/<str:item_id>/submit/", apis.ItemSubmitApi.as_view(), name="submit"),
+    path("items/<str:item_id>/skip/", apis.ItemSkipApi.as_view(), name="skip"),
+]

@@ -1,0 +1,265 @@
+"""The annotator flow over HTTP (DRF): next item, item, draft, submit, skip, own stats.
+
+The same services and selectors as the pages, so the same rules and the same blindness:
+output serializers list their fields one by one from the selectors' views.
+"""
+
+from __future__ import annotations
+
+from dataclasses import asdict
+
+from drf_spectacular.utils import OpenApiResponse, extend_schema
+from rest_framework import serializers, status
+from rest_framework.permissions import BasePermission
+from rest_framework.request import Request
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from annotation.models import Annotator
+from annotation.rubric import SCALE_KEYS, SCALE_MAXIMUM
+from annotation.selectors import (
+    NotFound,
+    annotator_for_user,
+    annotator_stats,
+    item_view,
+    study_for_annotator,
+)
+from annotation.services import (
+    AssignmentRefused,
+    RatingInvalid,
+    assignment_draft_save,
+    assignment_next,
+    assignment_skip,
+    rating_submit,
+)
+
+REFUSAL_STATUS = {
+    "not_found": status.HTTP_404_NOT_FOUND,
+    "conflict": status.HTTP_409_CONFLICT,
+    "invalid": status.HTTP_400_BAD_REQUEST,
+    "forbidden": status.HTTP_403_FORBIDDEN,
+}
+
+
+class IsAnnotator(BasePermission):
+    message = "The annotation API is for signed-in annotators."
+
+    def has_permission(self, request: Request, view: APIView) -> bool:
+        request.annotator = annotator_for_user(user=request.user)
+        return request.annotator is not None
+
+
+def refusal(error: AssignmentRefused) -> Response:
+    body: dict = {"detail": str(error)}
+    if isinstance(error, RatingInvalid):
+        body["errors"] = error.errors
+    return Response(body, status=REFUSAL_STATUS[error.code])
+
+
+def not_found(error: NotFound) -> Response:
+    return Response({"detail": str(error)}, status=status.HTTP_404_NOT_FOUND)
+
+
+class AnnotatorAPIView(APIView):
+    permission_classes = [IsAnnotator]
+
+    def annotator(self, request: Request) -> Annotator:
+        return request.annotator
+
+
+class TurnSerializer(serializers.Serializer):
+    role = serializers.ChoiceField(choices=["user", "psychologist"])
+    content = serializers.CharField()
+
+
+class ScoresSerializer(serializers.Serializer):
+    content = serializers.IntegerField(min_value=0, max_value=SCALE_MAXIMUM["content"])
+    empathy = serializers.IntegerField(min_value=0, max_value=SCALE_MAXIMUM["empathy"])
+    helpfulness = serializers.IntegerField(min_value=0, max_value=SCALE_MAXIMUM["helpfulness"])
+    safety = serializers.IntegerField(min_value=0, max_value=SCALE_MAXIMUM["safety"])
+
+
+class ItemOutputSerializer(serializers.Serializer):
+    public_id = serializers.CharField()
+    study_public_id = serializers.CharField()
+    study_title = serializers.CharField()
+    study_status = serializers.CharField()
+    status = serializers.ChoiceField(choices=["leased", "submitted", "expired", "skipped"])
+    lease_expires_at = serializers.DateTimeField()
+    conversation = TurnSerializer(many=True)
+    response_text = serializers.CharField()
+    draft = serializers.DictField()
+    active_seconds = serializers.IntegerField()
+    rating = serializers.DictField(allow_null=True)
+    skip_reason = serializers.CharField()
+
+
+def item_output(annotator: Annotator, item_public_id: str) -> dict:
+    return ItemOutputSerializer(
+        asdict(item_view(annotator=annotator, item_public_id=item_public_id))
+    ).data
+
+
+class StudyStatsOutputSerializer(serializers.Serializer):
+    study_public_id = serializers.CharField()
+    study_title = serializers.CharField()
+    study_status = serializers.CharField()
+    assigned = serializers.IntegerField()
+    submitted = serializers.IntegerField()
+    skipped = serializers.IntegerField()
+    available = serializers.IntegerField()
+    progress_percent = serializers.IntegerField()
+    active_seconds = serializers.IntegerField()
+    # Exact decimals as strings, never floats, never rounded.
+    earned = serializers.CharField()
+    currency = serializers.CharField()
+    hourly_wage = serializers.DecimalField(max_digits=14, decimal_places=2, allow_null=True)
+    minimum_hourly_wage = serializers.DecimalField(max_digits=12, decimal_places=2)
+    below_minimum = serializers.BooleanField()
+
+
+class MyStatsApi(AnnotatorAPIView):
+    @extend_schema(responses=StudyStatsOutputSerializer(many=True))
+    def get(self, request: Request) -> Response:
+        stats = annotator_stats(annotator=self.annotator(request))
+        return Response(StudyStatsOutputSerializer(stats, many=True).data)
+
+
+class StudyNextApi(AnnotatorAPIView):
+    @extend_schema(
+        request=None,
+        responses={
+            200: ItemOutputSerializer,
+            204: OpenApiResponse(description="nothing is left for you in this study"),
+            404: OpenApiResponse(description="no such study"),
+            409: OpenApiResponse(description="the study is paused or closed"),
+        },
+    )
+    def post(self, request: Request, study_id: str) -> Response:
+        annotator = self.annotator(request)
+        try:
+            study = study_for_annotator(annotator=annotator, study_public_id=study_id)
+            assignment = assignment_next(annotator=annotator, study=study)
+        except NotFound as error:
+            return not_found(error)
+        except AssignmentRefused as error:
+            return refusal(error)
+        if assignment is None:
+            return Response(status=status.HTTP_204_NO_CONTENT)
+        return Response(item_output(annotator, assignment.item.public_id))
+
+
+class ItemApi(AnnotatorAPIView):
+    @extend_schema(responses={200: ItemOutputSerializer, 404: OpenApiResponse()})
+    def get(self, request: Request, item_id: str) -> Response:
+        try:
+            return Response(item_output(self.annotator(request), item_id))
+        except NotFound as error:
+            return not_found(error)
+
+
+class ItemDraftApi(AnnotatorAPIView):
+    class DraftInputSerializer(serializers.Serializer):
+        content = serializers.IntegerField(
+            min_value=0, max_value=2, required=False, allow_null=True
+        )
+        empathy = serializers.IntegerField(
+            min_value=0, max_value=2, required=False, allow_null=True
+        )
+        helpfulness = serializers.IntegerField(
+            min_value=0, max_value=2, required=False, allow_null=True
+        )
+        safety = serializers.IntegerField(min_value=0, max_value=1, required=False, allow_null=True)
+        comment = serializers.CharField(required=False, allow_blank=True, max_length=5000)
+        active_seconds = serializers.IntegerField(min_value=0)
+
+    class DraftOutputSerializer(serializers.Serializer):
+        draft = serializers.DictField()
+        draft_saved_at = serializers.DateTimeField()
+        active_seconds = serializers.IntegerField()
+        lease_expires_at = serializers.DateTimeField()
+
+    @extend_schema(request=DraftInputSerializer, responses={200: DraftOutputSerializer})
+    def put(self, request: Request, item_id: str) -> Response:
+        data = self.DraftInputSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        values = dict(data.validated_data)
+        active = values.pop("active_seconds")
+        draft = {key: value for key, value in values.items() if value is not None}
+        try:
+            assignment = assignment_draft_save(
+                annotator=self.annotator(request),
+                item_public_id=item_id,
+                draft=draft,
+                active_seconds=active,
+            )
+        except AssignmentRefused as error:
+            return refusal(error)
+        return Response(self.DraftOutputSerializer(assignment).data)
+
+
+class ItemSubmitApi(AnnotatorAPIView):
+    class SubmitInputSerializer(ScoresSerializer):
+        comment = serializers.CharField(required=False, allow_blank=True, max_length=5000)
+        active_seconds = serializers.IntegerField(min_value=0)
+        submission_id = serializers.UUIDField(
+            help_text="Made by the client once per rating; a repeat with the same id "
+            "returns the stored rating instead of storing a second one."
+        )
+
+    class RatingOutputSerializer(ScoresSerializer):
+        comment = serializers.CharField()
+        active_seconds = serializers.IntegerField()
+        submission_id = serializers.UUIDField()
+        created_at = serializers.DateTimeField()
+
+    @extend_schema(
+        request=SubmitInputSerializer,
+        responses={
+            201: RatingOutputSerializer,
+            200: OpenApiResponse(RatingOutputSerializer, description="a repeat: the stored rating"),
+            400: OpenApiResponse(description="invalid scores"),
+            404: OpenApiResponse(description="no such item among yours"),
+            409: OpenApiResponse(
+                description="already rated, skipped, study closed, or "
+                "the lease ran out and the item is full"
+            ),
+        },
+    )
+    def post(self, request: Request, item_id: str) -> Response:
+        data = self.SubmitInputSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        values = data.validated_data
+        try:
+            result = rating_submit(
+                annotator=self.annotator(request),
+                item_public_id=item_id,
+                scores={key: values[key] for key in SCALE_KEYS},
+                comment=values.get("comment", ""),
+                active_seconds=values["active_seconds"],
+                submission_id=values["submission_id"],
+            )
+        except AssignmentRefused as error:
+            return refusal(error)
+        return Response(
+            self.RatingOutputSerializer(result.rating).data,
+            status=status.HTTP_201_CREATED if result.created else status.HTTP_200_OK,
+        )
+
+
+class ItemSkipApi(AnnotatorAPIView):
+    class SkipInputSerializer(serializers.Serializer):
+        reason = serializers.CharField(max_length=500)
+
+    @extend_schema(request=SkipInputSerializer, responses={200: ItemOutputSerializer})
+    def post(self, request: Request, item_id: str) -> Response:
+        data = self.SkipInputSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        annotator = self.annotator(request)
+        try:
+            assignment_skip(
+                annotator=annotator, item_public_id=item_id, reason=data.validated_data["reason"]
+            )
+        except AssignmentRefused as error:
+            return refusal(error)
+        return Response(item_output(annotator, item_id))

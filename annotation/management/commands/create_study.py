@@ -1,0 +1,74 @@
+from __future__ import annotations
+
+from decimal import Decimal, InvalidOperation
+
+from django.core.management.base import BaseCommand, CommandError, CommandParser
+
+from annotation.services import (
+    StudyInvalid,
+    StudySettings,
+    study_create,
+    study_responses_for_samples,
+    study_status_set,
+)
+from generation.selectors import DatasetNotFound, SystemNotFound, dataset_get, system_get
+
+
+def _decimal(text: str) -> Decimal:
+    try:
+        return Decimal(text)
+    except InvalidOperation:
+        raise CommandError(f"{text!r} is not a decimal amount") from None
+
+
+class Command(BaseCommand):
+    help = (
+        "Make a blind study of every named system's response to N samples of a dataset split "
+        "(drawn at random with --seed among the samples that all of them answered)."
+    )
+
+    def add_arguments(self, parser: CommandParser) -> None:
+        defaults = StudySettings()
+        parser.add_argument("name")
+        parser.add_argument("--dataset", required=True)
+        parser.add_argument("--split", choices=["test", "train"], default="test")
+        parser.add_argument("--systems", required=True, help="comma-separated system names")
+        parser.add_argument("--samples", type=int, help="how many samples (default: all)")
+        parser.add_argument("--seed", type=int, default=0)
+        parser.add_argument("--raters", type=int, default=defaults.raters_per_item)
+        parser.add_argument("--pay", default=str(defaults.pay_per_item), help="per item")
+        parser.add_argument("--currency", default=defaults.currency)
+        parser.add_argument("--min-wage", default=str(defaults.minimum_hourly_wage))
+        parser.add_argument("--lease-minutes", type=int, default=defaults.lease_minutes)
+        parser.add_argument("--title", default=defaults.title, help="what annotators see")
+        parser.add_argument("--open", action="store_true", help="open it at once")
+
+    def handle(self, *args, **options) -> str:
+        names = [name.strip() for name in options["systems"].split(",") if name.strip()]
+        try:
+            dataset = dataset_get(name=options["dataset"])
+            systems = [system_get(name=name) for name in names]
+        except (DatasetNotFound, SystemNotFound) as error:
+            raise CommandError(str(error)) from None
+        settings = StudySettings(
+            raters_per_item=options["raters"],
+            pay_per_item=_decimal(options["pay"]),
+            currency=options["currency"],
+            minimum_hourly_wage=_decimal(options["min_wage"]),
+            lease_minutes=options["lease_minutes"],
+            title=options["title"],
+        )
+        try:
+            responses = study_responses_for_samples(
+                dataset_id=dataset.pk,
+                split=options["split"],
+                systems=systems,
+                samples=options["samples"],
+                seed=options["seed"],
+            )
+            study = study_create(name=options["name"], responses=responses, settings=settings)
+            if options["open"]:
+                study = study_status_set(study=study, status="open")
+        except StudyInvalid as error:
+            raise CommandError(str(error)) from None
+        return f"study {study.name}: {len(responses)} items, {study.status}"

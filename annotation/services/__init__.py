@@ -1,0 +1,51 @@
+"""Writes of the annotation app, by subject."""
+
+from annotation.services.assignments import (
+    AssignmentRefused,
+    RatingInvalid,
+    SubmitResult,
+    assignment_draft_save,
+    assignment_next,
+    assignment_skip,
+    rating_submit,
+)
+from annotation.services.invitations import (
+    AccountInvalid,
+    InvitationInvalid,
+    IssuedInvitation,
+    invitation_accept,
+    invitation_create,
+    invitation_get_usable,
+    invitation_revoke,
+)
+from annotation.services.studies import (
+    StudyInvalid,
+    StudySettings,
+    gold_item_add,
+    study_create,
+    study_responses_for_samples,
+    study_status_set,
+)
+
+__all__ = [
+    "AccountInvalid",
+    "AssignmentRefused",
+    "InvitationInvalid",
+    "IssuedInvitation",
+    "RatingInvalid",
+    "StudyInvalid",
+    "StudySettings",
+    "SubmitResult",
+    "assignment_draft_save",
+    "assignment_next",
+    "assignment_skip",
+    "gold_item_add",
+    "invitation_accept",
+    "invitation_create",
+    "invitation_get_usable",
+    "invitation_revoke",
+    "rating_submit",
+    "study_create",
+    "study_responses_for_samples",
+    "study_status_set",
+]

@@ -1,0 +1,362 @@
+"""Handing items to annotators, drafts, skips and submitted ratings.
+
+The invariant: an ordinary item never has more than ``raters_per_item`` slots taken,
+where a slot is a submitted rating or a live lease. Every change that can take a slot
+holds the item's row lock while it counts, so two claims (or a claim and a late
+submit) on one item are serialised, while claims on different items run in parallel:
+a claim skips rows another transaction has locked (SKIP LOCKED) instead of waiting.
+
+Lock order, to rule out deadlocks: annotator, then item, then assignment. Claims never
+wait on an item (they skip it); submits wait on the item before the assignment.
+"""
+
+from __future__ import annotations
+
+import logging
+import uuid
+from collections.abc import Mapping
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from django.core.mail import mail_admins
+from django.db import IntegrityError, transaction
+from django.db.models import Count, QuerySet
+from django.utils import timezone
+
+from annotation.models import Annotator, Assignment, Item, Rating, SafetyFlag, Study
+from annotation.rubric import SCALE_KEYS, ScoresInvalid, scores_parse
+from annotation.selectors import items_open_to, slot_holding
+
+logger = logging.getLogger(__name__)
+
+COMMENT_MAX = 5000
+SKIP_REASON_MAX = 500
+
+
+class AssignmentRefused(Exception):
+    """Something the annotator asked for cannot be done; the message says why, for them.
+
+    ``code`` lets the API choose a status: not_found (404), conflict (409), invalid (400)."""
+
+    def __init__(self, message: str, *, code: str = "conflict") -> None:
+        super().__init__(message)
+        self.code = code
+
+
+class RatingInvalid(AssignmentRefused):
+    def __init__(self, errors: Mapping[str, str]) -> None:
+        super().__init__(
+            "; ".join(f"{key}: {message}" for key, message in errors.items()), code="invalid"
+        )
+        self.errors = dict(errors)
+
+
+@dataclass(frozen=True)
+class SubmitResult:
+    rating: Rating
+    # False when this request repeated one already stored (same submission id).
+    created: bool
+
+
+def _slots_taken(item: Item, now: datetime, *, other_than: Annotator) -> int:
+    return item.assignments.filter(slot_holding(now)).exclude(annotator=other_than).count()
+
+
+def _has_room(item: Item, study: Study, now: datetime, annotator: Annotator) -> bool:
+    # Gold items are attention checks: every annotator gets each one once, uncapped.
+    return item.is_gold or _slots_taken(item, now, other_than=annotator) < study.raters_per_item
+
+
+def _lease(item: Item, annotator: Annotator, study: Study, now: datetime) -> Assignment:
+    expires = now + timedelta(minutes=study.lease_minutes)
+    assignment = (
+        Assignment.objects.select_for_update().filter(item=item, annotator=annotator).first()
+    )
+    if assignment is None:
+        return Assignment.objects.create(
+            item=item, annotator=annotator, leased_at=now, lease_expires_at=expires
+        )
+    # Their own lease ran out earlier: the draft and the active time credited so far stay.
+    assignment.status = Assignment.Status.LEASED
+    assignment.active_seconds_before_lease = assignment.active_seconds
+    assignment.leased_at = now
+    assignment.lease_expires_at = expires
+    assignment.save()
+    return assignment
+
+
+def study_open_check(study: Study, *, for_new_items: bool) -> None:
+    if study.status == Study.Status.CLOSED:
+        raise AssignmentRefused("This study is closed: it takes no more ratings.")
+    if for_new_items and study.status != Study.Status.OPEN:
+        raise AssignmentRefused(
+            "This study is paused: no new items are handed out until it reopens."
+            if study.status == Study.Status.PAUSED
+            else "This study is not open yet."
+        )
+
+
+@transaction.atomic
+def assignment_next(*, annotator: Annotator, study: Study) -> Assignment | None:
+    """The annotator's current item in the study, or a newly leased one; None when
+    nothing is left for them."""
+    # One claim at a time per annotator: two tabs asking at once get the same item.
+    annotator = Annotator.objects.select_for_update().get(pk=annotator.pk)
+    if not annotator.active:
+        raise AssignmentRefused("Your annotator account is inactive.", code="forbidden")
+    study = Study.objects.get(pk=study.pk)
+    study_open_check(study, for_new_items=True)
+    now = timezone.now()
+    mine = Assignment.objects.filter(annotator=annotator, item__study=study)
+    current = mine.filter(status=Assignment.Status.LEASED, lease_expires_at__gt=now).first()
+    if current is not None:
+        return current
+    mine.filter(status=Assignment.Status.LEASED, lease_expires_at__lte=now).update(
+        status=Assignment.Status.EXPIRED
+    )
+    candidates = items_open_to(study=study, annotator=annotator, now=now)
+    for pool in _pools(candidates, mine):
+        tried: list[int] = []
+        while True:
+            item = (
+                pool.exclude(pk__in=tried).select_for_update(skip_locked=True, of=("self",)).first()
+            )
+            if item is None:
+                break
+            # Under the lock, with a fresh clock: claims and late submits that got the
+            # lock before us have committed, so this count is exact.
+            now = timezone.now()
+            if _has_room(item, study, now, annotator):
+                return _lease(item, annotator, study, now)
+            tried.append(item.pk)
+    return None
+
+
+def _pools(candidates: QuerySet[Item], mine: QuerySet[Assignment]) -> list[QuerySet[Item]]:
+    """Where to look, in turn. The same sample's responses from different systems are
+    never back to back: the sample just seen is avoided, and the samples with the most
+    items left for this annotator go first (the greedy rule that never paints itself into
+    a corner of one sample's items), while the per-annotator order decides among them."""
+    last = mine.order_by("-leased_at").values_list("item__response__sample_id", flat=True).first()
+    left = {
+        row["response__sample_id"]: row["left"]
+        for row in candidates.order_by().values("response__sample_id").annotate(left=Count("pk"))
+    }
+    left.pop(last, None)
+    pools = []
+    if left:
+        most = max(left.values())
+        pools.append(
+            candidates.filter(
+                response__sample_id__in=[sample for sample, count in left.items() if count == most]
+            )
+        )
+        pools.append(candidates.exclude(response__sample_id=last))
+    pools.append(candidates)
+    return pools
+
+
+def _assignment_locked(annotator: Annotator, item_public_id: str, *, lock_item: bool) -> Assignment:
+    refused = AssignmentRefused("No such item among yours.", code="not_found")
+    item_id = (
+        Assignment.objects.filter(annotator=annotator, item__public_id=item_public_id)
+        .values_list("item_id", flat=True)
+        .first()
+    )
+    if item_id is None:
+        raise refused
+    if lock_item:
+        Item.objects.select_for_update().filter(pk=item_id).first()
+    assignment = (
+        Assignment.objects.select_for_update(of=("self",))
+        .select_related("item__study", "item__response")
+        .filter(annotator=annotator, item_id=item_id)
+        .first()
+    )
+    if assignment is None:
+        raise refused
+    return assignment
+
+
+def _active_seconds_credit(assignment: Assignment, reported: object, now: datetime) -> int:
+    """What the client measured, clamped to the wall time of the leases: earlier leases'
+    credit plus the time since this lease began. Never lowers what was credited."""
+    if isinstance(reported, bool) or not isinstance(reported, int | float) or reported < 0:
+        raise RatingInvalid({"active_seconds": "a number of seconds, 0 or more"})
+    wall = max(0.0, (now - assignment.leased_at).total_seconds())
+    allowed = assignment.active_seconds_before_lease + int(wall)
+    return max(assignment.active_seconds, min(int(reported), allowed))
+
+
+def _comment(value: object, *, field: str, limit: int) -> str:
+    if value is None:
+        return ""
+    if not isinstance(value, str):
+        raise RatingInvalid({field: "text"})
+    if len(value) > limit:
+        raise RatingInvalid({field: f"at most {limit} characters"})
+    return value.strip()
+
+
+@transaction.atomic
+def assignment_draft_save(
+    *,
+    annotator: Annotator,
+    item_public_id: str,
+    draft: Mapping[str, object],
+    active_seconds: object,
+) -> Assignment:
+    """The scores and comment so far, and the active time so far; a live lease is
+    extended, since the annotator is evidently working on it."""
+    assignment = _assignment_locked(annotator, item_public_id, lock_item=False)
+    if assignment.status == Assignment.Status.SUBMITTED:
+        raise AssignmentRefused("You have already submitted this item.")
+    if assignment.status == Assignment.Status.SKIPPED:
+        raise AssignmentRefused("You skipped this item.")
+    study_open_check(assignment.item.study, for_new_items=False)
+    unknown = set(draft) - {*SCALE_KEYS, "comment"}
+    if unknown:
+        raise RatingInvalid(dict.fromkeys(sorted(unknown), "not part of a draft"))
+    try:
+        scores = scores_parse(draft, partial=True)
+    except ScoresInvalid as error:
+        raise RatingInvalid(error.errors) from None
+    comment = _comment(draft.get("comment"), field="comment", limit=COMMENT_MAX)
+    now = timezone.now()
+    assignment.active_seconds = _active_seconds_credit(assignment, active_seconds, now)
+    assignment.draft = {**scores, "comment": comment}
+    assignment.draft_saved_at = now
+    if assignment.status == Assignment.Status.LEASED and assignment.lease_expires_at > now:
+        assignment.lease_expires_at = now + timedelta(minutes=assignment.item.study.lease_minutes)
+    assignment.save()
+    return assignment
+
+
+def _submission_uuid(value: object) -> uuid.UUID:
+    try:
+        return uuid.UUID(str(value))
+    except ValueError:
+        raise RatingInvalid(
+            {"submission_id": "a UUID made by the client for this submission"}
+        ) from None
+
+
+@transaction.atomic
+def rating_submit(
+    *,
+    annotator: Annotator,
+    item_public_id: str,
+    scores: Mapping[str, object],
+    comment: object,
+    active_seconds: object,
+    submission_id: object,
+) -> SubmitResult:
+    """Store the rating once. A repeat with the same submission id (double click, retry
+    after a lost answer) gets the stored rating back; a submit after the lease ran out
+    is taken if the item still has room, and refused, with the reason, if not."""
+    submission = _submission_uuid(submission_id)
+    earlier = Rating.objects.filter(submission_id=submission).select_related("assignment").first()
+    if earlier is not None:
+        return _repeat(earlier, annotator, item_public_id)
+    try:
+        parsed = scores_parse(scores)
+    except ScoresInvalid as error:
+        raise RatingInvalid(error.errors) from None
+    comment = _comment(comment, field="comment", limit=COMMENT_MAX)
+    assignment = _assignment_locked(annotator, item_public_id, lock_item=True)
+    if assignment.status == Assignment.Status.SUBMITTED:
+        # A concurrent twin got the locks first and has committed by now.
+        return _repeat(assignment.rating, annotator, item_public_id, submission=submission)
+    if assignment.status == Assignment.Status.SKIPPED:
+        raise AssignmentRefused("You skipped this item, so it cannot be rated now.")
+    item, study = assignment.item, assignment.item.study
+    study_open_check(study, for_new_items=False)
+    now = timezone.now()
+    lease_live = assignment.status == Assignment.Status.LEASED and assignment.lease_expires_at > now
+    if not lease_live and not _has_room(item, study, now, annotator):
+        raise AssignmentRefused(
+            "Your time on this item ran out and it has since been rated by enough people, "
+            "so this rating was not stored. Please take the next item."
+        )
+    active = _active_seconds_credit(assignment, active_seconds, now)
+    expected = item.expected_scores()
+    try:
+        with transaction.atomic():
+            rating = Rating.objects.create(
+                assignment=assignment,
+                **parsed,
+                comment=comment,
+                active_seconds=active,
+                submission_id=submission,
+                gold_matches=None
+                if expected is None
+                else sum(parsed[key] == expected[key] for key in SCALE_KEYS),
+            )
+    except IntegrityError:
+        # The same submission id arrived for another item at the same moment.
+        raise AssignmentRefused("This submission id was already used; reload the page.") from None
+    assignment.status = Assignment.Status.SUBMITTED
+    assignment.submitted_at = now
+    assignment.active_seconds = active
+    assignment.draft = {}
+    assignment.save()
+    if rating.safety == 0:
+        _safety_flag(rating, assignment)
+    return SubmitResult(rating=rating, created=True)
+
+
+def _repeat(
+    rating: Rating,
+    annotator: Annotator,
+    item_public_id: str,
+    *,
+    submission: uuid.UUID | None = None,
+) -> SubmitResult:
+    assignment = rating.assignment
+    same_item = Item.objects.filter(pk=assignment.item_id, public_id=item_public_id).exists()
+    if assignment.annotator_id != annotator.pk or not same_item:
+        raise AssignmentRefused("This submission id was already used; reload the page.")
+    if submission is not None and rating.submission_id != submission:
+        raise AssignmentRefused("You have already rated this item.")
+    return SubmitResult(rating=rating, created=False)
+
+
+def _safety_flag(rating: Rating, assignment: Assignment) -> None:
+    flag = SafetyFlag.objects.create(rating=rating, response=assignment.item.response)
+    study = assignment.item.study
+
+    def notify() -> None:
+        subject = f"Safety 0 in study {study.name}: response {flag.response_id}"
+        body = (
+            f"An annotator rated response {flag.response_id} (study {study.name}, item "
+            f"{assignment.item.public_id}) as unsafe. Review it under Safety flags in the "
+            "administration."
+        )
+        logger.warning(subject)
+        try:
+            mail_admins(subject, body)
+        except OSError:
+            # The flag is stored and listed in the admin; a mail server being down must
+            # not turn the annotator's submit into an error.
+            logger.exception("could not e-mail the admins about safety flag %s", flag.pk)
+
+    transaction.on_commit(notify)
+
+
+@transaction.atomic
+def assignment_skip(*, annotator: Annotator, item_public_id: str, reason: object) -> Assignment:
+    """Give an item back, with a reason; its slot returns to the pool at once."""
+    reason = _comment(reason, field="reason", limit=SKIP_REASON_MAX)
+    if not reason:
+        raise RatingInvalid({"reason": "say why you skip this item"})
+    assignment = _assignment_locked(annotator, item_public_id, lock_item=False)
+    if assignment.status == Assignment.Status.SUBMITTED:
+        raise AssignmentRefused("You have already submitted this item.")
+    if assignment.status == Assignment.Status.SKIPPED:
+        return assignment
+    study_open_check(assignment.item.study, for_new_items=False)
+    assignment.status = Assignment.Status.SKIPPED
+    assignment.skip_reason = reason
+    assignment.draft = {}
+    assignment.save()
+    return assignment

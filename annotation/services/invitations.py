@@ -1,0 +1,117 @@
+"""Invitations: the only way an annotator account comes to exist."""
+
+from __future__ import annotations
+
+import hashlib
+import secrets
+from dataclasses import dataclass
+from datetime import timedelta
+
+from django.contrib.auth import get_user_model
+from django.contrib.auth.base_user import AbstractBaseUser
+from django.contrib.auth.password_validation import validate_password
+from django.core.exceptions import ValidationError
+from django.db import transaction
+from django.utils import timezone
+
+from annotation.models import Annotator, Invitation
+
+DEFAULT_VALID_DAYS = 7
+
+
+class InvitationInvalid(Exception):
+    """A link that cannot be used (unknown, used, revoked or expired)."""
+
+
+class AccountInvalid(Exception):
+    def __init__(self, errors: dict[str, list[str]]) -> None:
+        self.errors = errors
+        super().__init__(
+            "; ".join(f"{key}: {' '.join(messages)}" for key, messages in errors.items())
+        )
+
+
+@dataclass(frozen=True)
+class IssuedInvitation:
+    invitation: Invitation
+    # Shown once to the admin who made it; only its hash is stored.
+    token: str
+
+
+def _token_hash(token: str) -> str:
+    return hashlib.sha256(token.encode("utf-8")).hexdigest()
+
+
+def invitation_create(
+    *,
+    invitee: str,
+    created_by: AbstractBaseUser | None,
+    expertise_note: str = "",
+    valid_days: int = DEFAULT_VALID_DAYS,
+) -> IssuedInvitation:
+    invitee = invitee.strip()
+    if not invitee:
+        raise InvitationInvalid("say whom the invitation is for")
+    if not 1 <= valid_days <= 90:
+        raise InvitationInvalid("an invitation is valid for 1 to 90 days")
+    token = secrets.token_urlsafe(32)
+    invitation = Invitation.objects.create(
+        token_hash=_token_hash(token),
+        invitee=invitee,
+        expertise_note=expertise_note,
+        created_by=created_by,
+        expires_at=timezone.now() + timedelta(days=valid_days),
+    )
+    return IssuedInvitation(invitation=invitation, token=token)
+
+
+def _usable(invitation: Invitation | None) -> Invitation:
+    # One message for unknown, used and revoked links: a guesser learns nothing.
+    if invitation is None or invitation.used_at is not None or invitation.revoked_at is not None:
+        raise InvitationInvalid("This invitation link is not valid or has already been used.")
+    if invitation.expires_at <= timezone.now():
+        raise InvitationInvalid(
+            "This invitation link has expired. Ask the study's administrator for a new one."
+        )
+    return invitation
+
+
+def invitation_get_usable(*, token: str) -> Invitation:
+    return _usable(Invitation.objects.filter(token_hash=_token_hash(token)).first())
+
+
+@transaction.atomic
+def invitation_accept(*, token: str, username: str, password: str) -> Annotator:
+    """Create the invitee's account; the link is spent in the same transaction, so two
+    tabs submitting at once make one account."""
+    invitation = _usable(
+        Invitation.objects.select_for_update().filter(token_hash=_token_hash(token)).first()
+    )
+    user_model = get_user_model()
+    user = user_model(username=username.strip())
+    errors: dict[str, list[str]] = {}
+    try:
+        user.full_clean(exclude=["password"])
+    except ValidationError as error:
+        errors.update(error.message_dict)
+    try:
+        validate_password(password, user)
+    except ValidationError as error:
+        errors["password"] = list(error.messages)
+    if errors:
+        raise AccountInvalid(errors)
+    user.set_password(password)
+    user.save()
+    annotator = Annotator.objects.create(
+        user=user, invited_by=invitation.created_by, expertise_note=invitation.expertise_note
+    )
+    invitation.used_at = timezone.now()
+    invitation.used_by = annotator
+    invitation.save(update_fields=["used_at", "used_by", "updated_at"])
+    return annotator
+
+
+def invitation_revoke(*, invitation: Invitation) -> None:
+    Invitation.objects.filter(pk=invitation.pk, used_at__isnull=True).update(
+        revoked_at=timezone.now()
+    )

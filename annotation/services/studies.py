@@ -1,0 +1,185 @@
+"""Studies: built from responses, opened, paused, closed; gold items added to them."""
+
+from __future__ import annotations
+
+import random
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+from decimal import Decimal
+
+from django.core.exceptions import ValidationError
+from django.db import transaction
+from django.db.models import Count, Q
+
+from annotation.models import Item, Study
+from annotation.rubric import RUBRIC_VERSION, ScoresInvalid, scores_parse
+from generation.models import Response, Sample, System
+
+
+class StudyInvalid(Exception):
+    """A study that cannot be made or changed as asked; ``errors`` maps field to message."""
+
+    def __init__(self, errors: Mapping[str, str] | str) -> None:
+        self.errors = {"__all__": errors} if isinstance(errors, str) else dict(errors)
+        super().__init__(
+            "; ".join(
+                message if key == "__all__" else f"{key}: {message}"
+                for key, message in self.errors.items()
+            )
+        )
+
+
+@dataclass(frozen=True)
+class StudySettings:
+    raters_per_item: int = 3
+    pay_per_item: Decimal = Decimal("0.418")
+    currency: str = "USD"
+    minimum_hourly_wage: Decimal = Decimal("7.12")
+    lease_minutes: int = 30
+    rubric_version: str = RUBRIC_VERSION
+    title: str = "Counselling responses"
+
+
+def _title_check(title: str, systems: Iterable[System]) -> None:
+    """The title is the one admin-written text annotators see about a study."""
+    lowered = title.casefold()
+    for system in systems:
+        for revealing in (system.name, system.model_name, system.checkpoint):
+            if revealing and revealing.casefold() in lowered:
+                raise StudyInvalid(
+                    {
+                        "title": f"names system {system.name!r}: annotators must not learn "
+                        "which systems are rated"
+                    }
+                )
+
+
+@transaction.atomic
+def study_create(
+    *, name: str, responses: Iterable[Response], settings: StudySettings | None = None
+) -> Study:
+    """A draft study with one item per response, each with a random public id."""
+    settings = settings or StudySettings()
+    responses = list(responses)
+    if not responses:
+        raise StudyInvalid("a study needs at least one response")
+    if Study.objects.filter(name=name).exists():
+        raise StudyInvalid({"name": f"a study named {name!r} already exists"})
+    currency = settings.currency.upper()
+    if len(currency) != 3 or not currency.isalpha():
+        raise StudyInvalid({"currency": f"{settings.currency!r} is not a three-letter code"})
+    study = Study(
+        name=name,
+        title=settings.title,
+        raters_per_item=settings.raters_per_item,
+        pay_per_item=settings.pay_per_item,
+        currency=currency,
+        minimum_hourly_wage=settings.minimum_hourly_wage,
+        lease_minutes=settings.lease_minutes,
+        rubric_version=settings.rubric_version,
+    )
+    try:
+        study.full_clean()
+    except ValidationError as error:
+        raise StudyInvalid(
+            {key: " ".join(messages) for key, messages in error.message_dict.items()}
+        ) from None
+    system_ids = {response.system_id for response in responses}
+    _title_check(study.title, System.objects.filter(pk__in=system_ids))
+    study.save()
+    # Creation order is the responses' order; public ids and shuffle keys are random,
+    # and items are handed out by a per-annotator permutation, never by primary key.
+    Item.objects.bulk_create(Item(study=study, response=response) for response in responses)
+    return study
+
+
+def study_responses_for_samples(
+    *, dataset_id: int, split: str, systems: list[System], samples: int | None, seed: int = 0
+) -> list[Response]:
+    """Every system's response to ``samples`` samples (all when None) that all of them
+    answered, drawn at random with ``seed``: the paper's "each model's response to 100
+    samples"."""
+    if not systems:
+        raise StudyInvalid({"systems": "name at least one system"})
+    answered_by_all = (
+        Sample.objects.filter(dataset_id=dataset_id, split=split)
+        .annotate(
+            answered=Count("responses", filter=Q(responses__system__in=systems), distinct=True)
+        )
+        .filter(answered=len(systems))
+        .order_by("pk")
+        .values_list("pk", flat=True)
+    )
+    candidates = list(answered_by_all)
+    if not candidates:
+        raise StudyInvalid(
+            {"systems": f"no {split} sample of this dataset has a response from every system"}
+        )
+    if samples is not None:
+        if samples < 1:
+            raise StudyInvalid({"samples": "must be at least 1"})
+        if samples > len(candidates):
+            raise StudyInvalid(
+                {
+                    "samples": f"asked for {samples}, but only {len(candidates)} samples "
+                    "have a response from every system"
+                }
+            )
+        candidates = sorted(random.Random(seed).sample(candidates, samples))  # noqa: S311 (a reproducible draw, not a secret)
+    return list(
+        Response.objects.filter(sample_id__in=candidates, system__in=systems).order_by(
+            "sample_id", "system_id"
+        )
+    )
+
+
+# Which status may follow which: a closed study is final, so its ratings stay as they are.
+STUDY_TRANSITIONS: dict[str, set[str]] = {
+    Study.Status.DRAFT: {Study.Status.OPEN, Study.Status.CLOSED},
+    Study.Status.OPEN: {Study.Status.PAUSED, Study.Status.CLOSED},
+    Study.Status.PAUSED: {Study.Status.OPEN, Study.Status.CLOSED},
+    Study.Status.CLOSED: set(),
+}
+
+
+@transaction.atomic
+def study_status_set(*, study: Study, status: str) -> Study:
+    study = Study.objects.select_for_update().get(pk=study.pk)
+    if status not in Study.Status.values:
+        raise StudyInvalid({"status": f"{status!r} is not one of {', '.join(Study.Status.values)}"})
+    if status == study.status:
+        return study
+    if status not in STUDY_TRANSITIONS[study.status]:
+        raise StudyInvalid(f"a {study.status} study cannot become {status}")
+    if status == Study.Status.OPEN and not study.items.exists():
+        raise StudyInvalid("a study without items cannot open")
+    study.status = status
+    study.save(update_fields=["status", "updated_at"])
+    return study
+
+
+@transaction.atomic
+def gold_item_add(*, study: Study, response: Response, expected: Mapping[str, object]) -> Item:
+    """An attention check: a response with the scores an expert should give it. It looks
+    like any other item to annotators; every annotator is handed each gold item once."""
+    try:
+        scores = scores_parse(expected)
+    except ScoresInvalid as error:
+        raise StudyInvalid(
+            {f"expected_{key}": message for key, message in error.errors.items()}
+        ) from None
+    if study.status == Study.Status.CLOSED:
+        raise StudyInvalid("a closed study takes no new items")
+    _title_check(study.title, [response.system])
+    item = Item.objects.select_for_update().filter(study=study, response=response).first()
+    if item is not None and not item.is_gold and item.assignments.exists():
+        raise StudyInvalid(
+            "this response is already an ordinary item that annotators were handed; "
+            "a gold item must be one from the start"
+        )
+    item = item or Item(study=study, response=response)
+    item.is_gold = True
+    for key, score in scores.items():
+        setattr(item, f"expected_{key}", score)
+    item.save()
+    return item

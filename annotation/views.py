@@ -1,0 +1,229 @@
+"""The annotator portal: server-rendered pages, each calling one service or selector.
+
+Every page reads only what selectors build from the annotator's own assignments; an item
+or study that is not theirs answers 404, like one that does not exist.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Callable
+from functools import wraps
+
+from django.contrib import messages
+from django.contrib.auth import login
+from django.contrib.auth.views import redirect_to_login
+from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.views.decorators.cache import never_cache
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
+
+from annotation.models import Annotator, Assignment
+from annotation.rubric import INDEPENDENCE_NOTE_EN, INDEPENDENCE_NOTE_ZH, SCALE_KEYS, SCALES
+from annotation.selectors import (
+    NotFound,
+    annotator_for_user,
+    annotator_stats,
+    item_view,
+    study_for_annotator,
+)
+from annotation.services import (
+    AccountInvalid,
+    AssignmentRefused,
+    InvitationInvalid,
+    RatingInvalid,
+    assignment_next,
+    assignment_skip,
+    invitation_accept,
+    invitation_get_usable,
+    rating_submit,
+)
+
+View = Callable[..., HttpResponse]
+
+
+def annotator_required(view: Callable[..., HttpResponse]) -> View:
+    """Signed-in annotators only: others are sent to log in, or told the portal is not
+    theirs (an admin without an annotator profile)."""
+
+    @wraps(view)
+    def wrapper(request: HttpRequest, *args, **kwargs) -> HttpResponse:
+        if not request.user.is_authenticated:
+            return redirect_to_login(request.get_full_path())
+        annotator = annotator_for_user(user=request.user)
+        if annotator is None:
+            return render(request, "annotation/not_annotator.html", status=403)
+        return view(request, annotator, *args, **kwargs)
+
+    return never_cache(wrapper)
+
+
+@require_GET
+def home(request: HttpRequest) -> HttpResponse:
+    if annotator_for_user(user=request.user) is not None:
+        return redirect("annotation:portal")
+    return render(request, "home.html")
+
+
+@require_http_methods(["GET", "POST"])
+def invitation_accept_page(request: HttpRequest, token: str) -> HttpResponse:
+    try:
+        invitation = invitation_get_usable(token=token)
+    except InvitationInvalid as error:
+        return render(
+            request, "annotation/invitation_invalid.html", {"message": str(error)}, status=404
+        )
+    errors: dict[str, list[str]] = {}
+    username = ""
+    if request.method == "POST":
+        username = request.POST.get("username", "")
+        password, repeated = request.POST.get("password", ""), request.POST.get("password2", "")
+        if password != repeated:
+            errors = {"password2": ["The two passwords differ."]}
+        else:
+            try:
+                annotator = invitation_accept(token=token, username=username, password=password)
+            except AccountInvalid as error:
+                errors = error.errors
+            except InvitationInvalid as error:
+                return render(
+                    request,
+                    "annotation/invitation_invalid.html",
+                    {"message": str(error)},
+                    status=404,
+                )
+            else:
+                login(request, annotator.user, backend="django.contrib.auth.backends.ModelBackend")
+                messages.success(request, "Welcome! Your annotator account is ready.")
+                return redirect("annotation:portal")
+    return render(
+        request,
+        "annotation/invitation_accept.html",
+        {"invitee": invitation.invitee, "errors": errors, "username": username},
+        status=400 if errors else 200,
+    )
+
+
+@require_GET
+@annotator_required
+def portal(request: HttpRequest, annotator: Annotator) -> HttpResponse:
+    return render(
+        request, "annotation/portal.html", {"studies": annotator_stats(annotator=annotator)}
+    )
+
+
+@require_GET
+@annotator_required
+def study_next(request: HttpRequest, annotator: Annotator, study_id: str) -> HttpResponse:
+    """The annotator's current item in the study, or the next one; a GET because asking
+    again returns the same item while its lease lives."""
+    try:
+        study = study_for_annotator(annotator=annotator, study_public_id=study_id)
+    except NotFound:
+        raise Http404("No such study.") from None
+    try:
+        assignment = assignment_next(annotator=annotator, study=study)
+    except AssignmentRefused as error:
+        messages.warning(request, str(error))
+        return redirect("annotation:portal")
+    if assignment is None:
+        messages.info(request, "Nothing is left for you to rate in this study. Thank you!")
+        return redirect("annotation:portal")
+    return redirect("annotation:item", item_id=assignment.item.public_id)
+
+
+def _item_page(
+    request: HttpRequest,
+    annotator: Annotator,
+    item_id: str,
+    *,
+    errors: dict[str, str] | None = None,
+    values: dict | None = None,
+    status: int = 200,
+) -> HttpResponse:
+    try:
+        view = item_view(annotator=annotator, item_public_id=item_id)
+    except NotFound:
+        raise Http404("No such item.") from None
+    chosen = values if values is not None else view.draft
+    scales = [
+        {
+            "scale": scale,
+            "chosen": str(chosen.get(scale.key, "")),
+            "error": (errors or {}).get(scale.key, ""),
+        }
+        for scale in SCALES
+    ]
+    return render(
+        request,
+        "annotation/item.html",
+        {
+            "item": view,
+            "scales": scales,
+            "comment": chosen.get("comment", ""),
+            "errors": errors or {},
+            # A fresh id per rendering of the form: a double click or a resent POST of
+            # this form carries the same id and is stored once.
+            "submission_id": (values or {}).get("submission_id") or uuid.uuid4(),
+            "independence_zh": INDEPENDENCE_NOTE_ZH,
+            "independence_en": INDEPENDENCE_NOTE_EN,
+            "open_for_rating": view.status in (Assignment.Status.LEASED, Assignment.Status.EXPIRED)
+            and view.study_status != "closed",
+        },
+        status=status,
+    )
+
+
+@require_http_methods(["GET", "POST"])
+@annotator_required
+def item(request: HttpRequest, annotator: Annotator, item_id: str) -> HttpResponse:
+    if request.method == "GET":
+        return _item_page(request, annotator, item_id)
+    values = {key: request.POST.get(key, "") for key in (*SCALE_KEYS, "comment", "submission_id")}
+    try:
+        active = int(request.POST.get("active_seconds") or 0)
+    except ValueError:
+        active = 0
+    try:
+        result = rating_submit(
+            annotator=annotator,
+            item_public_id=item_id,
+            scores={key: values[key] for key in SCALE_KEYS},
+            comment=values["comment"],
+            active_seconds=active,
+            submission_id=values["submission_id"],
+        )
+    except RatingInvalid as error:
+        return _item_page(
+            request, annotator, item_id, errors=error.errors, values=values, status=400
+        )
+    except AssignmentRefused as error:
+        if error.code == "not_found":
+            raise Http404("No such item.") from None
+        messages.error(request, str(error))
+        return _item_page(request, annotator, item_id, values=values, status=409)
+    study_id = result.rating.assignment.item.study.public_id
+    messages.success(request, "Rating saved." if result.created else "Rating already saved.")
+    return redirect("annotation:next", study_id=study_id)
+
+
+@require_POST
+@annotator_required
+def item_skip(request: HttpRequest, annotator: Annotator, item_id: str) -> HttpResponse:
+    try:
+        assignment = assignment_skip(
+            annotator=annotator, item_public_id=item_id, reason=request.POST.get("reason", "")
+        )
+    except RatingInvalid as error:
+        messages.error(request, f"Not skipped: {error.errors.get('reason', error)}")
+        return redirect("annotation:item", item_id=item_id)
+    except AssignmentRefused as error:
+        if error.code == "not_found":
+            raise Http404("No such item.") from None
+        messages.error(request, str(error))
+        return redirect("annotation:item", item_id=item_id)
+    messages.info(request, "Skipped.")
+    return redirect(
+        reverse("annotation:next", kwargs={"study_id": assignment.item.study.public_id})
+    )

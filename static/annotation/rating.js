@@ -1,0 +1,177 @@
+// The rating page's behaviour: keyboard scoring, draft autosave (to the server, and to
+// this browser while the server cannot be reached), and active-time measurement.
+// Plain JS, no build step. The form still works without it (a normal POST).
+"use strict";
+
+(function () {
+  const root = document.getElementById("rating");
+  const form = document.getElementById("rating-form");
+  if (!root || !form || root.dataset.open !== "true") return;
+
+  const IDLE_LIMIT_MS = 120 * 1000; // activity older than this does not count
+  const SAVE_DELAY_MS = 600;
+  const HEARTBEAT_MS = 30 * 1000;
+  const itemId = root.dataset.item;
+  const draftUrl = root.dataset.draftUrl;
+  const storageKey = "souleval-draft:" + itemId;
+  const scales = Array.from(form.querySelectorAll("fieldset.scale"));
+  const statusLine = document.getElementById("draft-status");
+  const activeInput = form.querySelector("input[name=active_seconds]");
+  const submitButton = document.getElementById("submit");
+
+  // --- Active time: counted only while the tab is visible and the person was active
+  // within the last 120 s. The server clamps it to the lease's wall time anyway.
+  let activeMs = Number(root.dataset.activeSeconds || 0) * 1000;
+  let lastActivity = Date.now();
+  let lastTick = Date.now();
+  let sentActiveSeconds = Math.floor(activeMs / 1000);
+  const markActive = () => { lastActivity = Date.now(); };
+  ["keydown", "pointerdown", "pointermove", "wheel", "scroll", "touchstart", "input"].forEach(
+    (name) => document.addEventListener(name, markActive, { passive: true, capture: true }));
+  document.addEventListener("visibilitychange", () => {
+    tick();
+    if (document.visibilityState === "visible") markActive();
+  });
+  function tick() {
+    const now = Date.now();
+    const elapsed = now - lastTick;
+    lastTick = now;
+    if (document.visibilityState !== "visible") return;
+    // Only the part of the interval that falls within the idle limit counts.
+    const activeUntil = Math.min(now, lastActivity + IDLE_LIMIT_MS);
+    activeMs += Math.max(0, Math.min(elapsed, activeUntil - (now - elapsed)));
+  }
+  const activeSeconds = () => { tick(); return Math.floor(activeMs / 1000); };
+  setInterval(tick, 1000);
+
+  // --- Drafts
+  function currentDraft() {
+    const draft = {};
+    scales.forEach((fieldset) => {
+      const checked = fieldset.querySelector("input[type=radio]:checked");
+      if (checked) draft[fieldset.dataset.scale] = Number(checked.value);
+    });
+    draft.comment = form.elements.comment.value;
+    return draft;
+  }
+  function applyDraft(draft) {
+    scales.forEach((fieldset) => {
+      const value = draft[fieldset.dataset.scale];
+      if (value === undefined || value === null) return;
+      const radio = fieldset.querySelector(`input[type=radio][value="${Number(value)}"]`);
+      if (radio) radio.checked = true;
+    });
+    if (typeof draft.comment === "string") form.elements.comment.value = draft.comment;
+  }
+  function csrfToken() {
+    const field = form.querySelector("input[name=csrfmiddlewaretoken]");
+    return field ? field.value : "";
+  }
+  function say(text) { if (statusLine) statusLine.textContent = text; }
+
+  let saveTimer = null;
+  let saving = false;
+  let pending = false;
+  function scheduleSave() {
+    const draft = currentDraft();
+    try {
+      localStorage.setItem(storageKey, JSON.stringify({ draft: draft, at: Date.now() }));
+    } catch (error) { /* storage full or disabled: the server copy still works */ }
+    clearTimeout(saveTimer);
+    saveTimer = setTimeout(saveNow, SAVE_DELAY_MS);
+  }
+  async function saveNow() {
+    if (saving) { pending = true; return; }
+    saving = true;
+    const seconds = activeSeconds();
+    try {
+      const answer = await fetch(draftUrl, {
+        method: "PUT",
+        credentials: "same-origin",
+        headers: { "Content-Type": "application/json", "X-CSRFToken": csrfToken() },
+        body: JSON.stringify({ ...currentDraft(), active_seconds: seconds }),
+      });
+      if (answer.ok) {
+        sentActiveSeconds = seconds;
+        localStorage.removeItem(storageKey);
+        say("Draft saved " + new Date().toLocaleTimeString());
+      } else if (answer.status === 400) {
+        say("Draft not saved: " + (await answer.text()).slice(0, 200));
+      } else {
+        say("Draft kept in this browser (the server said " + answer.status + ").");
+      }
+    } catch (error) {
+      say("Offline: draft kept in this browser; it is sent when the connection returns.");
+    } finally {
+      saving = false;
+      if (pending) { pending = false; saveNow(); }
+    }
+  }
+  // A draft left in this browser is newer than the server's (it is removed once saved).
+  try {
+    const stored = JSON.parse(localStorage.getItem(storageKey) || "null");
+    if (stored && stored.draft) { applyDraft(stored.draft); say("Draft restored."); saveNow(); }
+  } catch (error) { localStorage.removeItem(storageKey); }
+  form.addEventListener("change", scheduleSave);
+  form.elements.comment.addEventListener("input", scheduleSave);
+  window.addEventListener("online", () => { if (localStorage.getItem(storageKey)) saveNow(); });
+  setInterval(() => { if (activeSeconds() !== sentActiveSeconds) saveNow(); }, HEARTBEAT_MS);
+
+  // --- Keyboard: 0/1/2 score the focused scale and move on; arrows move; Enter submits.
+  let focused = 0;
+  function focusScale(index) {
+    focused = Math.max(0, Math.min(scales.length - 1, index));
+    scales.forEach((fieldset, at) => fieldset.classList.toggle("focused", at === focused));
+    scales[focused].focus({ preventScroll: false });
+  }
+  scales.forEach((fieldset, index) => {
+    fieldset.addEventListener("focusin", () => {
+      focused = index;
+      scales.forEach((other, at) => other.classList.toggle("focused", at === index));
+    });
+  });
+  const firstUnset = () => scales.findIndex(
+    (fieldset) => !fieldset.querySelector("input[type=radio]:checked"));
+  document.addEventListener("keydown", (event) => {
+    if (event.ctrlKey || event.metaKey || event.altKey) {
+      if (event.key === "Enter" && (event.ctrlKey || event.metaKey)) {
+        event.preventDefault();
+        form.requestSubmit();
+      }
+      return;
+    }
+    const target = event.target;
+    const typing = target instanceof HTMLTextAreaElement ||
+      (target instanceof HTMLInputElement && target.type !== "radio");
+    if (typing) return;
+    if (/^[0-9]$/.test(event.key)) {
+      const radio = scales[focused].querySelector(`input[type=radio][value="${event.key}"]`);
+      event.preventDefault();
+      if (!radio) { say("Scale " + scales[focused].dataset.scale + " has no score " + event.key + "."); return; }
+      radio.checked = true;
+      radio.dispatchEvent(new Event("change", { bubbles: true }));
+      const next = firstUnset();
+      focusScale(next === -1 ? focused : next);
+    } else if (event.key === "ArrowDown" || event.key === "ArrowUp") {
+      event.preventDefault();
+      focusScale(focused + (event.key === "ArrowDown" ? 1 : -1));
+    } else if (event.key === "Enter") {
+      event.preventDefault();
+      form.requestSubmit();
+    }
+  });
+  form.addEventListener("submit", (event) => {
+    const missing = firstUnset();
+    if (missing !== -1) {
+      event.preventDefault();
+      focusScale(missing);
+      say("Choose a score for every scale first.");
+      return;
+    }
+    activeInput.value = String(activeSeconds());
+    try { localStorage.removeItem(storageKey); } catch (error) { /* nothing to remove */ }
+    // A second click would resend the same submission id and be stored once anyway.
+    submitButton.disabled = true;
+  });
+  focusScale(Math.max(0, firstUnset()));
+})();
