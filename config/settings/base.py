@@ -211,7 +211,11 @@ LOGGING = {
     "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
     "root": {"handlers": ["console"], "level": env_str("DJANGO_LOG_LEVEL", "INFO")},
     # Eager tasks would log every success into command output; workers keep the lines.
-    "loggers": {"celery.app.trace": {"level": "WARNING" if CELERY_TASK_ALWAYS_EAGER else "INFO"}},
+    "loggers": {
+        "celery.app.trace": {"level": "WARNING" if CELERY_TASK_ALWAYS_EAGER else "INFO"},
+        # One line per login attempt at INFO; lockouts are logged as warnings.
+        "axes": {"level": "WARNING"},
+    },
 }
 
 # --- E-mail: safety flags go to ADMINS through Django's mail settings ----------------

@@ -174,4 +174,6 @@
     submitButton.disabled = true;
   });
   focusScale(Math.max(0, firstUnset()));
+  // Keys pressed before this point went nowhere; tests (and styles) can wait for it.
+  root.dataset.ready = "true";
 })();

@@ -48,3 +48,24 @@ def test_it_refuses_without_debug_and_creates_nothing(settings):
     assert "only with DJANGO_DEBUG=true" in str(refusal.value)
     assert get_user_model().objects.count() == 0
     assert Dataset.objects.count() == 0
+
+
+def test_the_demo_study_opens_once_for_the_demo_annotators(settings):
+    from annotation.models import Study
+    from generation.models import Response, Sample, System
+
+    settings.DEBUG = True
+    call_command("setup_demo", stdout=StringIO())
+    system = System.objects.create(name="demo-tiny", kind="imported", responses_file="x")
+    test_samples = Sample.objects.filter(dataset__name="demo-counselling", split="test")
+    Response.objects.bulk_create(
+        Response(sample=sample, system=system, text="嗯。") for sample in test_samples
+    )
+    out = StringIO()
+    call_command("setup_demo", "--study", stdout=out)
+    study = Study.objects.get(name="demo-study")
+    assert study.status == "open"
+    assert study.items.count() == test_samples.count()
+    assert f"{test_samples.count()} items, open" in out.getvalue()
+    call_command("setup_demo", "--study", stdout=StringIO())
+    assert Study.objects.count() == 1
