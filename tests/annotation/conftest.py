@@ -74,3 +74,18 @@ def other_annotator(db) -> Annotator:
 
 def scores(**overrides: object) -> dict[str, object]:
     return {"content": 2, "empathy": 1, "helpfulness": 1, "safety": 1, **overrides}
+
+
+def rate_next(annotator: Annotator, study: Study, **overrides: object):
+    """Take the annotator's next item in the study and submit a rating of it."""
+    from annotation.services import assignment_next, rating_submit
+
+    assignment = assignment_next(annotator=annotator, study=study)
+    return rating_submit(
+        annotator=annotator,
+        item_public_id=assignment.item.public_id,
+        scores=scores(**overrides),
+        comment="",
+        active_seconds=0,
+        submission_id=uuid.uuid4(),
+    ).rating

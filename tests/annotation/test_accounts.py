@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import uuid
 from datetime import timedelta
 from decimal import Decimal
 
@@ -13,12 +12,10 @@ from django.utils import timezone
 
 from annotation.models import Annotator, Invitation, Rating, Study
 from annotation.services import (
-    assignment_next,
     invitation_create,
     invitation_revoke,
-    rating_submit,
 )
-from tests.annotation.conftest import scores, study_world
+from tests.annotation.conftest import rate_next, study_world
 from tests.factories import AdminFactory, AnnotatorFactory, UserFactory
 
 pytestmark = pytest.mark.django_db
@@ -169,16 +166,8 @@ def test_the_admin_warns_when_an_annotator_earns_below_the_minimum(client):
     world = study_world(samples=1, systems=1, raters=2)
     slow, fast = AnnotatorFactory(), AnnotatorFactory()
     for annotator, seconds in ((slow, 600), (fast, 60)):
-        assignment = assignment_next(annotator=annotator, study=world.study)
-        rating_submit(
-            annotator=annotator,
-            item_public_id=assignment.item.public_id,
-            scores=scores(),
-            comment="",
-            active_seconds=0,
-            submission_id=uuid.uuid4(),
-        )
-        Rating.objects.filter(assignment=assignment).update(active_seconds=seconds)
+        rating = rate_next(annotator, world.study)
+        Rating.objects.filter(pk=rating.pk).update(active_seconds=seconds)
     client.force_login(AdminFactory())
     page = client.get(reverse("admin:annotation_study_change", args=[world.study.pk]))
     # The admin capitalises the first letter of a message.
@@ -218,15 +207,7 @@ def test_pay_and_hourly_wage_are_exact_decimals(db):
     world = study_world(samples=2, systems=1)
     annotator = AnnotatorFactory()
     for _ in range(2):
-        assignment = assignment_next(annotator=annotator, study=world.study)
-        rating_submit(
-            annotator=annotator,
-            item_public_id=assignment.item.public_id,
-            scores=scores(),
-            comment="",
-            active_seconds=0,
-            submission_id=uuid.uuid4(),
-        )
+        rate_next(annotator, world.study)
     Rating.objects.update(active_seconds=180)
     [stats] = annotator_stats(annotator=annotator)
     assert stats.earned == Decimal("0.836")
