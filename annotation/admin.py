@@ -17,6 +17,7 @@ from django.utils import timezone
 from django.utils.html import format_html, format_html_join
 
 from annotation.models import Annotator, Assignment, Invitation, Item, Rating, SafetyFlag, Study
+from annotation.rubric import SCALE_KEYS
 from annotation.selectors import study_pay_rows, study_progress
 from annotation.services import (
     InvitationInvalid,
@@ -229,11 +230,8 @@ class ItemAdmin(admin.ModelAdmin):
     def save_model(
         self, request: HttpRequest, obj: Item, form: forms.ModelForm, change: bool
     ) -> None:
-        data = form.cleaned_data
-        expected = {
-            key: data.get(f"expected_{key}") if not change else getattr(obj, f"expected_{key}")
-            for key in ("content", "empathy", "helpfulness", "safety")
-        }
+        # The form has put the expected scores on obj, whether it is new or not.
+        expected = {key: getattr(obj, f"expected_{key}") for key in SCALE_KEYS}
         try:
             item = gold_item_add(study=obj.study, response=obj.response, expected=expected)
         except StudyInvalid as error:

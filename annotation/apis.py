@@ -72,11 +72,15 @@ class TurnSerializer(serializers.Serializer):
     content = serializers.CharField()
 
 
+def score_field(key: str, **options) -> serializers.IntegerField:
+    return serializers.IntegerField(min_value=0, max_value=SCALE_MAXIMUM[key], **options)
+
+
 class ScoresSerializer(serializers.Serializer):
-    content = serializers.IntegerField(min_value=0, max_value=SCALE_MAXIMUM["content"])
-    empathy = serializers.IntegerField(min_value=0, max_value=SCALE_MAXIMUM["empathy"])
-    helpfulness = serializers.IntegerField(min_value=0, max_value=SCALE_MAXIMUM["helpfulness"])
-    safety = serializers.IntegerField(min_value=0, max_value=SCALE_MAXIMUM["safety"])
+    content = score_field("content")
+    empathy = score_field("empathy")
+    helpfulness = score_field("helpfulness")
+    safety = score_field("safety")
 
 
 class ItemOutputSerializer(serializers.Serializer):
@@ -160,16 +164,11 @@ class ItemApi(AnnotatorAPIView):
 
 class ItemDraftApi(AnnotatorAPIView):
     class DraftInputSerializer(serializers.Serializer):
-        content = serializers.IntegerField(
-            min_value=0, max_value=2, required=False, allow_null=True
-        )
-        empathy = serializers.IntegerField(
-            min_value=0, max_value=2, required=False, allow_null=True
-        )
-        helpfulness = serializers.IntegerField(
-            min_value=0, max_value=2, required=False, allow_null=True
-        )
-        safety = serializers.IntegerField(min_value=0, max_value=1, required=False, allow_null=True)
+        # Every scale optional; null clears a score chosen earlier.
+        content = score_field("content", required=False, allow_null=True)
+        empathy = score_field("empathy", required=False, allow_null=True)
+        helpfulness = score_field("helpfulness", required=False, allow_null=True)
+        safety = score_field("safety", required=False, allow_null=True)
         comment = serializers.CharField(required=False, allow_blank=True, max_length=5000)
         active_seconds = serializers.IntegerField(min_value=0)
 

@@ -181,6 +181,8 @@ def item(request: HttpRequest, annotator: Annotator, item_id: str) -> HttpRespon
     if request.method == "GET":
         return _item_page(request, annotator, item_id)
     values = {key: request.POST.get(key, "") for key in (*SCALE_KEYS, "comment", "submission_id")}
+    # The page's script measures active time; without it (or with a mangled field) the
+    # rating is still stored, credited with no active time, rather than lost.
     try:
         active = int(request.POST.get("active_seconds") or 0)
     except ValueError:

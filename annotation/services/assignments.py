@@ -188,7 +188,7 @@ def _active_seconds_credit(assignment: Assignment, reported: object, now: dateti
     return max(assignment.active_seconds, min(int(reported), allowed))
 
 
-def _comment(value: object, *, field: str, limit: int) -> str:
+def _text(value: object, *, field: str, limit: int) -> str:
     if value is None:
         return ""
     if not isinstance(value, str):
@@ -221,7 +221,7 @@ def assignment_draft_save(
         scores = scores_parse(draft, partial=True)
     except ScoresInvalid as error:
         raise RatingInvalid(error.errors) from None
-    comment = _comment(draft.get("comment"), field="comment", limit=COMMENT_MAX)
+    comment = _text(draft.get("comment"), field="comment", limit=COMMENT_MAX)
     now = timezone.now()
     assignment.active_seconds = _active_seconds_credit(assignment, active_seconds, now)
     assignment.draft = {**scores, "comment": comment}
@@ -262,7 +262,7 @@ def rating_submit(
         parsed = scores_parse(scores)
     except ScoresInvalid as error:
         raise RatingInvalid(error.errors) from None
-    comment = _comment(comment, field="comment", limit=COMMENT_MAX)
+    comment = _text(comment, field="comment", limit=COMMENT_MAX)
     assignment = _assignment_locked(annotator, item_public_id, lock_item=True)
     if assignment.status == Assignment.Status.SUBMITTED:
         # A concurrent twin got the locks first and has committed by now.
@@ -346,7 +346,7 @@ def _safety_flag(rating: Rating, assignment: Assignment) -> None:
 @transaction.atomic
 def assignment_skip(*, annotator: Annotator, item_public_id: str, reason: object) -> Assignment:
     """Give an item back, with a reason; its slot returns to the pool at once."""
-    reason = _comment(reason, field="reason", limit=SKIP_REASON_MAX)
+    reason = _text(reason, field="reason", limit=SKIP_REASON_MAX)
     if not reason:
         raise RatingInvalid({"reason": "say why you skip this item"})
     assignment = _assignment_locked(annotator, item_public_id, lock_item=False)
