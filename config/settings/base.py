@@ -237,3 +237,5 @@ SERVER_EMAIL = DEFAULT_FROM_EMAIL = env_str("DJANGO_FROM_EMAIL", "souleval@local
 # --- SoulEval ------------------------------------------------------------------------
 # Rows per bulk_create while importing datasets.
 SOULEVAL_IMPORT_BATCH_SIZE = env_int("SOULEVAL_IMPORT_BATCH_SIZE", 2000, minimum=1)
+# Where people reach this server; commands print links under it (run_eval's dashboard).
+SOULEVAL_SITE_URL = env_str("SOULEVAL_SITE_URL", "http://127.0.0.1:8000").rstrip("/")

@@ -17,6 +17,7 @@ from django.utils import timezone
 
 from generation.generators import GenerationRequest, GeneratorUnavailable, Outcome, generator_for
 from generation.models import GenerationFailure, GenerationJob, Response, Sample, System
+from generation.signals import generation_job_finished
 
 ProgressCallback = Callable[[int, int], None]
 
@@ -164,6 +165,7 @@ def _finish(job: GenerationJob, *, error: str = "", notes: Sequence[str] = ()) -
         updated_at=timezone.now(),
     )
     job.refresh_from_db()
+    generation_job_finished.send(sender=GenerationJob, job_id=job.pk)
     return job
 
 

@@ -1,0 +1,173 @@
+"""Table 1 as text, JSON or a LaTeX booktabs table like the paper's. No Django here."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from reports.agreement import Coefficient, DimensionAgreement
+from reports.statistics import Estimate
+
+if TYPE_CHECKING:
+    from reports.selectors import ResultsTable
+
+
+def _number(estimate: Estimate | None, digits: int = 2) -> str:
+    return "–" if estimate is None else f"{estimate.mean:.{digits}f}"
+
+
+def _digits(kind: str) -> int:
+    # Metrics are ×100 (two decimals, as in the paper); CEHS means are 0–2 (three).
+    return 2 if kind == "auto" else 3
+
+
+def table_text(table: ResultsTable, *, human: bool = True) -> str:
+    columns = [c for c in table.columns if human or c.kind == "auto"]
+    lines = [f"profile {table.profile}; mean [95% CI], n per cell; * best in its dataset"]
+    header = f"{'dataset':<18} {'system':<18} {'n':>6} {'empty':>5}"
+    for column in columns:
+        header += f" {column.label:>22}"
+    lines.append(header)
+    for row in table.rows:
+        line = f"{row.dataset:<18} {row.system:<18} {row.samples:>6} {row.empty:>5}"
+        for column in columns:
+            cell = row.cells[column.key]
+            digits = _digits(column.kind)
+            if cell is None:
+                text = "–"
+            else:
+                mark = "*" if column.key in row.best else ""
+                text = (
+                    f"{mark}{cell.mean:.{digits}f} [{cell.low:.{digits}f},{cell.high:.{digits}f}]"
+                )
+                text += f" {cell.n}"
+            line += f" {text:>22}"
+        lines.append(line)
+    if human and table.agreement:
+        lines.append("")
+        lines.append(agreement_lines(table.agreement))
+    return "\n".join(lines)
+
+
+def agreement_lines(rows: list[DimensionAgreement]) -> str:
+    lines = ["agreement (items rated by the usual number of raters; gold items left out)"]
+    for row in rows:
+        percent = "" if row.percent_agreement is None else f", {row.percent_agreement:.1f}% agree"
+        lines.append(
+            f"  {row.dimension:<12} κ {row.kappa.describe()}; α {row.alpha.describe()}"
+            f" ({row.kappa_items} items × {row.raters} raters{percent})"
+        )
+    return "\n".join(lines)
+
+
+def _estimate_json(estimate: Estimate | None) -> dict | None:
+    if estimate is None:
+        return None
+    return {"mean": estimate.mean, "ci95": [estimate.low, estimate.high], "n": estimate.n}
+
+
+def _coefficient_json(value: Coefficient) -> dict:
+    return {
+        "value": value.value,
+        "ci95": [value.low, value.high],
+        "band": value.band,
+        "undefined": value.undefined,
+    }
+
+
+def agreement_json(rows: list[DimensionAgreement]) -> list[dict]:
+    return [
+        {
+            "dimension": row.dimension,
+            "ratings": row.ratings,
+            "items": row.items,
+            "kappa_items": row.kappa_items,
+            "raters_per_item": row.raters,
+            "percent_agreement": row.percent_agreement,
+            "fleiss_kappa": _coefficient_json(row.kappa),
+            "krippendorff_alpha_ordinal": _coefficient_json(row.alpha),
+        }
+        for row in rows
+    ]
+
+
+def table_json(table: ResultsTable) -> dict:
+    return {
+        "profile": table.profile,
+        "bootstrap_seed": table.seed,
+        "columns": [{"key": c.key, "label": c.label, "kind": c.kind} for c in table.columns],
+        "rows": [
+            {
+                "dataset": row.dataset,
+                "system": row.system,
+                "samples": row.samples,
+                "empty_responses": row.empty,
+                "rated_items": row.rated_items,
+                "cells": {key: _estimate_json(value) for key, value in row.cells.items()},
+                "best": sorted(row.best),
+            }
+            for row in table.rows
+        ],
+        "agreement": agreement_json(table.agreement),
+    }
+
+
+_LATEX_SPECIAL = {
+    "&": r"\&", "%": r"\%", "$": r"\$", "#": r"\#", "_": r"\_", "{": r"\{", "}": r"\}",
+    "~": r"\textasciitilde{}", "^": r"\textasciicircum{}", "\\": r"\textbackslash{}",
+}  # fmt: skip
+
+
+def latex_escape(text: str) -> str:
+    return "".join(_LATEX_SPECIAL.get(character, character) for character in text)
+
+
+def table_latex(table: ResultsTable) -> str:
+    """Laid out like the paper's Table 1: a block of rows per dataset, one row per
+    system, automatic metrics then CEHS, best value per column in bold."""
+    columns = table.columns
+    spec = "ll" + "c" * len(columns)
+    auto = sum(1 for c in columns if c.kind == "auto")
+    human = len(columns) - auto
+    lines = [
+        r"\begin{table*}[t]",
+        r"\centering",
+        rf"\begin{{tabular}}{{{spec}}}",
+        r"\toprule",
+        rf" & & \multicolumn{{{auto}}}{{c}}{{Automatic ({latex_escape(table.profile)})}}"
+        rf" & \multicolumn{{{human}}}{{c}}{{Human (CEHS)}} \\",
+        rf"\cmidrule(lr){{3-{2 + auto}}} \cmidrule(lr){{{3 + auto}-{2 + len(columns)}}}",
+        "Dataset & Model & " + " & ".join(latex_escape(c.label) for c in columns) + r" \\",
+        r"\midrule",
+    ]
+    datasets = list(dict.fromkeys(row.dataset for row in table.rows))
+    for index, dataset in enumerate(datasets):
+        rows = [row for row in table.rows if row.dataset == dataset]
+        for position, row in enumerate(rows):
+            cells = []
+            for column in columns:
+                text = _number(row.cells[column.key], _digits(column.kind))
+                cells.append(rf"\textbf{{{text}}}" if column.key in row.best else text)
+            name = (
+                rf"\multirow{{{len(rows)}}}{{*}}{{{latex_escape(dataset)}}}"
+                if position == 0
+                else ""
+            )
+            lines.append(f"{name} & {latex_escape(row.system)} & " + " & ".join(cells) + r" \\")
+        if index < len(datasets) - 1:
+            lines.append(r"\midrule")
+    kappa = "; ".join(
+        f"{latex_escape(row.dimension)} "
+        + (
+            f"$\\kappa$ = {row.kappa.value:.3f} ({row.kappa.band})"
+            if row.kappa.value is not None
+            else f"$\\kappa$ {latex_escape(row.kappa.undefined or 'undefined')}"
+        )
+        for row in table.agreement
+    )
+    lines += [
+        r"\bottomrule",
+        r"\end{tabular}",
+        rf"\caption{{Automatic metrics ×100 and CEHS means; best per dataset in bold. {kappa}}}",
+        r"\end{table*}",
+    ]
+    return "\n".join(lines)

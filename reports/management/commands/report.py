@@ -1,0 +1,37 @@
+from __future__ import annotations
+
+import json
+
+from django.core.management.base import BaseCommand, CommandError, CommandParser
+
+from reports.exports import csv_lines
+from reports.formats import table_json, table_latex, table_text
+from reports.metrics import PROFILES
+from reports.selectors import RunNotFound, export_table, results_table, run_get
+
+
+class Command(BaseCommand):
+    help = (
+        "Table 1 of an evaluation run: per dataset × system the automatic metrics and the "
+        "CEHS means with n and 95% bootstrap intervals, best per column marked, agreement "
+        "below. Formats: table, csv, json, latex (booktabs, laid out like the paper's)."
+    )
+
+    def add_arguments(self, parser: CommandParser) -> None:
+        parser.add_argument("run", type=int, help="the run's number (run_eval prints it)")
+        parser.add_argument("--format", choices=["table", "csv", "json", "latex"], default="table")
+        parser.add_argument("--profile", choices=PROFILES, default="soulchat")
+
+    def handle(self, *args, **options) -> str:
+        try:
+            run = run_get(run_id=options["run"])
+        except RunNotFound as error:
+            raise CommandError(str(error)) from None
+        table = results_table(run=run, profile=options["profile"])
+        if options["format"] == "json":
+            return json.dumps(table_json(table), ensure_ascii=False, indent=2)
+        if options["format"] == "latex":
+            return table_latex(table)
+        if options["format"] == "csv":
+            return "".join(csv_lines(export_table(table=table))).lstrip("\ufeff")
+        return table_text(table)

@@ -1,0 +1,99 @@
+from __future__ import annotations
+
+import time
+
+from django.conf import settings
+from django.core.management.base import BaseCommand, CommandError, CommandParser
+from django.urls import reverse
+from tqdm import tqdm
+
+from generation.selectors import DatasetNotFound, SystemNotFound, dataset_get, system_get
+from reports.formats import table_text
+from reports.models import EvalRun
+from reports.selectors import results_table, run_get, run_progress
+from reports.services import EvalRunInvalid, RunRequest, eval_run_start
+
+POLL_SECONDS = 1.0
+
+
+def dashboard_url(run: EvalRun) -> str:
+    return settings.SOULEVAL_SITE_URL + reverse("admin:reports_evalrun_dashboard", args=[run.pk])
+
+
+class Command(BaseCommand):
+    help = (
+        "Evaluate systems on datasets: draw --auto test samples per dataset (seeded), have "
+        "every system answer them (reusing stored responses), score them automatically and "
+        "open a blind study of every system's answer to --human of them. The same command "
+        "again resumes the same run. Prints the run's dashboard URL."
+    )
+
+    def add_arguments(self, parser: CommandParser) -> None:
+        parser.add_argument("--dataset", action="append", required=True, help="repeatable")
+        parser.add_argument("--systems", required=True, help="comma-separated system names")
+        parser.add_argument("--auto", type=int, default=10000, help="samples per dataset")
+        parser.add_argument("--human", type=int, default=100, help="rated samples per dataset")
+        parser.add_argument("--raters", type=int, default=3, help="raters per item")
+        parser.add_argument("--seed", type=int, default=0)
+        parser.add_argument(
+            "--wait", action="store_true", help="follow generation and scoring, then print"
+        )
+
+    def handle(self, *args, **options) -> str:
+        names = [name.strip() for name in options["systems"].split(",") if name.strip()]
+        try:
+            datasets = [dataset_get(name=name) for name in options["dataset"]]
+            systems = [system_get(name=name) for name in names]
+        except (DatasetNotFound, SystemNotFound) as error:
+            raise CommandError(str(error)) from None
+        request = RunRequest(
+            datasets=datasets,
+            systems=systems,
+            auto_samples=options["auto"],
+            human_samples=options["human"],
+            raters_per_item=options["raters"],
+            seed=options["seed"],
+        )
+        try:
+            run, created = eval_run_start(request=request)
+        except EvalRunInvalid as error:
+            raise CommandError(str(error)) from None
+        self.stderr.write(
+            f"run {run.pk} {'created' if created else 'resumed'}: "
+            f"{len(systems)} systems × {len(datasets)} datasets × {run.auto_samples} samples"
+        )
+        url = dashboard_url(run)
+        if options["wait"]:
+            self._follow(run)
+            run = run_get(run_id=run.pk)
+            table = results_table(run=run, with_agreement=False)
+            self.stdout.write(table_text(table, human=False))
+            if run.status == EvalRun.Status.FAILED:
+                raise CommandError(f"run {run.pk} failed: {run.error}\ndashboard: {url}")
+        return f"dashboard: {url}"
+
+    def _follow(self, run: EvalRun) -> None:
+        progress = run_progress(run=run)
+        bars = {
+            "generation": tqdm(
+                total=progress.expected, desc="generation", unit="resp", disable=None
+            ),
+            "scoring": tqdm(total=progress.expected, desc="scoring", unit="resp", disable=None),
+        }
+        try:
+            while True:
+                run.refresh_from_db()
+                progress = run_progress(run=run)
+                bars["generation"].update(progress.answered - bars["generation"].n)
+                bars["scoring"].update(progress.scored - bars["scoring"].n)
+                done = progress.scored >= progress.expected and (
+                    run.human_samples == 0 or run.study_id is not None
+                )
+                if done or run.status == EvalRun.Status.FAILED:
+                    break
+                time.sleep(POLL_SECONDS)
+        finally:
+            for bar in bars.values():
+                bar.close()
+        if run.study_id is not None:
+            self.stderr.write(f"study {run.study.name} is open for rating")

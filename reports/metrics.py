@@ -1,0 +1,272 @@
+"""Automatic metrics: BLEU-1..4 and ROUGE-1/2/L exactly as the SoulChat evaluation computes
+them, only faster (no Django here, so a notebook can import it).
+
+Profile ``soulchat`` (the default) reproduces, per pair, after stripping both texts:
+
+- BLEU-n: ``nltk.translate.bleu_score.sentence_bleu([list(r)], list(h), weights=(1/n,)*n,
+  smoothing_function=SmoothingFunction().method3)``: characters as tokens.
+- ROUGE-1/2/L: ``rouge_chinese.Rouge().get_scores(' '.join(jieba.cut(h)),
+  ' '.join(jieba.cut(r)))[0][...]['f']``: jieba words as tokens. rouge_chinese 1.0.3 cuts
+  both texts into sentences and flattens them again, so its "summary-level" ROUGE-L is the
+  LCS of the two flattened word lists; ROUGE-N counts *distinct* n-grams (sets).
+
+The speed comes from doing each piece of work once: a text's character n-grams for all
+four BLEU orders and its words are computed once per distinct text, ROUGE-L's LCS runs in
+rapidfuzz (C++), and segmentation uses rjieba (jieba's algorithm in Rust) wherever it
+gives jieba's tokens, falling back to jieba where the two can differ.
+
+An empty or whitespace-only hypothesis scores 0 on every metric (the references raise or
+divide by zero there); so does an empty reference. Callers count empty hypotheses.
+"""
+
+from __future__ import annotations
+
+import math
+import os
+import re
+from collections import Counter
+from collections.abc import Iterable, Sequence
+from concurrent.futures import ProcessPoolExecutor
+from dataclasses import dataclass
+from functools import lru_cache
+from itertools import pairwise
+
+import jieba
+import rjieba
+from rapidfuzz.distance import LCSseq
+
+PROFILE_SOULCHAT = "soulchat"
+PROFILE_SACREBLEU = "sacrebleu"
+PROFILES = (PROFILE_SOULCHAT, PROFILE_SACREBLEU)
+
+METRIC_KEYS = ("bleu_1", "bleu_2", "bleu_3", "bleu_4", "rouge_1", "rouge_2", "rouge_l")
+METRIC_LABELS = {
+    "bleu_1": "B-1",
+    "bleu_2": "B-2",
+    "bleu_3": "B-3",
+    "bleu_4": "B-4",
+    "rouge_1": "R-1",
+    "rouge_2": "R-2",
+    "rouge_l": "R-L",
+}
+SACREBLEU_KEY = "sacrebleu_bleu"
+
+_BLEU_ORDERS = (1, 2, 3, 4)
+# The same float weights as the reference's (1/n,)*n, so the log-sums round identically.
+_BLEU_WEIGHTS = {order: (1 / order,) * order for order in _BLEU_ORDERS}
+_ZEROS = (0.0,) * len(METRIC_KEYS)
+
+# Where rjieba (jieba-rs) and jieba can disagree: jieba-rs treats more code points as Han
+# (CJK extension A, the 9FD6–9FFF tail, compatibility ideographs, the supplementary
+# planes) and joins alphanumerics across the symbols of jieba's block pattern differently
+# (measured on the shared SMILECHAT slice: "4-5" is one token for jieba-rs, three for jieba;
+# likewise "SCL_90"). Texts with none of these get identical tokens from both; the rest
+# go to jieba itself.
+_NEEDS_JIEBA = re.compile("[+#&._%\\-\u3400-\u4dbf\u9fd6-\u9fff\uf900-\ufaff\U00020000-\U0002fa1f]")
+
+# rouge_chinese's Rouge.cut_sent, pattern for pattern.
+_SENTENCE_BREAKS = (
+    (re.compile("([。！？\\?])([^”’])"), r"\1\n\2"),
+    (re.compile("(\\.{6})([^”’])"), r"\1\n\2"),
+    (re.compile("(\\…{2})([^”’])"), r"\1\n\2"),
+    (re.compile("([。！？\\?][”’])([^，。！？\\?])"), r"\1\n\2"),
+)
+
+
+def segment(text: str) -> list[str]:
+    """jieba's default cut (HMM on) of ``text``, token for token."""
+    if _NEEDS_JIEBA.search(text):
+        return list(jieba.cut(text))
+    return rjieba.cut(text, hmm=True)
+
+
+def rouge_words(tokens: Sequence[str]) -> list[str]:
+    """The word list rouge_chinese scores for a text segmented into ``tokens``: joined with
+    spaces, cut into sentences, whitespace-normalised per sentence, flattened."""
+    para = " ".join(tokens)
+    for pattern, replacement in _SENTENCE_BREAKS:
+        para = pattern.sub(replacement, para)
+    sentences = [" ".join(part.split()) for part in para.rstrip().split("\n") if len(part) > 0]
+    words: list[str] = []
+    for sentence in sentences:
+        words.extend(sentence.split(" "))
+    return words
+
+
+@dataclass(frozen=True, slots=True)
+class TextAnalysis:
+    """Everything the metrics need from one text, computed once."""
+
+    length: int
+    char_ngrams: tuple[Counter, ...]  # orders 1..4
+    words: tuple[int, ...]  # word ids, for rapidfuzz's LCS
+    unigrams: frozenset
+    bigrams: frozenset
+
+
+class Analyser:
+    """Analyses texts once each; word ids are exact (a vocabulary, not hashes)."""
+
+    def __init__(self) -> None:
+        self._vocabulary: dict[str, int] = {}
+        self._cache: dict[str, TextAnalysis | None] = {}
+
+    def analyse(self, text: str) -> TextAnalysis | None:
+        """None for an empty (or whitespace-only) text."""
+        cached = self._cache.get(text, False)
+        if cached is not False:
+            return cached
+        stripped = text.strip()
+        analysis = self._build(stripped) if stripped else None
+        self._cache[text] = analysis
+        return analysis
+
+    def _build(self, text: str) -> TextAnalysis:
+        chars = text
+        length = len(chars)
+        char_ngrams = tuple(
+            Counter([chars[i : i + order] for i in range(length - order + 1)])
+            for order in _BLEU_ORDERS
+        )
+        vocabulary = self._vocabulary
+        words = tuple(
+            vocabulary.setdefault(word, len(vocabulary)) for word in rouge_words(segment(text))
+        )
+        return TextAnalysis(
+            length=length,
+            char_ngrams=char_ngrams,
+            words=words,
+            unigrams=frozenset(words),
+            bigrams=frozenset(pairwise(words)),
+        )
+
+
+def _bleu(hypothesis: TextAnalysis, reference: TextAnalysis) -> tuple[float, ...]:
+    """sentence_bleu with method 3 for orders 1..4, sharing the n-gram counts."""
+    numerators = []
+    denominators = []
+    hyp_len = hypothesis.length
+    for hyp_counts, ref_counts in zip(hypothesis.char_ngrams, reference.char_ngrams, strict=True):
+        matched = 0
+        # Only shared n-grams can match; the key-view intersection runs in C.
+        for ngram in hyp_counts.keys() & ref_counts.keys():
+            count = hyp_counts[ngram]
+            reference_count = ref_counts[ngram]
+            matched += count if count < reference_count else reference_count
+        numerators.append(matched)
+        total = hyp_len - len(denominators)  # the number of n-grams of this order
+        denominators.append(total if total > 1 else 1)
+    if numerators[0] == 0:
+        return (0.0, 0.0, 0.0, 0.0)
+    ref_len = reference.length
+    penalty = 1 if hyp_len > ref_len else math.exp(1 - ref_len / hyp_len)
+    precisions = []
+    missing = 1
+    for numerator, denominator in zip(numerators, denominators, strict=True):
+        if numerator == 0:
+            precisions.append(1 / (2**missing * denominator))
+            missing += 1
+        else:
+            # float(Fraction(n, d)) is n / d correctly rounded, as here.
+            precisions.append(numerator / denominator)
+    scores = []
+    for order in _BLEU_ORDERS:
+        weights = _BLEU_WEIGHTS[order]
+        logs = [w * math.log(p) for w, p in zip(weights, precisions[:order], strict=True) if p > 0]
+        scores.append(penalty * math.exp(math.fsum(logs)))
+    return tuple(scores)
+
+
+def _f_measure(overlap: int, evaluated: int, reference: int) -> float:
+    # rouge_chinese's formula, operation for operation (the 1e-8 included).
+    precision = 0.0 if evaluated == 0 else overlap / evaluated
+    recall = 0.0 if reference == 0 else overlap / reference
+    return 2.0 * ((precision * recall) / (precision + recall + 1e-8))
+
+
+def _rouge(hypothesis: TextAnalysis, reference: TextAnalysis) -> tuple[float, float, float]:
+    rouge_1 = _f_measure(
+        len(hypothesis.unigrams & reference.unigrams),
+        len(hypothesis.unigrams),
+        len(reference.unigrams),
+    )
+    rouge_2 = _f_measure(
+        len(hypothesis.bigrams & reference.bigrams),
+        len(hypothesis.bigrams),
+        len(reference.bigrams),
+    )
+    lcs = LCSseq.similarity(reference.words, hypothesis.words)
+    recall = lcs / len(reference.words)
+    precision = lcs / len(hypothesis.words)
+    rouge_l = 2.0 * ((precision * recall) / (precision + recall + 1e-8))
+    return rouge_1, rouge_2, rouge_l
+
+
+def scores_for(hypothesis: TextAnalysis | None, reference: TextAnalysis | None) -> tuple:
+    """The seven scores (METRIC_KEYS order, fractions 0..1) of one analysed pair."""
+    if hypothesis is None or reference is None:
+        return _ZEROS
+    return _bleu(hypothesis, reference) + _rouge(hypothesis, reference)
+
+
+def is_empty(text: str) -> bool:
+    return not text.strip()
+
+
+def _score_chunk(pairs: Sequence[tuple[str, str]]) -> list[tuple]:
+    analyser = Analyser()
+    return [
+        scores_for(analyser.analyse(hypothesis), analyser.analyse(reference))
+        for hypothesis, reference in pairs
+    ]
+
+
+def score_pairs(pairs: Sequence[tuple[str, str]], *, workers: int = 1) -> list[tuple]:
+    """Scores of (hypothesis, reference) pairs, in order, as tuples in METRIC_KEYS order.
+
+    ``workers`` > 1 splits the pairs over that many processes; it must stay 1 inside a
+    process that cannot have children (a Celery prefork worker is daemonic)."""
+    workers = max(1, min(workers, len(pairs) // 500 or 1))
+    if workers == 1:
+        return _score_chunk(pairs)
+    # Warm jieba's dictionary in the parent so forked children share it.
+    jieba.initialize()
+    size = math.ceil(len(pairs) / workers)
+    chunks = [pairs[start : start + size] for start in range(0, len(pairs), size)]
+    with ProcessPoolExecutor(max_workers=workers) as pool:
+        results: list[tuple] = []
+        for chunk_scores in pool.map(_score_chunk, chunks):
+            results.extend(chunk_scores)
+    return results
+
+
+def default_workers() -> int:
+    return len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else 1
+
+
+@lru_cache(maxsize=1)
+def _sacrebleu_metric():
+    from sacrebleu.metrics import BLEU
+
+    return BLEU(tokenize="zh")
+
+
+def sacrebleu_statistics(pairs: Iterable[tuple[str, str]]) -> list[list[int]]:
+    """sacrebleu's sufficient statistics per pair (lengths and n-gram matches/totals);
+    summed over any subset of pairs they give that subset's corpus BLEU, which is what
+    makes a bootstrap over samples cheap."""
+    metric = _sacrebleu_metric()
+    hypotheses = []
+    references = []
+    for hypothesis, reference in pairs:
+        hypotheses.append(hypothesis.strip())
+        references.append(reference.strip())
+    return metric._extract_corpus_statistics(hypotheses, [references])
+
+
+def sacrebleu_from_statistics(statistics: Sequence[Sequence[int]]) -> float:
+    """Corpus BLEU (×100, sacrebleu's own scale) from summed per-pair statistics."""
+    summed = [sum(column) for column in zip(*statistics, strict=True)] if statistics else []
+    if not summed:
+        return 0.0
+    return _sacrebleu_metric()._compute_score_from_stats(summed).score

@@ -1,0 +1,202 @@
+"""Evaluation runs: draw the samples, have every system answer them, score the answers,
+and open the blind study of the human sample.
+
+A run advances in steps that are each safe to repeat: `eval_run_advance` looks at what is
+stored and does what is missing (a job for unanswered samples, scores for unscored
+responses, the study once every human-sample response exists). It runs when the run is
+created or resumed and whenever one of its generation jobs finishes.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import random
+from dataclasses import dataclass
+
+from django.db import transaction
+
+from annotation.models import Study
+from annotation.services import StudySettings, study_create, study_status_set
+from generation.models import Dataset, GenerationJob, Response, Sample, System
+from generation.services import generation_job_create, generation_job_retry
+from reports.models import EvalRun, EvalSample
+from reports.services.scoring import responses_score
+
+ACTIVE_JOB = (GenerationJob.Status.QUEUED, GenerationJob.Status.RUNNING)
+
+
+class EvalRunInvalid(Exception):
+    pass
+
+
+@dataclass(frozen=True)
+class RunRequest:
+    datasets: list[Dataset]
+    systems: list[System]
+    auto_samples: int
+    human_samples: int
+    raters_per_item: int
+    seed: int = 0
+    split: str = Sample.Split.TEST
+
+
+def _signature(request: RunRequest) -> str:
+    key = {
+        "datasets": sorted(dataset.name for dataset in request.datasets),
+        "systems": sorted(system.name for system in request.systems),
+        "auto": request.auto_samples,
+        "human": request.human_samples,
+        "raters": request.raters_per_item,
+        "seed": request.seed,
+        "split": request.split,
+    }
+    return hashlib.sha256(json.dumps(key, sort_keys=True).encode()).hexdigest()
+
+
+def _validate(request: RunRequest) -> None:
+    if not request.datasets:
+        raise EvalRunInvalid("name at least one dataset")
+    if not request.systems:
+        raise EvalRunInvalid("name at least one system")
+    if len({dataset.pk for dataset in request.datasets}) != len(request.datasets):
+        raise EvalRunInvalid("a dataset is named twice")
+    if len({system.pk for system in request.systems}) != len(request.systems):
+        raise EvalRunInvalid("a system is named twice")
+    if request.auto_samples < 1:
+        raise EvalRunInvalid("--auto must be at least 1")
+    if request.human_samples < 0:
+        raise EvalRunInvalid("--human must be 0 or more")
+    if request.human_samples > request.auto_samples:
+        raise EvalRunInvalid(
+            f"--human {request.human_samples} is more than --auto {request.auto_samples}: "
+            "the human sample is drawn from the automatic one"
+        )
+    if request.raters_per_item < 1:
+        raise EvalRunInvalid("--raters must be at least 1")
+    for dataset in request.datasets:
+        available = Sample.objects.filter(dataset=dataset, split=request.split).count()
+        if request.auto_samples > available:
+            raise EvalRunInvalid(
+                f"dataset {dataset.name} has {available} {request.split} samples; "
+                f"--auto {request.auto_samples} asks for more"
+            )
+
+
+def _draw(run: EvalRun, request: RunRequest) -> None:
+    rows = []
+    for dataset in request.datasets:
+        ids = list(
+            Sample.objects.filter(dataset=dataset, split=request.split)
+            .order_by("pk")
+            .values_list("pk", flat=True)
+        )
+        # Seeded by the dataset's name too, so adding a dataset never changes another's draw.
+        drawn = random.Random(f"{request.seed}:{dataset.name}").sample(ids, request.auto_samples)  # noqa: S311 (reproducible, not secret)
+        human = set(drawn[: request.human_samples])
+        rows.extend(EvalSample(run=run, sample_id=pk, human=pk in human) for pk in drawn)
+    EvalSample.objects.bulk_create(rows, batch_size=5000)
+
+
+def _queue_advance(run: EvalRun) -> None:
+    from reports.tasks import eval_run_advance_task
+
+    transaction.on_commit(lambda: eval_run_advance_task.delay(run.pk))
+
+
+@transaction.atomic
+def eval_run_start(*, request: RunRequest) -> tuple[EvalRun, bool]:
+    """The run these arguments define: created (True) or, when it exists, resumed (False),
+    failed jobs queued again. Bad arguments are refused before anything is stored."""
+    _validate(request)
+    signature = _signature(request)
+    run = EvalRun.objects.select_for_update().filter(signature=signature).first()
+    if run is not None:
+        for job in run.generation_jobs.filter(
+            status__in=[GenerationJob.Status.FAILED, GenerationJob.Status.CANCELLED]
+        ):
+            generation_job_retry(job=job)
+        if run.status == EvalRun.Status.FAILED:
+            EvalRun.objects.filter(pk=run.pk).update(status=EvalRun.Status.GENERATING, error="")
+            run.refresh_from_db()
+        _queue_advance(run)
+        return run, False
+    run = EvalRun.objects.create(
+        signature=signature,
+        split=request.split,
+        auto_samples=request.auto_samples,
+        human_samples=request.human_samples,
+        raters_per_item=request.raters_per_item,
+        seed=request.seed,
+    )
+    run.datasets.set(request.datasets)
+    run.systems.set(request.systems)
+    _draw(run, request)
+    _queue_advance(run)
+    return run, True
+
+
+def _run_responses(run: EvalRun, *, human_only: bool = False):
+    samples = EvalSample.objects.filter(run=run)
+    if human_only:
+        samples = samples.filter(human=True)
+    return Response.objects.filter(
+        sample_id__in=samples.values("sample_id"), system__in=run.systems.all()
+    )
+
+
+def _generation_step(run: EvalRun) -> bool:
+    """Queues a job per system for its unanswered samples; True while any are unanswered."""
+    outstanding = False
+    sample_ids = EvalSample.objects.filter(run=run).values("sample_id")
+    for system in run.systems.order_by("name"):
+        missing = Sample.objects.filter(pk__in=sample_ids).exclude(responses__system=system)
+        if not missing.exists():
+            continue
+        outstanding = True
+        jobs = run.generation_jobs.filter(system=system)
+        if jobs.filter(status__in=ACTIVE_JOB).exists():
+            continue
+        failed = jobs.filter(status=GenerationJob.Status.FAILED).order_by("-pk").first()
+        if failed is not None:
+            # A broken system is not retried in a loop: re-running run_eval retries it.
+            EvalRun.objects.filter(pk=run.pk).update(
+                status=EvalRun.Status.FAILED,
+                error=f"generation job {failed.pk} ({system.name}) failed: {failed.error}",
+            )
+            continue
+        run.generation_jobs.add(generation_job_create(system=system, samples=missing))
+    return outstanding
+
+
+def _study_step(run: EvalRun) -> None:
+    if run.study_id is not None or run.human_samples == 0:
+        return
+    responses = list(_run_responses(run, human_only=True).order_by("sample_id", "system_id"))
+    expected = EvalSample.objects.filter(run=run, human=True).count() * run.systems.count()
+    if len(responses) < expected:
+        return
+    study = study_create(
+        name=f"eval-run-{run.pk}",
+        responses=responses,
+        settings=StudySettings(raters_per_item=run.raters_per_item),
+    )
+    study = study_status_set(study=study, status=Study.Status.OPEN)
+    EvalRun.objects.filter(pk=run.pk).update(study=study)
+
+
+@transaction.atomic
+def eval_run_advance(*, run_id: int, workers: int = 1) -> EvalRun | None:
+    """Does what the run is missing; None when the run is gone. One advance at a time per
+    run (a row lock), so two finishing jobs never open two studies."""
+    run = EvalRun.objects.select_for_update().filter(pk=run_id).first()
+    if run is None:
+        return None
+    outstanding = _generation_step(run)
+    responses_score(response_ids=_run_responses(run).values_list("pk", flat=True), workers=workers)
+    _study_step(run)
+    run.refresh_from_db()
+    if not outstanding and run.status != EvalRun.Status.RATING:
+        EvalRun.objects.filter(pk=run.pk).update(status=EvalRun.Status.RATING, error="")
+        run.refresh_from_db()
+    return run

@@ -1,0 +1,191 @@
+"""The results dashboard and its CSV exports: admin pages, staff only (wired through
+EvalRunAdmin, which wraps each in admin_view)."""
+
+from __future__ import annotations
+
+from django.http import Http404, HttpRequest, HttpResponse, JsonResponse, StreamingHttpResponse
+from django.shortcuts import render
+
+from annotation.rubric import SCALE_KEYS
+from generation.models import Dataset, System
+from reports.charts import metric_bars, score_distribution
+from reports.exports import csv_lines
+from reports.metrics import METRIC_KEYS, METRIC_LABELS
+from reports.models import EvalRun
+from reports.selectors import (
+    HUMAN_LABELS,
+    RunNotFound,
+    export_agreement,
+    export_annotators,
+    export_payroll,
+    export_ratings,
+    export_responses,
+    export_table,
+    export_unsafe,
+    results_table,
+    run_agreement,
+    run_annotator_rows,
+    run_get,
+    run_progress,
+    run_score_distributions,
+    run_unsafe_responses,
+    systems_compare,
+)
+
+
+def _run(run_id: int) -> EvalRun:
+    try:
+        return run_get(run_id=run_id)
+    except RunNotFound:
+        raise Http404("no such run") from None
+
+
+def _progress_json(run: EvalRun) -> dict:
+    progress = run_progress(run=run)
+    return {
+        "status": progress.status,
+        "error": progress.error,
+        "generation": round(progress.generation_percent, 1),
+        "scoring": round(progress.scoring_percent, 1),
+        "rating": round(progress.rating_percent, 1),
+        "answered": progress.answered,
+        "scored": progress.scored,
+        "expected": progress.expected,
+        "ratings": progress.study.submitted if progress.study else 0,
+        "slots": progress.study.slots if progress.study else 0,
+        "systems": [
+            {
+                "system": row.system,
+                "answered": row.answered,
+                "expected": row.expected,
+                "job": row.job_status,
+            }
+            for row in progress.systems
+        ],
+    }
+
+
+def run_progress_view(request: HttpRequest, run_id: int) -> JsonResponse:
+    return JsonResponse(_progress_json(_run(run_id)))
+
+
+def _charts(table, distributions) -> list[str]:
+    charts = []
+    for key in METRIC_KEYS if table.profile == "soulchat" else ():
+        bars = [(f"{row.dataset}/{row.system}", row.cells.get(key)) for row in table.rows]
+        top = max((cell.high for _, cell in bars if cell), default=1.0)
+        charts.append(metric_bars(f"{METRIC_LABELS[key]} ×100, 95% CI", bars, maximum=top))
+    for key in SCALE_KEYS:
+        bars = [(f"{row.dataset}/{row.system}", row.cells.get(key)) for row in table.rows]
+        if any(cell for _, cell in bars):
+            charts.append(metric_bars(f"{HUMAN_LABELS[key]} mean, 95% CI", bars, maximum=2.0))
+        if distributions.get(key):
+            charts.append(score_distribution(f"{HUMAN_LABELS[key]} scores", distributions[key]))
+    return charts
+
+
+def _comparison(request: HttpRequest, run: EvalRun):
+    wanted = {key: request.GET.get(key, "") for key in ("dataset", "first", "second", "metric")}
+    if not all(wanted.values()):
+        return None, ""
+    dataset = run.datasets.filter(name=wanted["dataset"]).first()
+    first = run.systems.filter(name=wanted["first"]).first()
+    second = run.systems.filter(name=wanted["second"]).first()
+    if dataset is None or first is None or second is None:
+        return None, "choose a dataset and two systems of this run"
+    if first == second:
+        return None, "choose two different systems"
+    try:
+        return (
+            systems_compare(
+                run=run, dataset=dataset, first=first, second=second, metric=wanted["metric"]
+            ),
+            "",
+        )
+    except ValueError as error:
+        return None, str(error)
+
+
+def _display_rows(table) -> list[tuple]:
+    rows = []
+    for row in table.rows:
+        cells = []
+        for column in table.columns:
+            estimate = row.cells.get(column.key)
+            digits = 2 if column.kind == "auto" else 3
+            cells.append(
+                {
+                    "estimate": estimate,
+                    "best": column.key in row.best,
+                    "mean": f"{estimate.mean:.{digits}f}" if estimate else "",
+                    "low": f"{estimate.low:.{digits}f}" if estimate else "",
+                    "high": f"{estimate.high:.{digits}f}" if estimate else "",
+                }
+            )
+        rows.append((row, cells))
+    return rows
+
+
+def dashboard_view(request: HttpRequest, run_id: int, admin_context: dict) -> HttpResponse:
+    run = _run(run_id)
+    table = results_table(run=run)
+    comparison, comparison_error = _comparison(request, run)
+    context = {
+        **admin_context,
+        "title": f"Results of evaluation run {run.pk}",
+        "run": run,
+        "progress": _progress_json(run),
+        "table": table,
+        "table_rows": _display_rows(table),
+        "annotators": run_annotator_rows(run=run),
+        "unsafe": run_unsafe_responses(run=run),
+        "charts": _charts(table, run_score_distributions(run=run)),
+        "datasets": Dataset.objects.filter(eval_runs=run).order_by("name"),
+        "systems": System.objects.filter(eval_runs=run).order_by("name"),
+        "metrics": [(key, METRIC_LABELS[key]) for key in METRIC_KEYS]
+        + [(key, HUMAN_LABELS[key]) for key in SCALE_KEYS],
+        "comparison": comparison,
+        "comparison_error": comparison_error,
+        "exports": EXPORTS,
+    }
+    return render(request, "reports/dashboard.html", context)
+
+
+EXPORTS = {
+    "table": "Table 1",
+    "agreement": "agreement",
+    "annotators": "annotators",
+    "payroll": "payroll",
+    "ratings": "ratings",
+    "responses": "responses with automatic scores",
+    "unsafe": "unsafe responses",
+}
+
+
+def _export_rows(run: EvalRun, kind: str):
+    if kind == "table":
+        return export_table(table=results_table(run=run, with_agreement=False))
+    if kind == "agreement":
+        return export_agreement(agreement=run_agreement(run=run))
+    if kind == "annotators":
+        return export_annotators(rows=run_annotator_rows(run=run))
+    if kind == "payroll":
+        return export_payroll(rows=run_annotator_rows(run=run))
+    if kind == "ratings":
+        return export_ratings(run=run)
+    if kind == "responses":
+        return export_responses(run=run)
+    if kind == "unsafe":
+        return export_unsafe(rows=run_unsafe_responses(run=run))
+    raise Http404("no such export")
+
+
+def export_view(request: HttpRequest, run_id: int, kind: str) -> StreamingHttpResponse:
+    run = _run(run_id)
+    if kind not in EXPORTS:
+        raise Http404("no such export")
+    response = StreamingHttpResponse(
+        csv_lines(_export_rows(run, kind)), content_type="text/csv; charset=utf-8"
+    )
+    response["Content-Disposition"] = f'attachment; filename="run-{run.pk}-{kind}.csv"'
+    return response
