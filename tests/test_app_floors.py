@@ -19,6 +19,12 @@ PURE_MODULES = [
     "generation/local_models.py",
     "generation/demo_model.py",
     "annotation/rubric.py",
+    "reports/metrics.py",
+    "reports/statistics.py",
+    "reports/agreement.py",
+    "reports/exports.py",
+    "reports/charts.py",
+    "reports/formats.py",
 ]
 
 

@@ -177,3 +177,34 @@ def test_a_job_whose_worker_is_killed_resumes_without_duplicates(
     assert job.status == "succeeded"
     assert Response.objects.filter(system=system).count() == 25
     assert Response.objects.filter(system=system).values("sample").distinct().count() == 25
+
+
+def test_run_eval_end_to_end_on_a_worker(worker, tiny_model, demo_samples):
+    """run_eval queues generation on the gpu queue; the worker answers, the finished job
+    moves the run on (a task on the default queue): scores, then the blind study."""
+    from django.core.management import call_command
+
+    from reports.models import EvalRun, ResponseScore
+    from reports.selectors import results_table
+
+    local_system(tiny_model, "tiny-eval", decoding={"max_new_tokens": 12})
+    local_system(tiny_model, "tiny-eval-b", decoding={"max_new_tokens": 6})
+    call_command(
+        "run_eval", "--dataset", "demo-counselling", "--systems", "tiny-eval,tiny-eval-b",
+        "--auto", "5", "--human", "3", "--raters", "2",
+    )  # fmt: skip
+    run = EvalRun.objects.get()
+
+    def opened() -> bool:
+        return EvalRun.objects.filter(pk=run.pk, study__isnull=False).exists()
+
+    wait_for(opened, worker, 180)
+    run.refresh_from_db()
+    assert run.status == EvalRun.Status.RATING
+    assert (
+        ResponseScore.objects.filter(response__system__name__startswith="tiny-eval").count() == 10
+    )
+    assert run.study.items.count() == 6
+    table = results_table(run=run, with_agreement=False)
+    assert {row.system for row in table.rows} == {"tiny-eval", "tiny-eval-b"}
+    assert all(row.cells["bleu_1"].n == 5 for row in table.rows)

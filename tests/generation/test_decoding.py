@@ -42,7 +42,7 @@ def test_bad_overrides_are_refused_by_name(overrides, message):
 
 
 def test_batches_hold_each_prompt_once_within_both_caps():
-    rng = random.Random(3)  # noqa: S311 - test data, not secrets
+    rng = random.Random(3)
     lengths = [rng.randint(5, 400) for _ in range(300)]
     plan = batches_plan(lengths, batch_size=16, max_batch_tokens=6000, max_new_tokens=100)
     assert sorted(index for batch in plan for index in batch) == list(range(300))

@@ -1,0 +1,113 @@
+"""run_eval's service and command: drawing, resuming, scoring, the study, bad input."""
+
+from __future__ import annotations
+
+import pytest
+from django.core.management import CommandError, call_command
+
+from annotation.models import Item, Study
+from generation.models import Response
+from reports.metrics import score_pairs
+from reports.models import EvalRun, EvalSample, ResponseScore
+from reports.services import EvalRunInvalid, RunRequest, eval_run_start
+from tests.factories import DatasetFactory, SampleFactory, SystemFactory
+
+pytestmark = pytest.mark.django_db
+
+
+def test_a_run_draws_scores_and_opens_a_blind_study(world):
+    run = world.run
+    assert run.status == EvalRun.Status.RATING
+    assert EvalSample.objects.filter(run=run).count() == 6
+    assert EvalSample.objects.filter(run=run, human=True).count() == 3
+    responses = Response.objects.filter(sample__eval_samples__run=run)
+    assert ResponseScore.objects.filter(response__in=responses).count() == 12
+    assert run.study.status == Study.Status.OPEN
+    assert run.study.raters_per_item == 2
+    # Every system's response to each human sample, and nothing else.
+    items = Item.objects.filter(study=run.study)
+    assert items.count() == 6
+    human = set(EvalSample.objects.filter(run=run, human=True).values_list("sample_id", flat=True))
+    assert {item.response.sample_id for item in items} == human
+    assert world.systems[0].name not in run.study.title
+
+
+def test_stored_scores_are_the_engines(world):
+    for score in ResponseScore.objects.select_related("response__sample")[:6]:
+        expected = score_pairs([(score.response.text, score.response.sample.reference)])[0]
+        assert (score.bleu_1, score.rouge_l) == (expected[0], expected[6])
+        assert score.empty == (score.response.text == "")
+
+
+def test_the_same_arguments_resume_the_same_run(world, django_capture_on_commit_callbacks):
+    with django_capture_on_commit_callbacks(execute=True):
+        run, created = eval_run_start(
+        request=RunRequest(
+            datasets=[world.dataset], systems=list(reversed(world.systems)),
+            auto_samples=6, human_samples=3, raters_per_item=2,
+        )
+    )  # fmt: skip
+    assert not created
+    assert run.pk == world.run.pk
+    assert EvalRun.objects.count() == 1
+    assert Study.objects.count() == 1
+    assert ResponseScore.objects.count() == 12
+
+
+def test_the_draw_is_reproducible_and_depends_on_the_seed(world):
+    def drawn(seed: int, raters: int) -> set[int]:
+        run, _ = eval_run_start(
+            request=RunRequest(
+                datasets=[world.dataset], systems=world.systems, auto_samples=3,
+                human_samples=0, raters_per_item=raters, seed=seed,
+            )
+        )  # fmt: skip
+        return set(EvalSample.objects.filter(run=run).values_list("sample_id", flat=True))
+
+    assert drawn(seed=1, raters=2) == drawn(seed=1, raters=3)
+    assert drawn(seed=1, raters=2) != drawn(seed=2, raters=2)
+
+
+@pytest.mark.parametrize(
+    ("changes", "message"),
+    [
+        ({"auto_samples": 99}, "has 8 test samples"),
+        ({"human_samples": 7}, "more than --auto"),
+        ({"raters_per_item": 0}, "--raters must be at least 1"),
+        ({"auto_samples": 0}, "--auto must be at least 1"),
+        ({"systems": []}, "at least one system"),
+    ],
+)
+def test_bad_requests_are_refused_before_anything_is_stored(changes, message):
+    dataset = DatasetFactory()
+    for _ in range(8):
+        SampleFactory(dataset=dataset)
+    arguments = {
+        "datasets": [dataset], "systems": [SystemFactory()], "auto_samples": 6,
+        "human_samples": 3, "raters_per_item": 2, **changes,
+    }  # fmt: skip
+    with pytest.raises(EvalRunInvalid, match=message):
+        eval_run_start(request=RunRequest(**arguments))
+    assert EvalRun.objects.count() == 0
+    assert Study.objects.count() == 0
+
+
+def test_the_command_refuses_unknown_names_and_prints_the_dashboard(
+    world, capsys, django_capture_on_commit_callbacks
+):
+    with pytest.raises(CommandError, match="no system named 'ghost'"):
+        call_command("run_eval", "--dataset", world.dataset.name, "--systems", "ghost")
+    with pytest.raises(CommandError, match="no dataset"):
+        call_command("run_eval", "--dataset", "ghost", "--systems", world.systems[0].name)
+    names = ",".join(system.name for system in world.systems)
+    with django_capture_on_commit_callbacks(execute=True):
+        call_command(
+            "run_eval", "--dataset", world.dataset.name, "--systems", names,
+            "--auto", "6", "--human", "3", "--raters", "2", "--wait",
+        )  # fmt: skip
+    out = capsys.readouterr()
+    assert f"/admin/reports/evalrun/{world.run.pk}/dashboard/" in out.out
+    assert "resumed" in out.err
+    assert "B-1" in out.out
+    assert "R-L" in out.out
+    assert EvalRun.objects.count() == 1

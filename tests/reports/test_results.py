@@ -1,0 +1,190 @@
+"""Table 1, the report formats, CSV exports and the dashboard, with its role matrix."""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+
+import pytest
+from django.core.management import CommandError, call_command
+from django.urls import reverse
+
+from reports.exports import BOM, cell_safe, csv_lines
+from reports.selectors import results_table, run_agreement
+from tests.factories import AdminFactory
+from tests.reports.conftest import rate_all
+
+pytestmark = pytest.mark.django_db
+
+EXPORTS = ["table", "agreement", "annotators", "payroll", "ratings", "responses", "unsafe"]
+
+
+@pytest.fixture
+def rated(world):
+    rate_all(world)
+    return world
+
+
+def test_table_one_has_every_metric_with_n_and_intervals(rated):
+    table = results_table(run=rated.run)
+    assert [column.label for column in table.columns] == [
+        "B-1", "B-2", "B-3", "B-4", "R-1", "R-2", "R-L", "Con.", "Emp.", "Hel.", "Saf.",
+    ]  # fmt: skip
+    assert len(table.rows) == 2
+    for row in table.rows:
+        assert row.samples == 6
+        for key, cell in row.cells.items():
+            assert cell is not None, key
+            assert cell.low <= cell.mean <= cell.high
+        assert row.cells["content"].n == 3  # rated items, not ratings
+    assert sum(row.empty for row in table.rows) in (0, 1)
+    best = [row for row in table.rows if "bleu_1" in row.best]
+    assert len(best) == 1
+    assert best[0].cells["bleu_1"].mean == max(row.cells["bleu_1"].mean for row in table.rows)
+    assert [row.dimension for row in table.agreement] == [
+        "content", "empathy", "helpfulness", "safety",
+    ]  # fmt: skip
+
+
+def test_an_all_equal_dimension_is_reported_undefined(world):
+    rate_all(world, safety=1)
+    safety = next(row for row in run_agreement(run=world.run) if row.dimension == "safety")
+    assert safety.kappa.value is None
+    assert safety.kappa.undefined == "undefined (all ratings equal)"
+    assert safety.percent_agreement == 100.0
+
+
+@pytest.mark.parametrize("fmt", ["table", "csv", "json", "latex"])
+def test_report_formats(rated, capsys, fmt):
+    call_command("report", str(rated.run.pk), "--format", fmt)
+    out = capsys.readouterr().out
+    names = [system.name for system in rated.systems]
+    if fmt == "json":
+        data = json.loads(out)
+        assert data["profile"] == "soulchat"
+        assert {row["system"] for row in data["rows"]} == set(names)
+        assert data["rows"][0]["cells"]["bleu_1"]["n"] == 6
+        assert len(data["agreement"]) == 4
+    elif fmt == "latex":
+        assert r"\toprule" in out
+        assert r"\bottomrule" in out
+        assert r"\textbf{" in out
+        assert "B-1 & B-2" in out
+        assert "Con. & Emp. & Hel. & Saf." in out
+    elif fmt == "csv":
+        rows = list(csv.reader(io.StringIO(out)))
+        assert rows[0][:3] == ["profile", "dataset", "system"]
+        assert len(rows) == 3
+    else:
+        assert "profile soulchat" in out
+        assert "Fleiss" not in out
+        assert all(name in out for name in names)
+        assert "κ" in out
+
+
+def test_report_sacrebleu_profile_and_unknown_run(rated, capsys):
+    call_command("report", str(rated.run.pk), "--profile", "sacrebleu", "--format", "json")
+    data = json.loads(capsys.readouterr().out)
+    assert data["profile"] == "sacrebleu"
+    assert data["rows"][0]["cells"]["sacrebleu_bleu"]["n"] == 6
+    with pytest.raises(CommandError, match="no evaluation run 999"):
+        call_command("report", "999")
+
+
+def test_csv_cells_that_could_run_as_formulas_are_neutralised():
+    for dangerous in ["=1+1", "+1", "-1+2", "@SUM(A1)", "\tx", "\rx"]:
+        assert cell_safe(dangerous) == "'" + dangerous
+    assert cell_safe(-3) == -3
+    assert cell_safe("你好") == "你好"
+    text = "".join(csv_lines([["a", "=cmd"], ["你好", 1]]))
+    assert text.startswith(BOM)
+    assert "'=cmd" in text
+
+
+def _download(client, run, kind) -> str:
+    response = client.get(reverse("admin:reports_evalrun_export", args=[run.pk, kind]))
+    assert response.status_code == 200
+    assert response["Content-Type"].startswith("text/csv")
+    return b"".join(response.streaming_content).decode("utf-8")
+
+
+def test_every_export_streams_csv_with_a_bom_and_neutralised_cells(rated, client):
+    client.force_login(AdminFactory())
+    texts = {kind: _download(client, rated.run, kind) for kind in EXPORTS}
+    for kind, text in texts.items():
+        assert text.startswith(BOM), kind
+    ratings = list(csv.reader(io.StringIO(texts["ratings"].lstrip(BOM))))
+    assert ratings[0][:9] == [
+        "item", "dataset", "sample", "system", "annotator",
+        "content", "empathy", "helpfulness", "safety",
+    ]  # fmt: skip
+    assert len(ratings) == 1 + 6 * 2
+    assert "'=cmd|' /C calc'!A0" in texts["ratings"]
+    responses = list(csv.reader(io.StringIO(texts["responses"].lstrip(BOM))))
+    assert len(responses) == 1 + 12
+    assert any(row[4].startswith("'=HYPERLINK") for row in responses[1:])
+    payroll = list(csv.reader(io.StringIO(texts["payroll"].lstrip(BOM))))
+    assert payroll[0] == ["annotator", "items", "active_hours", "amount", "currency"]
+    assert payroll[1][3] == "2.508"
+    assert payroll[1][4] == "USD"
+    assert "unreviewed" in texts["unsafe"]
+    assert len(texts["unsafe"].splitlines()) >= 2
+
+
+def _urls(run) -> list[str]:
+    return [
+        reverse("admin:reports_evalrun_dashboard", args=[run.pk]),
+        reverse("admin:reports_evalrun_progress", args=[run.pk]),
+        reverse("admin:reports_evalrun_changelist"),
+    ] + [reverse("admin:reports_evalrun_export", args=[run.pk, kind]) for kind in EXPORTS]
+
+
+def test_dashboard_and_exports_are_staff_only(rated, client):
+    """Role matrix: admin 200; the run's annotators, another annotator and anonymous are
+    sent to the admin login and see nothing."""
+    for url in _urls(rated.run):
+        client.logout()
+        response = client.get(url)
+        assert response.status_code == 302, url
+        assert "/admin/login/" in response["Location"], url
+        for annotator in rated.annotators:
+            client.force_login(annotator.user)
+            response = client.get(url)
+            assert response.status_code == 302, url
+            assert "/admin/login/" in response["Location"], url
+        client.force_login(AdminFactory())
+        assert client.get(url).status_code == 200, url
+
+
+def test_the_dashboard_shows_table_agreement_annotators_and_charts(rated, client):
+    client.force_login(AdminFactory())
+    page = client.get(reverse("admin:reports_evalrun_dashboard", args=[rated.run.pk]))
+    html = page.content.decode()
+    assert 'id="table-1"' in html
+    assert "B-1" in html
+    assert "Saf." in html
+    assert "Fleiss" in html
+    assert "Krippendorff" in html
+    assert rated.annotators[0].user.username in html
+    assert "<svg" in html
+    assert 'id="unsafe"' in html
+    assert "None so far." not in html
+    first, second = (system.name for system in rated.systems)
+    compared = client.get(
+        reverse("admin:reports_evalrun_dashboard", args=[rated.run.pk]),
+        {"dataset": rated.dataset.name, "first": first, "second": second, "metric": "bleu_1"},
+    )
+    assert "p = " in compared.content.decode()
+    progress = client.get(reverse("admin:reports_evalrun_progress", args=[rated.run.pk])).json()
+    assert progress["ratings"] == 12
+    assert progress["scoring"] == 100.0
+
+
+def test_annotator_pages_never_link_to_results(rated, client):
+    annotator = rated.annotators[0]
+    client.force_login(annotator.user)
+    for url in ["/", "/portal/"]:
+        html = client.get(url, follow=True).content.decode()
+        assert "/admin/reports" not in html
+        assert "export" not in html.lower()
