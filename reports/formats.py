@@ -1,4 +1,5 @@
-"""Table 1 as text, JSON or a LaTeX booktabs table like the paper's. No Django here."""
+"""Table 1 as text, JSON or a LaTeX booktabs table like the paper's (formatting only: it
+reads the dataclasses of reports.selectors and queries nothing)."""
 
 from __future__ import annotations
 

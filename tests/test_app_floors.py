@@ -24,7 +24,6 @@ PURE_MODULES = [
     "reports/agreement.py",
     "reports/exports.py",
     "reports/charts.py",
-    "reports/formats.py",
 ]
 
 
