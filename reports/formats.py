@@ -16,7 +16,7 @@ def _number(estimate: Estimate | None, digits: int = 2) -> str:
     return "–" if estimate is None else f"{estimate.mean:.{digits}f}"
 
 
-def _digits(kind: str) -> int:
+def column_digits(kind: str) -> int:
     # Metrics are ×100 (two decimals, as in the paper); CEHS means are 0–2 (three).
     return 2 if kind == "auto" else 3
 
@@ -32,7 +32,7 @@ def table_text(table: ResultsTable, *, human: bool = True) -> str:
         line = f"{row.dataset:<18} {row.system:<18} {row.samples:>6} {row.empty:>5}"
         for column in columns:
             cell = row.cells[column.key]
-            digits = _digits(column.kind)
+            digits = column_digits(column.kind)
             if cell is None:
                 text = "–"
             else:
@@ -45,12 +45,14 @@ def table_text(table: ResultsTable, *, human: bool = True) -> str:
         lines.append(line)
     if human and table.agreement:
         lines.append("")
+        lines.append("agreement (items rated by the usual number of raters; gold items left out)")
         lines.append(agreement_lines(table.agreement))
     return "\n".join(lines)
 
 
 def agreement_lines(rows: list[DimensionAgreement]) -> str:
-    lines = ["agreement (items rated by the usual number of raters; gold items left out)"]
+    """One line per dimension: κ and α with intervals and bands, or why undefined."""
+    lines = []
     for row in rows:
         percent = "" if row.percent_agreement is None else f", {row.percent_agreement:.1f}% agree"
         lines.append(
@@ -146,7 +148,7 @@ def table_latex(table: ResultsTable) -> str:
         for position, row in enumerate(rows):
             cells = []
             for column in columns:
-                text = _number(row.cells[column.key], _digits(column.kind))
+                text = _number(row.cells[column.key], column_digits(column.kind))
                 cells.append(rf"\textbf{{{text}}}" if column.key in row.best else text)
             name = (
                 rf"\multirow{{{len(rows)}}}{{*}}{{{latex_escape(dataset)}}}"

@@ -35,6 +35,8 @@ import jieba
 import rjieba
 from rapidfuzz.distance import LCSseq
 
+from reports.statistics import bootstrap_mean
+
 PROFILE_SOULCHAT = "soulchat"
 PROFILE_SACREBLEU = "sacrebleu"
 PROFILES = (PROFILE_SOULCHAT, PROFILE_SACREBLEU)
@@ -238,6 +240,23 @@ def score_pairs(pairs: Sequence[tuple[str, str]], *, workers: int = 1) -> list[t
         for chunk_scores in pool.map(_score_chunk, chunks):
             results.extend(chunk_scores)
     return results
+
+
+def scores_summary(hypotheses: Sequence[str], scores: Sequence[tuple], *, seed: int = 0) -> dict:
+    """Means ×100 of each metric with 95% bootstrap intervals, n and the empty count."""
+    summary: dict[str, object] = {
+        "profile": PROFILE_SOULCHAT,
+        "n": len(scores),
+        "empty_hypotheses": sum(1 for hypothesis in hypotheses if is_empty(hypothesis)),
+    }
+    for offset, key in enumerate(METRIC_KEYS):
+        estimate = bootstrap_mean([row[offset] * 100 for row in scores], seed=seed)
+        summary[key] = {
+            "label": METRIC_LABELS[key],
+            "mean": None if estimate is None else round(estimate.mean, 4),
+            "ci95": None if estimate is None else [round(estimate.low, 4), round(estimate.high, 4)],
+        }
+    return summary
 
 
 def default_workers() -> int:

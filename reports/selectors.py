@@ -71,6 +71,14 @@ class RunProgress:
     scored: int
     study: StudyProgress | None
     study_status: str
+    awaiting_study: bool  # the run has a human sample and its study is not open yet
+    failed: bool
+
+    @property
+    def settled(self) -> bool:
+        """Nothing more happens without people: every response scored and the study
+        open, or the run failed."""
+        return self.failed or (self.scored >= self.expected and not self.awaiting_study)
 
     @property
     def generation_percent(self) -> float:
@@ -120,6 +128,8 @@ def run_progress(*, run: EvalRun) -> RunProgress:
         scored=ResponseScore.objects.filter(response__in=run_responses(run=run)).count(),
         study=study_progress(study=study) if study else None,
         study_status=study.get_status_display() if study else "",
+        awaiting_study=run.human_samples > 0 and study is None,
+        failed=run.status == EvalRun.Status.FAILED,
     )
 
 

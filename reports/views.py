@@ -10,6 +10,7 @@ from annotation.rubric import SCALE_KEYS
 from generation.models import Dataset, System
 from reports.charts import metric_bars, score_distribution
 from reports.exports import csv_lines
+from reports.formats import column_digits
 from reports.metrics import METRIC_KEYS, METRIC_LABELS
 from reports.models import EvalRun
 from reports.selectors import (
@@ -112,7 +113,7 @@ def _display_rows(table) -> list[tuple]:
         cells = []
         for column in table.columns:
             estimate = row.cells.get(column.key)
-            digits = 2 if column.kind == "auto" else 3
+            digits = column_digits(column.kind)
             cells.append(
                 {
                     "estimate": estimate,

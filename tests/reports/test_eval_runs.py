@@ -76,6 +76,8 @@ def test_the_draw_is_reproducible_and_depends_on_the_seed(world):
         ({"raters_per_item": 0}, "--raters must be at least 1"),
         ({"auto_samples": 0}, "--auto must be at least 1"),
         ({"systems": []}, "at least one system"),
+        ({"human_samples": -1}, "--human must be 0 or more"),
+        ({"datasets": "twice"}, "a dataset is named twice"),
     ],
 )
 def test_bad_requests_are_refused_before_anything_is_stored(changes, message):
@@ -86,6 +88,8 @@ def test_bad_requests_are_refused_before_anything_is_stored(changes, message):
         "datasets": [dataset], "systems": [SystemFactory()], "auto_samples": 6,
         "human_samples": 3, "raters_per_item": 2, **changes,
     }  # fmt: skip
+    if arguments["datasets"] == "twice":
+        arguments["datasets"] = [dataset, dataset]
     with pytest.raises(EvalRunInvalid, match=message):
         eval_run_start(request=RunRequest(**arguments))
     assert EvalRun.objects.count() == 0

@@ -89,3 +89,16 @@ def test_agreement_refuses_bad_files(tmp_path, content, message):
     source.write_text(content, "utf-8")
     with pytest.raises(CommandError, match=message):
         call_command("agreement", str(source))
+
+
+def test_commands_refuse_bad_options(tmp_path):
+    source = tmp_path / "pairs.jsonl"
+    source.write_text('{"id": 1, "hypothesis": "a", "reference": "b"}', "utf-8")
+    with pytest.raises(CommandError, match="--workers must be at least 1"):
+        call_command("score_pairs", str(source), "--workers", "0")
+    ratings = tmp_path / "ratings.csv"
+    _fleiss_csv(ratings)
+    with pytest.raises(CommandError, match="--resamples must be at least 100"):
+        call_command("agreement", str(ratings), "--resamples", "50")
+    with pytest.raises(CommandError, match="cannot read"):
+        call_command("agreement", str(tmp_path / "missing.csv"))

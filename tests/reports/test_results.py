@@ -188,3 +188,43 @@ def test_annotator_pages_never_link_to_results(rated, client):
         html = client.get(url, follow=True).content.decode()
         assert "/admin/reports" not in html
         assert "export" not in html.lower()
+
+
+def test_bad_dashboard_requests_get_a_clear_answer(rated, client):
+    client.force_login(AdminFactory())
+    url = reverse("admin:reports_evalrun_dashboard", args=[rated.run.pk])
+    first, second = (system.name for system in rated.systems)
+    asks = [
+        ({"first": "ghost", "second": second}, "choose a dataset and two systems of this run"),
+        ({"first": first, "second": first}, "choose two different systems"),
+        ({"first": first, "second": second, "metric": "bleu_9"}, "unknown metric"),
+    ]
+    for changes, message in asks:
+        query = {"dataset": rated.dataset.name, "metric": "bleu_1", **changes}
+        page = client.get(url, query)
+        assert page.status_code == 200
+        assert message in page.content.decode()
+        assert "p = " not in page.content.decode()
+    unknown = reverse("admin:reports_evalrun_export", args=[rated.run.pk, "secrets"])
+    assert client.get(unknown).status_code == 404
+    assert client.get(reverse("admin:reports_evalrun_dashboard", args=[999])).status_code == 404
+    assert client.get(reverse("admin:reports_evalrun_progress", args=[999])).status_code == 404
+
+
+def test_a_run_study_is_blind_to_its_annotators(world, client):
+    """The portal, the item page it leads to and the rating API name no system, dataset,
+    run or study name of the run that made the study."""
+    annotator = world.annotators[0]
+    client.force_login(annotator.user)
+    portal = client.get("/portal/").content.decode()
+    item_page = client.get(
+        reverse("annotation:next", args=[world.run.study.public_id]), follow=True
+    )
+    seen = (
+        portal + item_page.content.decode() + " ".join(url for url, _ in item_page.redirect_chain)
+    )
+    forbidden = [system.name for system in world.systems]
+    forbidden += [world.dataset.name, world.run.study.name, world.run.signature, "eval-run"]
+    for secret in forbidden:
+        assert secret not in seen, secret
+    assert "item" in item_page.redirect_chain[-1][0]

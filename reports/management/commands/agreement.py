@@ -6,9 +6,9 @@ from pathlib import Path
 
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
-from reports.agreement import DimensionAgreement, ScoreRecord, agreement_table
+from reports.agreement import ScoreRecord, agreement_table
 from reports.exports import csv_lines
-from reports.formats import agreement_json
+from reports.formats import agreement_json, agreement_lines
 from reports.selectors import DOMAINS, export_agreement
 
 COLUMNS = ("item", "rater", "dimension", "score")
@@ -60,20 +60,6 @@ def read_scores(path: Path) -> tuple[list[ScoreRecord], dict[str, list[int]]]:
     return records, domains
 
 
-def agreement_text(rows: list[DimensionAgreement]) -> str:
-    lines = [
-        f"{'dimension':<12} {'ratings':>7} {'items':>5} {'raters':>6}  "
-        f"{'Fleiss κ [95% CI] band':<40} {'Krippendorff α ordinal [95% CI] band':<40} agreement"
-    ]
-    for row in rows:
-        percent = "" if row.percent_agreement is None else f"{row.percent_agreement:.1f}%"
-        lines.append(
-            f"{row.dimension:<12} {row.ratings:>7} {row.kappa_items:>5} {row.raters:>6}  "
-            f"{row.kappa.describe():<40} {row.alpha.describe():<40} {percent}"
-        )
-    return "\n".join(lines)
-
-
 class Command(BaseCommand):
     help = (
         "Inter-rater agreement of a long CSV (item,rater,dimension,score): Fleiss' κ over "
@@ -98,4 +84,4 @@ class Command(BaseCommand):
             return json.dumps(agreement_json(rows), ensure_ascii=False, indent=2)
         if options["format"] == "csv":
             return "".join(csv_lines(export_agreement(agreement=rows))).lstrip("\ufeff")
-        return agreement_text(rows)
+        return agreement_lines(rows)

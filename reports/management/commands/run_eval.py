@@ -86,10 +86,7 @@ class Command(BaseCommand):
                 progress = run_progress(run=run)
                 bars["generation"].update(progress.answered - bars["generation"].n)
                 bars["scoring"].update(progress.scored - bars["scoring"].n)
-                done = progress.scored >= progress.expected and (
-                    run.human_samples == 0 or run.study_id is not None
-                )
-                if done or run.status == EvalRun.Status.FAILED:
+                if progress.settled:
                     break
                 time.sleep(POLL_SECONDS)
         finally:

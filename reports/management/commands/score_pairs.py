@@ -6,8 +6,14 @@ from pathlib import Path
 
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
-from reports.metrics import METRIC_KEYS, METRIC_LABELS, default_workers, is_empty, score_pairs
-from reports.statistics import bootstrap_mean
+from reports.metrics import (
+    METRIC_KEYS,
+    METRIC_LABELS,
+    default_workers,
+    is_empty,
+    score_pairs,
+    scores_summary,
+)
 
 
 def read_pairs(path: Path) -> list[tuple[str, str, str]]:
@@ -66,18 +72,9 @@ class Command(BaseCommand):
             [(hypothesis, reference) for _, hypothesis, reference in pairs],
             workers=options["workers"],
         )
-        summary: dict[str, object] = {
-            "profile": "soulchat",
-            "n": len(pairs),
-            "empty_hypotheses": sum(1 for _, hypothesis, _ in pairs if is_empty(hypothesis)),
-        }
-        for offset, key in enumerate(METRIC_KEYS):
-            estimate = bootstrap_mean([row[offset] * 100 for row in scores], seed=options["seed"])
-            summary[key] = {
-                "label": METRIC_LABELS[key],
-                "mean": round(estimate.mean, 4),
-                "ci95": [round(estimate.low, 4), round(estimate.high, 4)],
-            }
+        summary = scores_summary(
+            [hypothesis for _, hypothesis, _ in pairs], scores, seed=options["seed"]
+        )
         output = options["output"].open("w", encoding="utf-8") if options["output"] else sys.stdout
         try:
             for (identifier, hypothesis, _), row in zip(pairs, scores, strict=True):
