@@ -10,6 +10,10 @@ from __future__ import annotations
 
 import os
 import socket
+import subprocess
+import sys
+import time
+import uuid
 from pathlib import Path
 from urllib.parse import urlsplit
 
@@ -79,3 +83,75 @@ def tiny_model(tmp_path_factory) -> Path:
     size = DemoModelSize(hidden_size=48, layers=2, heads=2, vocabulary=700, steps=120)
     demo_model_build(texts=demo_corpus_texts(), directory=directory, size=size)
     return directory
+
+
+class CeleryWorker:
+    """A real Celery worker process on Redis, against the test database (tests that use it
+    need `django_db(transaction=True)` so that it sees their rows)."""
+
+    def __init__(self, broker_url: str) -> None:
+        database = connection.settings_dict
+        database_url = (
+            f"postgres://{database['USER']}:{database['PASSWORD'] or ''}@{database['HOST']}:"
+            f"{database['PORT'] or 5432}/{database['NAME']}"
+        )
+        self.env = {
+            **os.environ,
+            "DJANGO_SETTINGS_MODULE": "config.settings.test",
+            "DATABASE_URL": database_url,
+            "CELERY_BROKER_URL": broker_url,
+        }
+        self.log = REPO_ROOT / "var" / f"test-worker-{uuid.uuid4().hex[:8]}.log"
+        self.process: subprocess.Popen | None = None
+
+    def start(self) -> None:
+        self.log.parent.mkdir(exist_ok=True)
+        with self.log.open("w") as log_file:
+            self.process = subprocess.Popen(
+                [
+                    sys.executable, "-m", "celery", "-A", "config", "worker",
+                    "--queues", "default,gpu", "--pool", "solo", "--loglevel", "INFO",
+                    "--hostname", f"test-{uuid.uuid4().hex[:8]}@%h",
+                    "--without-gossip", "--without-mingle", "--without-heartbeat",
+                ],
+                cwd=REPO_ROOT, env=self.env, stdout=log_file, stderr=subprocess.STDOUT,
+            )  # fmt: skip
+
+    def stop(self) -> None:
+        if self.process is not None and self.process.poll() is None:
+            self.process.terminate()
+            self.process.wait(timeout=30)
+
+    def log_text(self) -> str:
+        return self.log.read_text() if self.log.exists() else "(the worker has not started)"
+
+
+@pytest.fixture
+def idle_worker(postgres, redis_broker_url):
+    """A worker not started yet: tasks sent before `start()` wait in Redis for it."""
+    from config.celery_app import app as celery_app
+
+    worker = CeleryWorker(redis_broker_url)
+    # The test process sends to Redis instead of running tasks in-process.
+    celery_app.conf.task_always_eager = False
+    try:
+        yield worker
+    finally:
+        celery_app.conf.task_always_eager = True
+        worker.stop()
+        worker.log.unlink(missing_ok=True)
+
+
+@pytest.fixture
+def worker(idle_worker: CeleryWorker) -> CeleryWorker:
+    idle_worker.start()
+    return idle_worker
+
+
+def wait_for(condition, worker: CeleryWorker, seconds: float = 60.0) -> None:
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        if condition():
+            return
+        time.sleep(0.2)
+    pytest.fail(f"the worker did not finish in {seconds:.0f} s; its log:\n{worker.log_text()}")

@@ -2,70 +2,17 @@
 
 from __future__ import annotations
 
-import os
-import subprocess
-import sys
-import time
-import uuid
 from pathlib import Path
 
 import pytest
-from django.db import connection
 
 from config.celery_app import app as celery_app
 from generation.models import Dataset
 from generation.services import dataset_import
 from generation.tasks import dataset_refresh_stats
-from tests.conftest import REPO_ROOT
+from tests.conftest import wait_for
 
 pytestmark = [pytest.mark.services, pytest.mark.django_db(transaction=True)]
-
-
-@pytest.fixture
-def worker(postgres, redis_broker_url, request):
-    database = connection.settings_dict
-    database_url = (
-        f"postgres://{database['USER']}:{database['PASSWORD'] or ''}@{database['HOST']}:"
-        f"{database['PORT'] or 5432}/{database['NAME']}"
-    )
-    env = {
-        **os.environ,
-        "DJANGO_SETTINGS_MODULE": "config.settings.test",
-        "DATABASE_URL": database_url,
-        "CELERY_BROKER_URL": redis_broker_url,
-    }
-    log = REPO_ROOT / "var" / f"test-worker-{uuid.uuid4().hex[:8]}.log"
-    log.parent.mkdir(exist_ok=True)
-    with log.open("w") as log_file:
-        process = subprocess.Popen(
-            [
-                sys.executable, "-m", "celery", "-A", "config", "worker",
-                "--queues", "default,gpu", "--pool", "solo", "--loglevel", "INFO",
-                "--hostname", f"test-{uuid.uuid4().hex[:8]}@%h",
-                "--without-gossip", "--without-mingle", "--without-heartbeat",
-            ],
-            cwd=REPO_ROOT, env=env, stdout=log_file, stderr=subprocess.STDOUT,
-        )  # fmt: skip
-    request.node.worker_process = process
-    # The test process sends to Redis instead of running tasks in-process.
-    celery_app.conf.task_always_eager = False
-    try:
-        yield log
-    finally:
-        celery_app.conf.task_always_eager = True
-        if process.poll() is None:
-            process.terminate()
-            process.wait(timeout=30)
-        log.unlink(missing_ok=True)
-
-
-def wait_for(condition, log: Path, seconds: float = 60.0) -> None:
-    deadline = time.monotonic() + seconds
-    while time.monotonic() < deadline:
-        if condition():
-            return
-        time.sleep(0.2)
-    pytest.fail(f"the worker did not finish in {seconds:.0f} s; its log:\n{log.read_text()}")
 
 
 def test_an_import_queues_statistics_that_a_worker_computes(worker, tmp_path: Path):
@@ -80,7 +27,7 @@ def test_an_import_queues_statistics_that_a_worker_computes(worker, tmp_path: Pa
     dataset = Dataset.objects.get(name="w")
     assert dataset.stats["samples"] == 2
     assert dataset.stats["samples_per_split"] == {"train": 2}
-    assert "succeeded" in worker.read_text()
+    assert "succeeded" in worker.log_text()
 
 
 def test_a_task_delivered_twice_gives_the_same_result(worker, tmp_path: Path):
@@ -110,7 +57,7 @@ def test_a_task_delivered_twice_gives_the_same_result(worker, tmp_path: Path):
     )
     # A task for a dataset that no longer exists is a no-op, not a crash loop.
     dataset_refresh_stats.delay(dataset.pk + 1000)
-    wait_for(lambda: worker.read_text().count("succeeded") == 3, worker)
+    wait_for(lambda: worker.log_text().count("succeeded") == 3, worker)
 
 
 def test_tasks_route_to_the_default_queue_unless_told():
@@ -149,9 +96,7 @@ def test_a_worker_runs_a_generation_job_from_the_gpu_queue(worker, tiny_model, d
     assert Response.objects.filter(job=job).count() == 25
 
 
-def test_a_job_whose_worker_is_killed_resumes_without_duplicates(
-    worker, tiny_model, demo_samples, request
-):
+def test_a_job_whose_worker_is_killed_resumes_without_duplicates(worker, tiny_model, demo_samples):
     from generation.models import GenerationJob, Response
     from generation.services import generation_job_create, generation_job_run
 
@@ -165,7 +110,7 @@ def test_a_job_whose_worker_is_killed_resumes_without_duplicates(
         return GenerationJob.objects.get(pk=job.pk).progress_done >= 2
 
     wait_for(partly_done, worker, 120)
-    process = request.node.worker_process
+    process = worker.process
     process.kill()
     process.wait(timeout=30)
     job.refresh_from_db()

@@ -6,48 +6,19 @@ The rating page's screenshot is saved under var/test-artifacts/ for a person to 
 
 from __future__ import annotations
 
-import os
 import re
-import shutil
-from pathlib import Path
 
 import pytest
 
 from annotation.models import Rating
 from annotation.services import invitation_create
 from tests.annotation.conftest import study_world
-from tests.conftest import REPO_ROOT, REQUIRE_SERVICES
+from tests.conftest import REPO_ROOT
 
-# Playwright's sync API runs an event loop in this thread; the ORM calls here happen
-# between browser steps, never concurrently with it.
-os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
-
-CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
 ARTIFACTS = REPO_ROOT / "var" / "test-artifacts"
 PASSWORD = "a-Long-passphrase-9"
 
 pytestmark = pytest.mark.e2e
-
-
-@pytest.fixture(scope="module")
-def browser():
-    if not Path(CHROMIUM).exists():
-        message = "needs Debian's chromium (apt-get install chromium)"
-        if REQUIRE_SERVICES:
-            pytest.fail(message)
-        pytest.skip(message)
-    sync_api = pytest.importorskip("playwright.sync_api")
-    with sync_api.sync_playwright() as playwright:
-        browser = playwright.chromium.launch(
-            executable_path=CHROMIUM,
-            headless=True,
-            args=[
-                "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-                "--disable-background-networking", "--disable-component-update", "--disable-sync",
-            ],
-        )  # fmt: skip
-        yield browser
-        browser.close()
 
 
 def join_and_log_in(browser, base_url: str, invitee: str, username: str):
