@@ -96,9 +96,10 @@ def test_the_dashboard_follows_a_run_on_a_worker_and_downloads_its_tables(
     assert [(row["dataset"], row["system"], row["samples"]) for row in rows] == [
         (DEMO_DATASET, SYSTEM, "7")
     ]
-    mean_bleu_1 = sum(
-        score.bleu_1 for score in ResponseScore.objects.filter(response__system__name=SYSTEM)
-    ) / 7
+    mean_bleu_1 = (
+        sum(score.bleu_1 for score in ResponseScore.objects.filter(response__system__name=SYSTEM))
+        / 7
+    )
     assert float(rows[0]["B-1"]) == pytest.approx(100 * mean_bleu_1, abs=0.01)
 
     _, responses = downloaded_rows(page, "responses with automatic scores (CSV)")
