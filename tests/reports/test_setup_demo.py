@@ -50,22 +50,50 @@ def test_it_refuses_without_debug_and_creates_nothing(settings):
     assert Dataset.objects.count() == 0
 
 
-def test_the_demo_study_opens_once_for_the_demo_annotators(settings):
-    from annotation.models import Study
+def test_simulated_ratings_fill_the_demo_run_and_leave_annotator1_a_share(
+    settings, django_capture_on_commit_callbacks
+):
+    from annotation.models import Annotator, Rating
+    from annotation.services import assignment_next
     from generation.models import Response, Sample, System
+    from reports.selectors import results_table
 
     settings.DEBUG = True
     call_command("setup_demo", stdout=StringIO())
-    system = System.objects.create(name="demo-tiny", kind="imported", responses_file="x")
+    with pytest.raises(CommandError, match="no evaluation run over demo-counselling"):
+        call_command("setup_demo", "--simulate-ratings", stdout=StringIO())
+
     test_samples = Sample.objects.filter(dataset__name="demo-counselling", split="test")
-    Response.objects.bulk_create(
-        Response(sample=sample, system=system, text="嗯。") for sample in test_samples
-    )
+    for name, text in (("demo-a", "听起来你很辛苦。"), ("demo-b", "嗯。")):
+        system = System.objects.create(name=name, kind="imported", responses_file="x")
+        Response.objects.bulk_create(
+            Response(sample=sample, system=system, text=text) for sample in test_samples
+        )
+    with django_capture_on_commit_callbacks(execute=True):
+        call_command(
+            "run_eval", "--dataset", "demo-counselling", "--systems", "demo-a,demo-b",
+            "--auto", "5", "--human", "3", "--raters", "3", stdout=StringIO(),
+        )  # fmt: skip
     out = StringIO()
-    call_command("setup_demo", "--study", stdout=out)
-    study = Study.objects.get(name="demo-study")
-    assert study.status == "open"
-    assert study.items.count() == test_samples.count()
-    assert f"{test_samples.count()} items, open" in out.getvalue()
-    call_command("setup_demo", "--study", stdout=StringIO())
-    assert Study.objects.count() == 1
+    call_command("setup_demo", "--simulate-ratings", stdout=out)
+    assert "12 simulated ratings added by annotator2 and annotator3" in out.getvalue()
+    ratings = Rating.objects.all()
+    assert sorted(set(ratings.values_list("assignment__annotator__user__username", flat=True))) == [
+        "annotator2",
+        "annotator3",
+    ]
+    # The simulated time is credited, within what a person could have been paid for.
+    assert all(40 <= rating.active_seconds <= 240 for rating in ratings)
+
+    call_command("setup_demo", "--simulate-ratings", stdout=(again := StringIO()))
+    assert "0 simulated ratings" in again.getvalue()
+    assert Rating.objects.count() == 12
+
+    run = Rating.objects.first().assignment.item.study.eval_run
+    table = results_table(run=run)
+    assert all(row.cells["content"].n == 3 for row in table.rows)
+    assert [row.dimension for row in table.agreement if row.kappa_items == 6] == [
+        "content", "empathy", "helpfulness", "safety",
+    ]  # fmt: skip
+    annotator1 = Annotator.objects.get(user__username="annotator1")
+    assert assignment_next(annotator=annotator1, study=run.study) is not None

@@ -3,38 +3,46 @@ from __future__ import annotations
 from django.core.management import call_command
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
-from annotation.services import StudyInvalid
-from generation.selectors import SystemNotFound
-from reports.services import DemoRefused, demo_check_allowed, demo_install, demo_study_open
+from annotation.services import AssignmentRefused
+from reports.services import (
+    DEMO_SIMULATED_RATERS,
+    DemoRefused,
+    demo_check_allowed,
+    demo_install,
+    demo_ratings_simulate,
+)
 
 
 class Command(BaseCommand):
     help = (
         "Migrate, then install the demo users and the demo corpus (DJANGO_DEBUG=true only); "
-        "with --study, open the demo study of the demo model's answers instead."
+        "with --simulate-ratings, let two demo annotators rate the demo run's study instead."
     )
 
     def add_arguments(self, parser: CommandParser) -> None:
         parser.add_argument(
-            "--study",
+            "--simulate-ratings",
             action="store_true",
-            help="open the demo study (after make_demo_model and generate have run)",
+            help=(
+                f"{' and '.join(DEMO_SIMULATED_RATERS)} rate every item of the newest "
+                "run_eval study over the demo dataset with simulated scores"
+            ),
         )
 
     def handle(self, *args, **options) -> None:
         try:
             demo_check_allowed()
-            if options["study"]:
-                study = demo_study_open()
-                items = study.items.count()
+            if options["simulate_ratings"]:
+                simulated = demo_ratings_simulate()
                 self.stdout.write(
-                    f"Study {study.name}: {items} items, {study.status}, "
-                    f"{study.raters_per_item} raters per item."
+                    f"Study {simulated.study.name} of run {simulated.run.pk}: "
+                    f"{simulated.submitted} simulated ratings added by "
+                    f"{' and '.join(DEMO_SIMULATED_RATERS)}."
                 )
                 return
             call_command("migrate", interactive=False, verbosity=0)
             summary = demo_install()
-        except (DemoRefused, StudyInvalid, SystemNotFound) as error:
+        except (DemoRefused, AssignmentRefused) as error:
             raise CommandError(str(error)) from None
         report = summary.dataset
         dataset = report.dataset_name
@@ -42,7 +50,7 @@ class Command(BaseCommand):
             self.stdout.write(f"Dataset {dataset}: {report.samples_created} samples imported.")
         else:
             self.stdout.write(f"Dataset {dataset}: already imported.")
-        self.stdout.write("\\nSoulEval demo on http://127.0.0.1:8000/")
+        self.stdout.write("\nSoulEval demo on http://127.0.0.1:8000/")
         self.stdout.write("  rating portal: http://127.0.0.1:8000/portal/ (annotators)")
         self.stdout.write("  administration: http://127.0.0.1:8000/admin/")
         self.stdout.write("  accounts (demo only):")
