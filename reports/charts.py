@@ -1,79 +1,119 @@
-"""Small SVG charts drawn on the server: no JavaScript, nothing vendored, and every
-label escaped. No Django here."""
+"""The dashboard's charts, drawn on the server by pygal as inline SVG. No Django here.
+
+pygal puts a `<script>` with the chart's config (labels included) into every SVG for its
+optional tooltips; inlined into a page, that script would run, and a label holding
+`</script>` could end it early. The charts are static, so the scripts are dropped.
+"""
 
 from __future__ import annotations
 
-from html import escape
+import pygal
+from pygal.etree import etree
+from pygal.style import Style
 
 from reports.statistics import Estimate
 
 _PALETTE = ("#3b6ea5", "#d08c2e", "#4f9a5b", "#b4505a", "#7a5ca8", "#5a8f99", "#8c6d46")
-_SCORE_COLOURS = {0: "#c95c54", 1: "#e3b655", 2: "#5b9a68"}
+_LOW, _MIDDLE, _HIGH = "#c95c54", "#e3b655", "#5b9a68"
+_WIDTH, _ROW, _FRAME = 440, 26, 90
+
+
+def _style(colours: tuple[str, ...]) -> Style:
+    return Style(
+        background="transparent",
+        plot_background="transparent",
+        font_family="sans-serif",
+        colors=colours,
+        title_font_size=13,
+        label_font_size=11,
+        value_font_size=10,
+        legend_font_size=11,
+    )
+
+
+def _options(title: str, rows: int, colours: tuple[str, ...]) -> dict:
+    return {
+        "title": title,
+        "width": _WIDTH,
+        "height": _FRAME + _ROW * max(rows, 1),
+        "explicit_size": True,
+        "style": _style(colours),
+        "js": [],
+        "disable_xml_declaration": True,
+        "truncate_label": 22,
+        "margin": 6,
+        "no_data_text": "no data",
+    }
+
+
+def _svg(chart: pygal.graph.graph.Graph) -> str:
+    root = chart.render_tree()
+    for parent in list(root.iter()):
+        for child in list(parent):
+            if isinstance(child.tag, str) and child.tag.rsplit("}", 1)[-1] == "script":
+                parent.remove(child)
+    return etree.tostring(root, encoding="unicode")
+
+
+def _tick(value: float) -> str:
+    return f"{value:.2f}".rstrip("0").rstrip(".")
+
+
+def _mean(value: float) -> str:
+    return f"{value:.2f}"
 
 
 def metric_bars(title: str, bars: list[tuple[str, Estimate | None]], *, maximum: float) -> str:
-    """One bar per label with its 95% interval as a whisker."""
-    width, row, left = 360, 22, 130
-    height = 24 + row * len(bars)
-    parts = [
-        f'<svg xmlns="http://www.w3.org/2000/svg" class="chart" width="{width}" '
-        f'height="{height}" role="img" aria-label="{escape(title)}">',
-        f'<text x="0" y="14" class="chart-title">{escape(title)}</text>',
-    ]
-    scale = (width - left - 50) / maximum if maximum > 0 else 0
-    for index, (label, estimate) in enumerate(bars):
-        y = 22 + index * row
-        colour = _PALETTE[index % len(_PALETTE)]
-        parts.append(f'<text x="0" y="{y + 14}">{escape(label[:18])}</text>')
-        if estimate is None:
-            parts.append(f'<text x="{left}" y="{y + 14}">no data</text>')
-            continue
-        bar = max(0.0, estimate.mean) * scale
-        parts.append(
-            f'<rect x="{left}" y="{y + 3}" width="{bar:.1f}" height="14" fill="{colour}">'
-            f"<title>{escape(label)}: {estimate.mean:.2f} [{estimate.low:.2f}, "
-            f"{estimate.high:.2f}] n={estimate.n}</title></rect>"
-        )
-        low, high = left + estimate.low * scale, left + estimate.high * scale
-        parts.append(
-            f'<path d="M{low:.1f},{y + 10} H{high:.1f} M{low:.1f},{y + 5} V{y + 15} '
-            f'M{high:.1f},{y + 5} V{y + 15}" stroke="#222" fill="none"/>'
-        )
-        parts.append(f'<text x="{left + bar + 6:.1f}" y="{y + 14}">{estimate.mean:.2f}</text>')
-    parts.append("</svg>")
-    return "".join(parts)
+    """One bar per label, its mean printed, its 95% interval as a whisker."""
+    top = maximum if maximum > 0 else 1.0
+    chart = pygal.HorizontalBar(
+        **_options(title, len(bars), _PALETTE),
+        show_legend=False,
+        print_values=True,
+        value_formatter=_tick,
+        range=(0, top),
+        y_labels=[top * step / 4 for step in range(5)],
+    )
+    # pygal draws the first label at the bottom: reversed, they read top-down.
+    ordered = list(reversed(bars))
+    chart.x_labels = [label for label, _ in ordered]
+    chart.add(
+        title,
+        [
+            None
+            if estimate is None
+            else {
+                "value": estimate.mean,
+                "ci": {"low": estimate.low, "high": estimate.high},
+                "label": f"[{estimate.low:.2f}, {estimate.high:.2f}] n={estimate.n}",
+                "formatter": _mean,
+            }
+            for _, estimate in ordered
+        ],
+    )
+    return _svg(chart)
 
 
-def score_distribution(title: str, rows: list[tuple[str, dict[int, int]]]) -> str:
-    """One stacked bar per label: the share of each score (0, 1, 2)."""
-    width, row, left = 360, 22, 130
-    height = 40 + row * len(rows)
-    parts = [
-        f'<svg xmlns="http://www.w3.org/2000/svg" class="chart" width="{width}" '
-        f'height="{height}" role="img" aria-label="{escape(title)}">',
-        f'<text x="0" y="14" class="chart-title">{escape(title)}</text>',
-    ]
-    span = width - left - 10
-    for index, (label, counts) in enumerate(rows):
-        y = 22 + index * row
-        total = sum(counts.values())
-        parts.append(f'<text x="0" y="{y + 14}">{escape(label[:18])}</text>')
-        x = float(left)
-        for score in sorted(counts):
-            if not total or not counts[score]:
-                continue
-            share = counts[score] / total
-            colour = _SCORE_COLOURS.get(score, "#999")
-            parts.append(
-                f'<rect x="{x:.1f}" y="{y + 3}" width="{share * span:.1f}" height="14" '
-                f'fill="{colour}"><title>{escape(label)}: score {score}, {counts[score]} '
-                f"({share:.0%})</title></rect>"
-            )
-            x += share * span
-    legend_y = 30 + row * len(rows)
-    for position, (score, colour) in enumerate(_SCORE_COLOURS.items()):
-        x = left + position * 60
-        parts.append(f'<rect x="{x}" y="{legend_y - 9}" width="10" height="10" fill="{colour}"/>')
-        parts.append(f'<text x="{x + 14}" y="{legend_y}">{score}</text>')
-    parts.append("</svg>")
-    return "".join(parts)
+def score_distribution(title: str, rows: list[tuple[str, dict[int, int]]], *, maximum: int) -> str:
+    """One stacked bar per label: the percentage of each score from 0 to `maximum`,
+    red for 0 and green for the best score."""
+    scores = list(range(maximum + 1))
+    colours = tuple(_LOW if s == 0 else _HIGH if s == maximum else _MIDDLE for s in scores)
+    chart = pygal.HorizontalStackedBar(
+        **_options(title, len(rows), colours),
+        legend_at_bottom=True,
+        legend_at_bottom_columns=len(scores),
+        value_formatter=lambda value: f"{value:.0f}%",
+        range=(0, 100),
+    )
+    ordered = list(reversed(rows))
+    chart.x_labels = [label for label, _ in ordered]
+    for score in scores:
+        chart.add(
+            f"score {score}",
+            [
+                100 * counts.get(score, 0) / total if (total := sum(counts.values())) else None
+                for _, counts in ordered
+            ],
+        )
+    return _svg(chart)

@@ -6,7 +6,7 @@ from __future__ import annotations
 from django.http import Http404, HttpRequest, HttpResponse, JsonResponse, StreamingHttpResponse
 from django.shortcuts import render
 
-from annotation.rubric import SCALE_KEYS
+from annotation.rubric import SCALE_KEYS, SCALE_MAXIMUM
 from generation.models import Dataset, System
 from reports.charts import metric_bars, score_distribution
 from reports.exports import csv_lines
@@ -79,9 +79,11 @@ def _charts(table, distributions) -> list[str]:
     for key in SCALE_KEYS:
         bars = [(f"{row.dataset}/{row.system}", row.cells.get(key)) for row in table.rows]
         if any(cell for _, cell in bars):
-            charts.append(metric_bars(f"{HUMAN_LABELS[key]} mean, 95% CI", bars, maximum=2.0))
+            title = f"{HUMAN_LABELS[key]} mean, 95% CI"
+            charts.append(metric_bars(title, bars, maximum=SCALE_MAXIMUM[key]))
         if distributions.get(key):
-            charts.append(score_distribution(f"{HUMAN_LABELS[key]} scores", distributions[key]))
+            title = f"{HUMAN_LABELS[key]} scores"
+            charts.append(score_distribution(title, distributions[key], maximum=SCALE_MAXIMUM[key]))
     return charts
 
 

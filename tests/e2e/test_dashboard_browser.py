@@ -77,6 +77,7 @@ def test_the_dashboard_follows_a_run_on_a_worker_and_downloads_its_tables(
     expect(page.locator("#run-status")).to_have_text("generating and scoring")
     expect(page.locator("#text-generation")).to_have_text("0/7")
     expect(page.locator("#table-1")).to_contain_text(SYSTEM)
+    expect(page.locator("#run-error")).to_be_hidden()
     page.evaluate(RECORD_COUNTERS)
     page.evaluate("window.openedOnce = true")
 
@@ -112,5 +113,8 @@ def test_the_dashboard_follows_a_run_on_a_worker_and_downloads_its_tables(
     bleu_1 = page.locator("#table-1 tbody td").nth(4)
     expect(bleu_1.locator(".mean")).to_have_text(f"{100 * mean_bleu_1:.2f}")
     expect(bleu_1).to_contain_text("n=7")
+    # Seven metric charts, each a bar with its mean printed.
+    expect(page.locator(".charts svg")).to_have_count(7)
+    expect(page.locator(".charts svg").first).to_contain_text(f"{100 * mean_bleu_1:.2f}")
     # Closed here: its polls must not outlive the live server.
     context.close()
