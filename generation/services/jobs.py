@@ -9,6 +9,7 @@ the batch in flight.
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Callable, Iterable, Sequence
 
 from django.db import transaction
@@ -17,7 +18,9 @@ from django.utils import timezone
 
 from generation.generators import GenerationRequest, GeneratorUnavailable, Outcome, generator_for
 from generation.models import GenerationFailure, GenerationJob, Response, Sample, System
-from generation.signals import generation_job_finished
+from generation.signals import generation_job_finished, generation_responses_stored
+
+logger = logging.getLogger(__name__)
 
 ProgressCallback = Callable[[int, int], None]
 
@@ -141,6 +144,18 @@ def _outcomes_store(job: GenerationJob, outcomes: Iterable[Outcome]) -> None:
             GenerationFailure.objects.update_or_create(
                 job=job, sample_id=outcome.sample_id, defaults={"reason": outcome.failure}
             )
+    if answered:
+        # What listeners do with a batch (scoring it, say) must not stop the generation:
+        # their errors are logged, and whatever they missed is theirs to catch up on.
+        results = generation_responses_stored.send_robust(
+            sender=GenerationJob,
+            job_id=job.pk,
+            system_id=job.system_id,
+            sample_ids=[outcome.sample_id for outcome in answered],
+        )
+        for listener, result in results:
+            if isinstance(result, Exception):
+                logger.error("job %s: %s failed on a batch: %r", job.pk, listener, result)
 
 
 def _cancelled(job: GenerationJob) -> bool:

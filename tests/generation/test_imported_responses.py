@@ -92,3 +92,23 @@ def test_a_missing_file_fails_the_job_at_once(tmp_path):
     assert job.status == GenerationJob.Status.FAILED
     assert job.error == f"system file: responses file not found at {tmp_path / 'absent.jsonl'}"
     assert not job.failures.exists()
+
+
+def test_a_listener_that_fails_on_a_batch_does_not_stop_the_job(tmp_path, caplog):
+    from generation.signals import generation_responses_stored
+
+    sample = SampleFactory()
+    path = tmp_path / "answers.jsonl"
+    path.write_text(json.dumps({"sample_id": sample.pk, "response": "嗯"}), encoding="utf-8")
+
+    def broken(sender, **kwargs) -> None:
+        raise RuntimeError("listener down")
+
+    generation_responses_stored.connect(broken)
+    try:
+        job = run(path, Sample.objects.filter(pk=sample.pk))
+    finally:
+        generation_responses_stored.disconnect(broken)
+    assert job.status == GenerationJob.Status.SUCCEEDED
+    assert Response.objects.filter(sample=sample).count() == 1
+    assert "listener down" in caplog.text

@@ -6,7 +6,7 @@ import pytest
 from django.core.management import CommandError, call_command
 
 from annotation.models import Item, Study
-from generation.models import Response
+from generation.models import Response, Sample
 from reports.metrics import score_pairs
 from reports.models import EvalRun, EvalSample, ResponseScore
 from reports.services import EvalRunInvalid, RunRequest, eval_run_start
@@ -37,6 +37,57 @@ def test_stored_scores_are_the_engines(world):
         expected = score_pairs([(score.response.text, score.response.sample.reference)])[0]
         assert (score.bleu_1, score.rouge_l) == (expected[0], expected[6])
         assert score.empty == (score.response.text == "")
+
+
+def test_responses_are_scored_batch_by_batch_before_their_job_ends(
+    tmp_path, django_capture_on_commit_callbacks
+):
+    from generation.models import GenerationJob
+    from generation.services import system_save
+    from generation.signals import generation_job_finished
+
+    dataset = DatasetFactory()
+    samples = [SampleFactory(dataset=dataset, reference=f"你好{n}") for n in range(4)]
+    answers = tmp_path / "answers.jsonl"
+    answers.write_text(
+        "\n".join(f'{{"sample_id": {sample.pk}, "response": "你好"}}' for sample in samples),
+        encoding="utf-8",
+    )
+    system = system_save(
+        name="from-file", fields={"kind": "imported", "responses_file": str(answers)}
+    )
+    scored_when_the_job_ended = []
+
+    def probe(sender, job_id: int, **kwargs) -> None:
+        scored_when_the_job_ended.append(ResponseScore.objects.count())
+
+    generation_job_finished.connect(probe)
+    try:
+        with django_capture_on_commit_callbacks(execute=True):
+            run, _ = eval_run_start(request=RunRequest(
+                datasets=[dataset], systems=[system], auto_samples=4, human_samples=1,
+                raters_per_item=1,
+            ))  # fmt: skip
+    finally:
+        generation_job_finished.disconnect(probe)
+    assert GenerationJob.objects.get().status == GenerationJob.Status.SUCCEEDED
+    assert scored_when_the_job_ended == [4]
+    run.refresh_from_db()
+    assert run.status == EvalRun.Status.RATING
+
+
+def test_a_job_outside_any_run_is_not_scored(tmp_path):
+    from generation.services import generation_job_create, generation_job_run, system_save
+
+    sample = SampleFactory()
+    answers = tmp_path / "answers.jsonl"
+    answers.write_text(f'{{"sample_id": {sample.pk}, "response": "嗯"}}', encoding="utf-8")
+    system = system_save(name="plain", fields={"kind": "imported", "responses_file": str(answers)})
+    samples = Sample.objects.filter(pk=sample.pk)
+    job = generation_job_create(system=system, samples=samples, enqueue=False)
+    assert generation_job_run(job_id=job.pk).status == "succeeded"
+    assert Response.objects.count() == 1
+    assert ResponseScore.objects.count() == 0
 
 
 def test_the_same_arguments_resume_the_same_run(world, django_capture_on_commit_callbacks):
