@@ -39,9 +39,10 @@ def test_table_one_has_every_metric_with_n_and_intervals(rated):
             assert cell.low <= cell.mean <= cell.high
         assert row.cells["content"].n == 3  # rated items, not ratings
     assert sum(row.empty for row in table.rows) in (0, 1)
-    best = [row for row in table.rows if "bleu_1" in row.best]
-    assert len(best) == 1
-    assert best[0].cells["bleu_1"].mean == max(row.cells["bleu_1"].mean for row in table.rows)
+    # Every row with the top mean is marked (the drawn samples may tie the two systems).
+    top = max(row.cells["bleu_1"].mean for row in table.rows)
+    best = [row.system for row in table.rows if "bleu_1" in row.best]
+    assert best == [row.system for row in table.rows if row.cells["bleu_1"].mean == top]
     assert [row.dimension for row in table.agreement] == [
         "content", "empathy", "helpfulness", "safety",
     ]  # fmt: skip
