@@ -103,7 +103,8 @@ def demo_ratings_simulate() -> SimulatedRatings:
     """annotator2 and annotator3 rate every item of the newest demo run's study with
     simulated scores (through the portal's own services), so a fresh demo's dashboard
     shows human scores and agreement at once; annotator1's slots stay open for a
-    person. Running it again adds nothing."""
+    person. Each rater's scores are seeded by rater and item, so a fresh demo shows the
+    same figures everywhere; running it again adds nothing."""
     demo_check_allowed()
     run = (
         EvalRun.objects.filter(datasets__name=DEMO_DATASET, study__isnull=False)
@@ -127,7 +128,7 @@ def demo_ratings_simulate() -> SimulatedRatings:
                 if assignment is None:
                     break
                 item = assignment.item
-                rng = Random(f"{username}:{item.public_id}")  # noqa: S311 (a simulation)
+                rng = Random(f"{username}:{item.pk}")  # noqa: S311 (a simulation)
                 seconds = rng.randint(40, 240)
                 # The portal credits no more than the wall time of the lease: the
                 # simulated rater's lease began as long ago as it "worked".
