@@ -29,6 +29,7 @@ from generation.prompts import (
     FittedPrompt,
     PromptError,
     TextTokenizer,
+    TokenCounter,
     chat_messages,
     chat_transcript,
     prompt_fit,
@@ -208,8 +209,6 @@ class ApiGenerator:
                     f"system {system.name}: cannot load the tokenizer at "
                     f"{system.tokenizer}: {error}"
                 ) from error
-            from generation.local_models import TokenCounter
-
             self.counter = TokenCounter(tokenizer, add_special_tokens=False)
 
     def _messages(self, turns: Sequence[Turn]) -> list[dict[str, str]]:

@@ -17,7 +17,12 @@ from transformers.utils import logging as transformers_logging
 
 from generation.decoding import DecodingParams
 from generation.dialogues import Turn
-from generation.prompts import CHAT, chat_messages, role_prefixed_prompt
+from generation.prompts import (
+    PromptError,
+    TokenCounter,
+    model_prompt_renderer,
+    model_token_counter,
+)
 
 DTYPES = {"float32": torch.float32, "float16": torch.float16, "bfloat16": torch.bfloat16}
 
@@ -84,20 +89,6 @@ def _local_directory(path: str, what: str) -> Path:
     return directory
 
 
-class TokenCounter:
-    """The model's tokenizer as the prompt budget sees it."""
-
-    def __init__(self, tokenizer: PreTrainedTokenizerBase, *, add_special_tokens: bool) -> None:
-        self.tokenizer = tokenizer
-        self.add_special_tokens = add_special_tokens
-
-    def encode(self, text: str) -> list[int]:
-        return self.tokenizer.encode(text, add_special_tokens=self.add_special_tokens)
-
-    def decode(self, ids: Sequence[int]) -> str:
-        return self.tokenizer.decode(list(ids), skip_special_tokens=True)
-
-
 class LocalModel:
     def __init__(self, model, tokenizer: PreTrainedTokenizerBase, device: torch.device) -> None:
         self.model = model
@@ -144,25 +135,13 @@ class LocalModel:
     def prompt_renderer(
         self, preset: str, system_prompt: str = ""
     ) -> Callable[[Sequence[Turn]], str]:
-        if preset == CHAT:
-            if not self.tokenizer.chat_template:
-                raise ModelLoadError(
-                    "the prompt preset 'chat' needs the tokenizer's chat template, and this "
-                    "tokenizer has none; use the 'soulchat' or 'mechat' preset"
-                )
-
-            def render(turns: Sequence[Turn]) -> str:
-                return self.tokenizer.apply_chat_template(
-                    chat_messages(turns, system_prompt), tokenize=False, add_generation_prompt=True
-                )
-
-            return render
-        return lambda turns: role_prefixed_prompt(turns, preset)
+        try:
+            return model_prompt_renderer(self.tokenizer, preset, system_prompt)
+        except PromptError as error:
+            raise ModelLoadError(str(error)) from None
 
     def token_counter(self, preset: str) -> TokenCounter:
-        # A chat template writes its own begin-of-text token; a plain string gets the
-        # tokenizer's special tokens, exactly as the model will see them.
-        return TokenCounter(self.tokenizer, add_special_tokens=preset != CHAT)
+        return model_token_counter(self.tokenizer, preset)
 
     def _end_tokens(self) -> set[int]:
         ends = self.model.generation_config.eos_token_id

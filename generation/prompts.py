@@ -96,6 +96,49 @@ class PromptError(ValueError):
     """This context cannot be made into a prompt within the budget."""
 
 
+class TokenCounter:
+    """A model's tokenizer as the prompt budget sees it (and as the model is fed)."""
+
+    def __init__(self, tokenizer, *, add_special_tokens: bool) -> None:
+        self.tokenizer = tokenizer
+        self.add_special_tokens = add_special_tokens
+
+    def encode(self, text: str) -> list[int]:
+        return self.tokenizer.encode(text, add_special_tokens=self.add_special_tokens)
+
+    def decode(self, ids: Sequence[int]) -> str:
+        return self.tokenizer.decode(list(ids), skip_special_tokens=True)
+
+
+def model_token_counter(tokenizer, preset: str) -> TokenCounter:
+    # A chat template writes its own begin-of-text token; a plain string gets the
+    # tokenizer's special tokens, exactly as the model will see them.
+    return TokenCounter(tokenizer, add_special_tokens=preset != CHAT)
+
+
+def model_prompt_renderer(
+    tokenizer, preset: str, system_prompt: str = ""
+) -> Callable[[Sequence[Turn]], str]:
+    """How a local model's prompt is written from context turns: one function for
+    generation and for training, so the two never disagree."""
+    if preset == CHAT:
+        if not getattr(tokenizer, "chat_template", None):
+            raise PromptError(
+                "the prompt preset 'chat' needs the tokenizer's chat template, and this "
+                "tokenizer has none; use the 'soulchat' or 'mechat' preset"
+            )
+
+        def render(turns: Sequence[Turn]) -> str:
+            return tokenizer.apply_chat_template(
+                chat_messages(turns, system_prompt), tokenize=False, add_generation_prompt=True
+            )
+
+        return render
+    if preset not in ROLE_NAMES:
+        raise PromptError(f"unknown prompt preset {preset!r}; one of {', '.join(PRESETS)}")
+    return lambda turns: role_prefixed_prompt(turns, preset)
+
+
 @dataclass(frozen=True, slots=True)
 class FittedPrompt:
     text: str
