@@ -18,6 +18,8 @@ PURE_MODULES = [
     "generation/decoding.py",
     "generation/local_models.py",
     "generation/demo_model.py",
+    "training/examples.py",
+    "training/plan.py",
     "annotation/rubric.py",
     "reports/metrics.py",
     "reports/statistics.py",
