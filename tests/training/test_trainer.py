@@ -1,0 +1,129 @@
+"""Real training on the CPU: the tiny test model learns the demo corpus, full and LoRA,
+checkpoints, stops, resumes where it stopped, and the result generates through
+`generation`'s loader."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from generation.dataset_formats import export_record, read_file, source_files
+from generation.decoding import DecodingParams
+from generation.dialogues import Dialogue, dialogue_samples
+from generation.services.demo import DEMO_CORPUS
+from training.plan import HyperParameters, plan_check
+
+pytest.importorskip("datasets")
+
+
+@pytest.fixture(scope="module")
+def chatml(tmp_path_factory) -> Path:
+    path = tmp_path_factory.mktemp("data") / "train.jsonl"
+    records = [
+        export_record(
+            "chatml",
+            source_id=f"{record.source_id}#{draft.turn_index}",
+            context=list(draft.context),
+            reference=draft.reference,
+        )
+        for source in source_files(DEMO_CORPUS, "soulchat")
+        for record in read_file(source, "soulchat")
+        if isinstance(record, Dialogue)
+        for draft in dialogue_samples(record)
+    ]
+    path.write_text("\n".join(json.dumps(r, ensure_ascii=False) for r in records), "utf-8")
+    return path
+
+
+def spec_for(tiny_model, chatml, output: Path, **values):
+    from training.trainer import TrainingSpec
+
+    hyper = HyperParameters(**{
+        "steps": 40, "warmup_steps": 4, "max_learning_rate": 3e-3, "global_batch": 8,
+        "per_device_batch": 4, "save_every": 10, "max_input_tokens": 128,
+        "max_target_tokens": 64, **values,
+    })  # fmt: skip
+    return TrainingSpec(
+        base=tiny_model, data=chatml, output=output, hyper=hyper, plan=plan_check(hyper)
+    )
+
+
+def mean(values) -> float:
+    return sum(values) / len(values)
+
+
+def test_full_training_stops_resumes_and_generates(tiny_model, chatml, tmp_path):
+    from generation.local_models import LocalModel, LocalModelSpec
+    from training.trainer import train
+
+    spec = spec_for(tiny_model, chatml, tmp_path / "run")
+    steps_seen = []
+
+    def stop_at_15() -> bool:
+        steps_seen.append(len(steps_seen) + 1)
+        return len(steps_seen) >= 15
+
+    first = train(spec, should_stop=stop_at_15)
+    assert first.stopped
+    assert first.steps == 15
+    assert (tmp_path / "run" / "checkpoints" / "checkpoint-15").is_dir()
+    assert not first.final.exists()
+    assert first.examples.built == 25
+    assert first.examples.rejected == {}
+
+    logged = []
+    second = train(spec, on_log=lambda step, total, logs: logged.append((step, total)))
+    assert second.resumed_from == 15
+    assert second.steps == 40
+    assert not second.stopped
+    assert logged[0][0] == 16
+    assert logged[-1] == (40, 40)
+    losses = [loss for _, loss in first.losses + second.losses]
+    assert mean(losses[-5:]) < mean(losses[:5]) * 0.8, losses
+    # Only the newest two checkpoints are kept.
+    kept = sorted(path.name for path in (tmp_path / "run" / "checkpoints").iterdir())
+    assert kept == ["checkpoint-30", "checkpoint-40"]
+
+    model = LocalModel.load(LocalModelSpec(checkpoint=str(second.final), device="cpu"))
+    prompt = model.token_counter("soulchat").encode("用户：我最近睡不着。\n心理咨询师：")
+    completion = model.generate([prompt], DecodingParams(do_sample=False, max_new_tokens=8))[0]
+    assert completion.completion_tokens > 0
+    assert model.tokenizer.padding_side == "left"
+
+
+def test_lora_trains_an_adapter_that_loads_on_its_base(tiny_model, chatml, tmp_path):
+    from generation.local_models import LocalModel, LocalModelSpec
+    from training.trainer import train
+
+    spec = spec_for(tiny_model, chatml, tmp_path / "lora", method="lora", steps=20,
+                    lora_rank=4, max_learning_rate=1e-2)  # fmt: skip
+    result = train(spec)
+    assert (result.final / "adapter_config.json").is_file()
+    assert not (result.final / "model.safetensors").exists()
+    adapter = json.loads((result.final / "adapter_config.json").read_text())
+    assert sorted(adapter["target_modules"]) == ["q_proj", "v_proj"]
+    losses = [loss for _, loss in result.losses]
+    assert mean(losses[-5:]) < mean(losses[:5])
+    model = LocalModel.load(
+        LocalModelSpec(checkpoint=str(tiny_model), adapter=str(result.final), device="cpu")
+    )
+    prompt = model.token_counter("soulchat").encode("用户：你好。\n心理咨询师：")
+    assert model.generate([prompt], DecodingParams(do_sample=False, max_new_tokens=4))
+
+
+def test_bad_inputs_fail_with_the_reason(tiny_model, chatml, tmp_path):
+    from training.trainer import TrainingFailed, train
+
+    with pytest.raises(TrainingFailed, match="cannot load the tokenizer"):
+        train(spec_for(tmp_path / "nowhere", chatml, tmp_path / "a"))
+    broken = tmp_path / "broken.jsonl"
+    broken.write_text('{"messages": [{"role": "user", "content": "你好"}]}\n', "utf-8")
+    with pytest.raises(TrainingFailed, match=r"broken\.jsonl:1: the last message is not"):
+        train(spec_for(tiny_model, broken, tmp_path / "b"))
+    empty = tmp_path / "empty.jsonl"
+    reply_only = {"messages": [{"role": "assistant", "content": "你好"}]}
+    empty.write_text(json.dumps(reply_only), "utf-8")
+    with pytest.raises(TrainingFailed, match=r"no training examples.*no user turn"):
+        train(spec_for(tiny_model, empty, tmp_path / "c"))

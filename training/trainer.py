@@ -1,0 +1,307 @@
+"""Fine-tuning a local causal LM, full or LoRA, through transformers' Trainer. No Django
+here; imported only where training runs, since torch is slow to import.
+
+The same function trains the tiny demo model on a laptop's CPU and a 6B model on GPUs:
+with DeepSpeed and a GPU present, the Trainer runs under DeepSpeed with the JSON of
+`training.plan.deepspeed_config` (written beside the checkpoints); otherwise it uses
+torch's AdamW and DeepSpeed's own WarmupDecayLR class on the same parameters.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import shutil
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import torch
+from transformers import (
+    AutoModelForCausalLM,
+    AutoTokenizer,
+    DataCollatorForSeq2Seq,
+    Trainer,
+    TrainerCallback,
+    TrainingArguments,
+)
+from transformers.trainer_utils import get_last_checkpoint
+from transformers.utils import logging as transformers_logging
+
+from generation.dialogues import PSYCHOLOGIST, USER, Turn
+from training.examples import ExampleBuilder, ExampleReport
+from training.plan import LORA, BatchPlan, HyperParameters, deepspeed_config, scheduler_params
+
+transformers_logging.disable_progress_bar()
+
+CHECKPOINTS = "checkpoints"
+FINAL = "final"
+DEEPSPEED_JSON = "deepspeed.json"
+_CHATML_ROLES = {"user": USER, "assistant": PSYCHOLOGIST}
+
+
+class TrainingFailed(Exception):
+    """Training stopped on an error; the message says why and where the last checkpoint is."""
+
+
+@dataclass(frozen=True)
+class TrainingSpec:
+    base: Path
+    data: Path  # chatml JSON lines, as `export_dataset --format chatml` writes them
+    output: Path
+    hyper: HyperParameters
+    plan: BatchPlan
+    trust_remote_code: bool = False
+    # None: DeepSpeed when it is installed and a GPU is present.
+    use_deepspeed: bool | None = None
+
+
+@dataclass
+class TrainingResult:
+    final: Path
+    method: str
+    steps: int
+    resumed_from: int
+    stopped: bool
+    examples: ExampleReport
+    losses: list[tuple[int, float]] = field(default_factory=list)
+
+
+def chatml_records(path: Path) -> Iterator[tuple[tuple[Turn, ...], str]]:
+    """(context, reply) pairs of a chatml JSON-lines file: the last assistant message is
+    the reply to the messages before it."""
+    with path.open(encoding="utf-8") as lines:
+        for number, line in enumerate(lines, 1):
+            if not line.strip():
+                continue
+            try:
+                messages = json.loads(line)["messages"]
+                turns = tuple(
+                    Turn(_CHATML_ROLES[message["role"]], message["content"]) for message in messages
+                )
+            except (ValueError, KeyError, TypeError) as error:
+                raise TrainingFailed(f"{path}:{number}: not a chatml record ({error})") from None
+            if not turns or turns[-1].role != PSYCHOLOGIST:
+                raise TrainingFailed(f"{path}:{number}: the last message is not the assistant's")
+            yield turns[:-1], turns[-1].content
+
+
+def precision_resolve(requested: str) -> str:
+    """bf16 where the GPU has it, else fp16 on a GPU, fp32 on the CPU."""
+    if requested != "auto":
+        return requested
+    if not torch.cuda.is_available():
+        return "fp32"
+    return "bf16" if torch.cuda.is_bf16_supported() else "fp16"
+
+
+def deepspeed_wanted(requested: bool | None) -> bool:
+    if requested is not None:
+        return requested
+    if not torch.cuda.is_available():
+        return False
+    try:
+        import deepspeed  # noqa: F401
+    except ImportError:
+        return False
+    return True
+
+
+def lora_wrap(model, hyper: HyperParameters):
+    """The model with LoRA adapters on the modules peft knows for its architecture, or
+    on `lora_target_modules` when given."""
+    from peft import LoraConfig, get_peft_model
+
+    config = LoraConfig(
+        task_type="CAUSAL_LM",
+        r=hyper.lora_rank,
+        lora_alpha=hyper.lora_alpha,
+        lora_dropout=hyper.lora_dropout,
+        target_modules=list(hyper.lora_target_modules) if hyper.lora_target_modules else None,
+    )
+    try:
+        return get_peft_model(model, config)
+    except ValueError as error:
+        raise TrainingFailed(
+            f"LoRA: {error}; name the modules with the lora_target_modules hyper-parameter"
+        ) from None
+
+
+class _Progress(TrainerCallback):
+    def __init__(self, report_log, should_stop, losses: list[tuple[int, float]]) -> None:
+        self.report_log = report_log
+        self.should_stop = should_stop
+        self.losses = losses
+        self.stopped = False
+
+    def on_log(self, args, state, control, logs=None, **kwargs):
+        if logs and "loss" in logs:
+            self.losses.append((state.global_step, float(logs["loss"])))
+            if self.report_log is not None:
+                self.report_log(state.global_step, state.max_steps, logs)
+
+    def on_step_end(self, args, state, control, **kwargs):
+        if self.should_stop is not None and self.should_stop():
+            # Saved before stopping, so that the next run goes on from this step.
+            self.stopped = True
+            control.should_save = True
+            control.should_training_stop = True
+        return control
+
+
+def _examples_dataset(spec: TrainingSpec, tokenizer, report: ExampleReport):
+    from datasets import Dataset, Features, Sequence, Value
+    from datasets.exceptions import DatasetGenerationError
+
+    builder = ExampleBuilder(tokenizer, spec.hyper.example_settings())
+
+    def rows(path: str) -> Iterator[dict[str, list[int]]]:
+        for example in builder.build_all(chatml_records(Path(path)), report):
+            yield {"input_ids": example.input_ids, "labels": example.labels}
+
+    # Written to Arrow files as it goes: a whole corpus never sits in memory. Built anew
+    # each run (datasets would reuse a cache keyed by the file's name, not its content),
+    # which also counts every example into the report again.
+    cache = spec.output / "data-cache"
+    shutil.rmtree(cache, ignore_errors=True)
+    try:
+        dataset = Dataset.from_generator(
+            rows,
+            gen_kwargs={"path": str(spec.data)},
+            features=Features(
+                {"input_ids": Sequence(Value("int64")), "labels": Sequence(Value("int64"))}
+            ),
+            cache_dir=str(cache),
+        )
+    except (DatasetGenerationError, ValueError) as error:
+        if isinstance(error.__cause__, TrainingFailed):
+            raise error.__cause__ from None
+        if report.built == 0:
+            raise TrainingFailed(
+                f"no training examples could be built: {report.summary()}"
+            ) from None
+        raise TrainingFailed(f"cannot read the training data {spec.data}: {error}") from None
+    return dataset
+
+
+def train(
+    spec: TrainingSpec,
+    *,
+    on_log: Callable[[int, int, dict[str, Any]], None] | None = None,
+    should_stop: Callable[[], bool] | None = None,
+) -> TrainingResult:
+    """Train, going on from the last checkpoint under `spec.output` if there is one, and
+    save the final model (or adapter) to `spec.output / "final"`."""
+    hyper = spec.hyper
+    try:
+        tokenizer = AutoTokenizer.from_pretrained(
+            spec.base, local_files_only=True, trust_remote_code=spec.trust_remote_code
+        )
+    except (OSError, ValueError) as error:
+        raise TrainingFailed(f"cannot load the tokenizer at {spec.base}: {error}") from None
+    if tokenizer.pad_token_id is None:
+        tokenizer.pad_token = tokenizer.eos_token
+    tokenizer.padding_side = "right"
+    report = ExampleReport()
+    dataset = _examples_dataset(spec, tokenizer, report)
+
+    precision = precision_resolve(hyper.precision)
+    use_deepspeed = deepspeed_wanted(spec.use_deepspeed)
+    # Weights in fp32 for mixed precision; DeepSpeed's bf16 keeps its own fp32 master copy.
+    dtype = torch.bfloat16 if precision == "bf16" and use_deepspeed else torch.float32
+    try:
+        model = AutoModelForCausalLM.from_pretrained(
+            spec.base,
+            local_files_only=True,
+            trust_remote_code=spec.trust_remote_code,
+            dtype=dtype,
+        )
+    except (OSError, ValueError) as error:
+        raise TrainingFailed(f"cannot load the checkpoint at {spec.base}: {error}") from None
+    if hyper.gradient_checkpointing:
+        model.config.use_cache = False
+    if hyper.method == LORA:
+        model = lora_wrap(model, hyper)
+
+    checkpoints = spec.output / CHECKPOINTS
+    checkpoints.mkdir(parents=True, exist_ok=True)
+    deepspeed = None
+    if use_deepspeed:
+        deepspeed = deepspeed_config(hyper, spec.plan, precision=precision)
+        (spec.output / DEEPSPEED_JSON).write_text(json.dumps(deepspeed, indent=2))
+    arguments = TrainingArguments(
+        output_dir=str(checkpoints),
+        max_steps=hyper.steps,
+        per_device_train_batch_size=spec.plan.per_device_batch,
+        gradient_accumulation_steps=spec.plan.accumulation,
+        learning_rate=hyper.max_learning_rate,
+        weight_decay=hyper.weight_decay,
+        max_grad_norm=1.0,
+        logging_steps=max(1, min(50, hyper.steps // 100)),
+        save_strategy="steps",
+        save_steps=hyper.save_every,
+        save_total_limit=hyper.keep_checkpoints,
+        bf16=precision == "bf16",
+        fp16=precision == "fp16",
+        deepspeed=deepspeed,
+        seed=hyper.seed,
+        data_seed=hyper.seed,
+        report_to=[],
+        remove_unused_columns=False,
+        dataloader_num_workers=0,
+        disable_tqdm=True,
+        use_cpu=not torch.cuda.is_available(),
+        # Named only when on: the name is deprecated in newer transformers.
+        **({"gradient_checkpointing": True} if hyper.gradient_checkpointing else {}),
+    )
+    optimizers = (None, None)
+    if deepspeed is None:
+        # Without the engine, the same schedule from DeepSpeed's own class.
+        from deepspeed.runtime.lr_schedules import WarmupDecayLR
+
+        optimizer = torch.optim.AdamW(
+            [parameter for parameter in model.parameters() if parameter.requires_grad],
+            lr=hyper.max_learning_rate,
+            weight_decay=hyper.weight_decay,
+        )
+        optimizers = (optimizer, WarmupDecayLR(optimizer, **scheduler_params(hyper)))
+    losses: list[tuple[int, float]] = []
+    progress = _Progress(on_log, should_stop, losses)
+    trainer = Trainer(
+        model=model,
+        args=arguments,
+        train_dataset=dataset,
+        data_collator=DataCollatorForSeq2Seq(tokenizer, padding=True, label_pad_token_id=-100),
+        optimizers=optimizers,
+        callbacks=[progress],
+    )
+    last = get_last_checkpoint(str(checkpoints)) if checkpoints.is_dir() else None
+    resumed_from = int(last.rsplit("-", 1)[-1]) if last else 0
+    try:
+        trainer.train(resume_from_checkpoint=last)
+    except torch.OutOfMemoryError as error:
+        kept = get_last_checkpoint(str(checkpoints))
+        raise TrainingFailed(
+            f"out of memory at step {trainer.state.global_step}: {error}; lower "
+            f"per_device_batch (the global batch stays) or turn on gradient_checkpointing"
+            + (f"; the last checkpoint is kept at {kept}" if kept else "")
+        ) from None
+    losses_finite = [loss for _, loss in losses if math.isfinite(loss)]
+    if losses and len(losses_finite) < len(losses):
+        raise TrainingFailed(
+            "the loss became NaN or infinite; lower max_learning_rate or use bf16/fp32"
+        )
+    final = spec.output / FINAL
+    if progress.stopped:
+        return TrainingResult(final, hyper.method, trainer.state.global_step, resumed_from,
+                              True, report, losses)  # fmt: skip
+    if final.exists():
+        shutil.rmtree(final)
+    # LoRA: the adapter alone; full: the whole model. Either way with the tokenizer.
+    trainer.save_model(str(final))
+    tokenizer.padding_side = "left"
+    tokenizer.save_pretrained(str(final))
+    return TrainingResult(
+        final, hyper.method, trainer.state.global_step, resumed_from, False, report, losses
+    )
