@@ -178,6 +178,7 @@ CELERY_TASK_DEFAULT_QUEUE = "default"
 # local model, `default` for an API or imported system (generation.services.jobs).
 CELERY_TASK_ROUTES: dict[str, dict[str, str]] = {
     "generation.tasks.generation_job_run": {"queue": "gpu"},
+    "training.tasks.training_job_run": {"queue": "gpu"},
 }
 # Tasks are idempotent, so a task lost with a crashed worker is redelivered rather
 # than dropped; a worker takes one message at a time so long GPU tasks don't hoard.

@@ -1,0 +1,249 @@
+"""Training jobs: created only when they can work, run on the `gpu` queue, resumable from
+their last checkpoint, and ending in a registered System ready for run_eval."""
+
+from __future__ import annotations
+
+import json
+import logging
+import os
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from django.conf import settings
+from django.db import transaction
+from django.utils import timezone
+
+from generation.models import Dataset, System
+from generation.selectors import dataset_export_records
+from generation.services import SystemInvalid, system_save
+from training.models import TrainingJob
+from training.plan import LORA, HyperParameters, PlanInvalid, plan_check
+
+logger = logging.getLogger(__name__)
+
+GPU_QUEUE = "gpu"
+LOG_TAIL_LINES = 40
+Status = TrainingJob.Status
+
+
+class TrainingJobInvalid(Exception):
+    def __init__(self, errors: dict[str, str]) -> None:
+        self.errors = errors
+        super().__init__("; ".join(f"{key}: {message}" for key, message in errors.items()))
+
+
+@dataclass(frozen=True)
+class TrainingRequest:
+    name: str
+    base: str  # a checkpoint directory, or the name of an hf_local system
+    dataset: Dataset
+    hyper: HyperParameters
+    split: str = "train"
+    devices: int = 1
+    trust_remote_code: bool = False
+    extra: dict[str, Any] = field(default_factory=dict)
+
+
+def _base_resolve(base: str, errors: dict[str, str]) -> tuple[str, System | None]:
+    system = System.objects.filter(name=base, kind=System.Kind.HF_LOCAL).first()
+    if system is not None:
+        if system.adapter:
+            errors["base"] = f"system {base} is a base plus an adapter; train from a whole model"
+        return system.checkpoint, system
+    path = Path(base)
+    if not path.is_dir() or not (path / "config.json").is_file():
+        errors["base"] = (
+            f"{base} is neither a checkpoint directory (with config.json) on this machine nor "
+            "the name of a local system; the platform never downloads weights"
+        )
+    return str(path.resolve()) if path.is_dir() else base, None
+
+
+def training_job_create(*, request: TrainingRequest, enqueue: bool = True) -> TrainingJob:
+    """A queued job, or TrainingJobInvalid naming every problem; nothing is stored then."""
+    errors: dict[str, str] = {}
+    if System.objects.filter(name=request.name).exists():
+        errors["name"] = f"a system named {request.name!r} already exists"
+    elif TrainingJob.objects.filter(name=request.name).exists():
+        errors["name"] = f"a training job named {request.name!r} already exists"
+    base, base_system = _base_resolve(request.base, errors)
+    if not request.dataset.samples.filter(split=request.split).exists():
+        errors["dataset"] = f"{request.dataset.name} has no {request.split} samples to train on"
+    try:
+        plan_check(request.hyper, devices=request.devices)
+    except PlanInvalid as invalid:
+        errors.update(invalid.errors)
+    if errors:
+        raise TrainingJobInvalid(errors)
+    with transaction.atomic():
+        job = TrainingJob.objects.create(
+            name=request.name,
+            base=base,
+            base_system=base_system,
+            trust_remote_code=request.trust_remote_code
+            or bool(base_system and base_system.trust_remote_code),
+            dataset=request.dataset,
+            split=request.split,
+            method=request.hyper.method,
+            hyper_parameters=request.hyper.as_dict(),
+            devices=request.devices,
+            output_dir=str(Path(settings.VAR_DIR) / "models" / request.name),
+            total_steps=request.hyper.steps,
+        )
+        if enqueue:
+            _enqueue(job)
+    return job
+
+
+def _enqueue(job: TrainingJob) -> None:
+    from training.tasks import training_job_run_task
+
+    transaction.on_commit(lambda: training_job_run_task.apply_async((job.pk,), queue=GPU_QUEUE))
+
+
+def training_job_stop(*, job: TrainingJob) -> bool:
+    """Ask a queued or running job to stop; a running one saves a checkpoint first."""
+    return bool(
+        TrainingJob.objects.filter(pk=job.pk, status__in=[Status.QUEUED, Status.RUNNING]).update(
+            status=Status.STOPPED, updated_at=timezone.now()
+        )
+    )
+
+
+def training_job_retry(*, job: TrainingJob) -> TrainingJob:
+    """Queue a failed or stopped job again; it goes on from its last checkpoint."""
+    with transaction.atomic():
+        updated = TrainingJob.objects.filter(
+            pk=job.pk, status__in=[Status.FAILED, Status.STOPPED]
+        ).update(status=Status.QUEUED, error="", finished_at=None, updated_at=timezone.now())
+        if not updated:
+            raise TrainingJobInvalid({"status": "only a failed or stopped job can be retried"})
+        job.refresh_from_db()
+        _enqueue(job)
+    return job
+
+
+def _data_write(job: TrainingJob, path: Path) -> None:
+    """The split as chatml JSON lines, written under a temporary name and renamed."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    partial = path.with_suffix(".partial")
+    with partial.open("w", encoding="utf-8") as output:
+        for record in dataset_export_records(
+            dataset=job.dataset, split=job.split, export_format="chatml"
+        ):
+            output.write(json.dumps(record, ensure_ascii=False) + "\n")
+    os.replace(partial, path)
+
+
+def _progress_recorder(job_id: int) -> Callable[[int, int, dict[str, Any]], None]:
+    def record(step: int, total: int, logs: dict[str, Any]) -> None:
+        job = TrainingJob.objects.only("loss_history", "log_tail").get(pk=job_id)
+        line = f"step {step}/{total}: " + ", ".join(
+            f"{key} {value:.4g}" if isinstance(value, float) else f"{key} {value}"
+            for key, value in logs.items()
+        )
+        tail = [*job.log_tail.splitlines(), line][-LOG_TAIL_LINES:]
+        TrainingJob.objects.filter(pk=job_id).update(
+            step=min(step, total),
+            loss_history=[*job.loss_history, [step, float(logs["loss"])]],
+            log_tail="\n".join(tail),
+            updated_at=timezone.now(),
+        )
+
+    return record
+
+
+def _stop_requested(job_id: int) -> Callable[[], bool]:
+    def requested() -> bool:
+        return TrainingJob.objects.filter(pk=job_id, status=Status.STOPPED).exists()
+
+    return requested
+
+
+def _fail(job_id: int, error: str) -> None:
+    TrainingJob.objects.filter(pk=job_id, status=Status.RUNNING).update(
+        status=Status.FAILED, error=error, finished_at=timezone.now(), updated_at=timezone.now()
+    )
+
+
+def _system_register(job: TrainingJob, final: Path, hyper: HyperParameters) -> System:
+    lora = hyper.method == LORA
+    base = job.base_system
+    fields: dict[str, Any] = {
+        "kind": System.Kind.HF_LOCAL,
+        "checkpoint": job.base if lora else str(final),
+        "adapter": str(final) if lora else "",
+        "trust_remote_code": job.trust_remote_code,
+        "prompt_preset": hyper.preset,
+        "system_prompt": hyper.system_prompt,
+        "max_input_tokens": hyper.max_input_tokens,
+        "description": (
+            f"{job.get_method_display()} of {job.base} on {job.dataset.name} ({job.split}), "
+            f"{job.step} steps, by training job {job.pk}."
+        ),
+    }
+    if base is not None:
+        fields.update(device=base.device, dtype=base.dtype, decoding=base.decoding)
+    return system_save(name=job.name, fields=fields)
+
+
+def training_job_run(*, job_id: int) -> TrainingJob | None:
+    """Run a queued job, or go on with one a lost worker left running, from its last
+    checkpoint. A finished, stopped or missing job is left alone (None)."""
+    claimed = TrainingJob.objects.filter(
+        pk=job_id, status__in=[Status.QUEUED, Status.RUNNING]
+    ).update(status=Status.RUNNING, finished_at=None, updated_at=timezone.now())
+    if not claimed:
+        return None
+    TrainingJob.objects.filter(pk=job_id, started_at__isnull=True).update(started_at=timezone.now())
+    job = TrainingJob.objects.select_related("dataset", "base_system").get(pk=job_id)
+    hyper = HyperParameters.from_dict(job.hyper_parameters)
+    output = Path(job.output_dir)
+    data = output / "data" / "train.jsonl"
+    # torch loads only on a worker that trains.
+    from training.trainer import TrainingFailed, TrainingSpec, train
+
+    try:
+        _data_write(job, data)
+        result = train(
+            TrainingSpec(
+                base=Path(job.base),
+                data=data,
+                output=output,
+                hyper=hyper,
+                plan=plan_check(hyper, devices=job.devices),
+                trust_remote_code=job.trust_remote_code,
+            ),
+            on_log=_progress_recorder(job.pk),
+            should_stop=_stop_requested(job.pk),
+        )
+    except TrainingFailed as error:
+        _fail(job.pk, str(error))
+        return TrainingJob.objects.get(pk=job.pk)
+    TrainingJob.objects.filter(pk=job.pk).update(
+        examples=result.examples.as_dict(), step=min(result.steps, job.total_steps)
+    )
+    job.refresh_from_db()
+    if result.stopped:
+        TrainingJob.objects.filter(pk=job.pk).update(finished_at=timezone.now())
+        job.refresh_from_db()
+        return job
+    try:
+        with transaction.atomic():
+            system = _system_register(job, result.final, hyper)
+            TrainingJob.objects.filter(pk=job.pk).update(
+                status=Status.SUCCEEDED,
+                output_system=system,
+                finished_at=timezone.now(),
+                updated_at=timezone.now(),
+            )
+    except SystemInvalid as error:
+        _fail(job.pk, f"trained, but the system could not be registered: {error}")
+    job.refresh_from_db()
+    return job
+
+
+def training_job_fail(*, job_id: int, error: str) -> None:
+    _fail(job_id, error)
