@@ -1,16 +1,10 @@
-"""The dashboard's charts, drawn on the server by pygal as inline SVG. No Django here.
-
-pygal puts a `<script>` with the chart's config (labels included) into every SVG for its
-optional tooltips; inlined into a page, that script would run, and a label holding
-`</script>` could end it early. The charts are static, so the scripts are dropped.
-"""
+"""The results dashboard's charts (pygal, through generation.charts). No Django here."""
 
 from __future__ import annotations
 
 import pygal
-from pygal.etree import etree
-from pygal.style import Style
 
+from generation.charts import chart_options, svg_render
 from reports.statistics import Estimate
 
 _PALETTE = ("#3b6ea5", "#d08c2e", "#4f9a5b", "#b4505a", "#7a5ca8", "#5a8f99", "#8c6d46")
@@ -18,41 +12,8 @@ _LOW, _MIDDLE, _HIGH = "#c95c54", "#e3b655", "#5b9a68"
 _WIDTH, _ROW, _FRAME = 440, 26, 90
 
 
-def _style(colours: tuple[str, ...]) -> Style:
-    return Style(
-        background="transparent",
-        plot_background="transparent",
-        font_family="sans-serif",
-        colors=colours,
-        title_font_size=13,
-        label_font_size=11,
-        value_font_size=10,
-        legend_font_size=11,
-    )
-
-
 def _options(title: str, rows: int, colours: tuple[str, ...]) -> dict:
-    return {
-        "title": title,
-        "width": _WIDTH,
-        "height": _FRAME + _ROW * max(rows, 1),
-        "explicit_size": True,
-        "style": _style(colours),
-        "js": [],
-        "disable_xml_declaration": True,
-        "truncate_label": 22,
-        "margin": 6,
-        "no_data_text": "no data",
-    }
-
-
-def _svg(chart: pygal.graph.graph.Graph) -> str:
-    root = chart.render_tree()
-    for parent in list(root.iter()):
-        for child in list(parent):
-            if isinstance(child.tag, str) and child.tag.rsplit("}", 1)[-1] == "script":
-                parent.remove(child)
-    return etree.tostring(root, encoding="unicode")
+    return chart_options(title, width=_WIDTH, height=_FRAME + _ROW * max(rows, 1), colours=colours)
 
 
 def _tick(value: float) -> str:
@@ -91,7 +52,7 @@ def metric_bars(title: str, bars: list[tuple[str, Estimate | None]], *, maximum:
             for _, estimate in ordered
         ],
     )
-    return _svg(chart)
+    return svg_render(chart)
 
 
 def score_distribution(title: str, rows: list[tuple[str, dict[int, int]]], *, maximum: int) -> str:
@@ -116,4 +77,4 @@ def score_distribution(title: str, rows: list[tuple[str, dict[int, int]]], *, ma
                 for _, counts in ordered
             ],
         )
-    return _svg(chart)
+    return svg_render(chart)

@@ -18,6 +18,7 @@ PURE_MODULES = [
     "generation/decoding.py",
     "generation/local_models.py",
     "generation/demo_model.py",
+    "generation/charts.py",
     "training/examples.py",
     "training/plan.py",
     "annotation/rubric.py",

@@ -7,7 +7,7 @@ import json
 import logging
 import os
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -43,7 +43,6 @@ class TrainingRequest:
     split: str = "train"
     devices: int = 1
     trust_remote_code: bool = False
-    extra: dict[str, Any] = field(default_factory=dict)
 
 
 def _base_resolve(base: str, errors: dict[str, str]) -> tuple[str, System | None]:
@@ -61,8 +60,9 @@ def _base_resolve(base: str, errors: dict[str, str]) -> tuple[str, System | None
     return str(path.resolve()) if path.is_dir() else base, None
 
 
-def training_job_create(*, request: TrainingRequest, enqueue: bool = True) -> TrainingJob:
-    """A queued job, or TrainingJobInvalid naming every problem; nothing is stored then."""
+def training_request_check(*, request: TrainingRequest) -> tuple[str, System | None]:
+    """The base checkpoint directory (and its system, if named by one), or
+    TrainingJobInvalid naming every problem of the request."""
     errors: dict[str, str] = {}
     if System.objects.filter(name=request.name).exists():
         errors["name"] = f"a system named {request.name!r} already exists"
@@ -77,6 +77,12 @@ def training_job_create(*, request: TrainingRequest, enqueue: bool = True) -> Tr
         errors.update(invalid.errors)
     if errors:
         raise TrainingJobInvalid(errors)
+    return base, base_system
+
+
+def training_job_create(*, request: TrainingRequest, enqueue: bool = True) -> TrainingJob:
+    """A queued job, or TrainingJobInvalid naming every problem; nothing is stored then."""
+    base, base_system = training_request_check(request=request)
     with transaction.atomic():
         job = TrainingJob.objects.create(
             name=request.name,

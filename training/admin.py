@@ -1,0 +1,164 @@
+from __future__ import annotations
+
+import json
+
+from django import forms
+from django.contrib import admin, messages
+from django.db.models import QuerySet
+from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
+from django.shortcuts import render
+from django.urls import reverse
+from django.utils.html import format_html
+from django.utils.safestring import mark_safe
+
+from generation.models import Dataset
+from training.charts import loss_curve
+from training.models import TrainingJob
+from training.plan import METHODS, HyperParameters, PlanInvalid
+from training.services import (
+    TrainingJobInvalid,
+    TrainingRequest,
+    training_job_create,
+    training_job_retry,
+    training_job_stop,
+)
+
+
+class TrainingJobStartForm(forms.Form):
+    name = forms.CharField(max_length=100, help_text="Name of the system it will register.")
+    base = forms.CharField(
+        max_length=500, help_text="A checkpoint directory on the workers, or an hf_local system."
+    )
+    dataset = forms.ModelChoiceField(queryset=Dataset.objects.order_by("name"))
+    split = forms.CharField(max_length=10, initial="train")
+    method = forms.ChoiceField(choices=[(method, method) for method in METHODS])
+    steps = forms.IntegerField(min_value=1, initial=HyperParameters.steps)
+    warmup_steps = forms.IntegerField(min_value=1, initial=HyperParameters.warmup_steps)
+    per_device_batch = forms.IntegerField(min_value=1, initial=HyperParameters.per_device_batch)
+    devices = forms.IntegerField(min_value=1, initial=1, help_text="GPUs of the launch.")
+    other = forms.CharField(
+        required=False,
+        widget=forms.Textarea(attrs={"rows": 4, "cols": 60}),
+        help_text='Other hyper-parameters as JSON, e.g. {"max_learning_rate": 1e-4, '
+        '"zero_stage": 3}.',
+    )
+    trust_remote_code = forms.BooleanField(required=False)
+
+    def clean(self) -> dict:
+        data = super().clean()
+        if self.errors:
+            return data
+        try:
+            other = json.loads(data["other"] or "{}")
+        except ValueError as error:
+            raise forms.ValidationError({"other": f"not JSON: {error}"}) from None
+        if not isinstance(other, dict):
+            raise forms.ValidationError({"other": "a JSON object of names and values"})
+        values = {**other, "method": data["method"], "steps": data["steps"],
+                  "warmup_steps": data["warmup_steps"],
+                  "per_device_batch": data["per_device_batch"]}  # fmt: skip
+        try:
+            data["hyper"] = HyperParameters.from_dict(values)
+        except PlanInvalid as error:
+            raise forms.ValidationError({"other": str(error)}) from None
+        return data
+
+    def request(self) -> TrainingRequest:
+        data = self.cleaned_data
+        return TrainingRequest(
+            name=data["name"],
+            base=data["base"],
+            dataset=data["dataset"],
+            hyper=data["hyper"],
+            split=data["split"],
+            devices=data["devices"],
+            trust_remote_code=data["trust_remote_code"],
+        )
+
+
+@admin.register(TrainingJob)
+class TrainingJobAdmin(admin.ModelAdmin):
+    list_display = ["name", "method", "dataset", "status", "progress", "last_loss", "created_at"]
+    list_filter = ["status", "method"]
+    search_fields = ["name", "base", "error"]
+    list_select_related = ["dataset"]
+    fields = [
+        "name", "status", "progress", "loss_chart", "method", "base", "dataset", "split",
+        "devices", "hyper_parameters", "examples", "error", "log", "output_system",
+        "output_dir", "started_at", "finished_at", "created_at",
+    ]  # fmt: skip
+    readonly_fields = fields
+    actions = ["stop", "retry"]
+    change_form_template = "admin/training/trainingjob/change_form.html"
+
+    def has_change_permission(self, request: HttpRequest, obj=None) -> bool:
+        # Viewing only: a job's settings are its history; stop or retry it instead.
+        return False
+
+    def add_view(self, request: HttpRequest, form_url: str = "", extra_context=None):
+        form = TrainingJobStartForm(request.POST or None)
+        if request.method == "POST" and form.is_valid():
+            try:
+                job = training_job_create(request=form.request())
+            except TrainingJobInvalid as invalid:
+                for field, message in invalid.errors.items():
+                    form.add_error(field if field in form.fields else None, message)
+            else:
+                self.message_user(request, f"Training job {job.pk} queued.", messages.SUCCESS)
+                return HttpResponseRedirect(
+                    reverse("admin:training_trainingjob_change", args=[job.pk])
+                )
+        context = {
+            **self.admin_site.each_context(request),
+            "opts": self.model._meta,
+            "title": "Start a training job",
+            "form": form,
+        }
+        return render(request, "admin/training/trainingjob/start.html", context)
+
+    @admin.display(description="progress")
+    def progress(self, job: TrainingJob) -> str:
+        percent = 100 * job.step / job.total_steps if job.total_steps else 0
+        return format_html(
+            '<progress max="100" value="{}"></progress> {}/{} steps ({}%)',
+            f"{percent:.0f}", job.step, job.total_steps, f"{percent:.0f}",
+        )  # fmt: skip
+
+    @admin.display(description="last loss")
+    def last_loss(self, job: TrainingJob) -> str:
+        return f"{job.loss_history[-1][1]:.4f}" if job.loss_history else "–"
+
+    @admin.display(description="loss curve")
+    def loss_chart(self, job: TrainingJob) -> str:
+        if not job.loss_history:
+            return "no loss logged yet"
+        # pygal escapes every label and its scripts are dropped (generation.charts).
+        return mark_safe(loss_curve(job.loss_history, total_steps=job.total_steps))  # noqa: S308
+
+    @admin.display(description="log (newest lines)")
+    def log(self, job: TrainingJob) -> str:
+        return format_html("<pre>{}</pre>", job.log_tail) if job.log_tail else "–"
+
+    def change_view(self, request, object_id, form_url="", extra_context=None) -> HttpResponse:
+        job = self.get_object(request, object_id)
+        live = job is not None and job.status in (TrainingJob.Status.QUEUED,
+                                                  TrainingJob.Status.RUNNING)  # fmt: skip
+        return super().change_view(request, object_id, form_url, {**(extra_context or {}),
+                                                                   "refresh_seconds": 10 if live
+                                                                   else None})  # fmt: skip
+
+    @admin.action(description="Stop the selected jobs (a checkpoint is saved first)")
+    def stop(self, request: HttpRequest, queryset: QuerySet[TrainingJob]) -> None:
+        stopped = sum(training_job_stop(job=job) for job in queryset)
+        self.message_user(request, f"{stopped} job(s) asked to stop.", messages.SUCCESS)
+
+    @admin.action(description="Retry the selected failed or stopped jobs from their checkpoint")
+    def retry(self, request: HttpRequest, queryset: QuerySet[TrainingJob]) -> None:
+        retried = 0
+        for job in queryset:
+            try:
+                training_job_retry(job=job)
+                retried += 1
+            except TrainingJobInvalid as error:
+                self.message_user(request, f"{job.name}: {error}", messages.WARNING)
+        self.message_user(request, f"{retried} job(s) queued again.", messages.SUCCESS)
