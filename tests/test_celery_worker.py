@@ -153,3 +153,30 @@ def test_run_eval_end_to_end_on_a_worker(worker, tiny_model, demo_samples):
     table = results_table(run=run, with_agreement=False)
     assert {row.system for row in table.rows} == {"tiny-eval", "tiny-eval-b"}
     assert all(row.cells["bleu_1"].n == 5 for row in table.rows)
+
+
+def test_a_worker_trains_a_job_from_the_gpu_queue(worker, tiny_model, demo_samples, settings,
+                                                  tmp_path):  # fmt: skip
+    from generation.models import Dataset
+    from training.models import TrainingJob
+    from training.plan import HyperParameters
+    from training.services import TrainingRequest, training_job_create
+
+    settings.VAR_DIR = tmp_path
+    hyper = HyperParameters(steps=12, warmup_steps=2, global_batch=8, per_device_batch=4,
+                            max_learning_rate=3e-3, save_every=6, max_input_tokens=128)  # fmt: skip
+    job = training_job_create(request=TrainingRequest(
+        name="tiny-trained", base=str(tiny_model),
+        dataset=Dataset.objects.get(name="demo-counselling"), hyper=hyper,
+    ))  # fmt: skip
+
+    def finished() -> bool:
+        return TrainingJob.objects.get(pk=job.pk).status in ("succeeded", "failed")
+
+    wait_for(finished, worker, 180)
+    job.refresh_from_db()
+    assert job.status == "succeeded", job.error
+    assert job.step == 12
+    assert job.output_system.checkpoint == str(tmp_path / "models" / "tiny-trained" / "final")
+    assert (tmp_path / "models" / "tiny-trained" / "final" / "config.json").is_file()
+    assert "training.tasks.training_job_run" in worker.log_text()
