@@ -162,7 +162,7 @@ def test_a_worker_trains_a_job_from_the_gpu_queue(worker, tiny_model, demo_sampl
     from training.plan import HyperParameters
     from training.services import TrainingRequest, training_job_create
 
-    settings.VAR_DIR = tmp_path
+    settings.TRAINED_MODELS_DIR = tmp_path / "models"
     hyper = HyperParameters(steps=12, warmup_steps=2, global_batch=8, per_device_batch=4,
                             max_learning_rate=3e-3, save_every=6, max_input_tokens=128)  # fmt: skip
     job = training_job_create(request=TrainingRequest(

@@ -95,7 +95,7 @@ def training_job_create(*, request: TrainingRequest, enqueue: bool = True) -> Tr
             method=request.hyper.method,
             hyper_parameters=request.hyper.as_dict(),
             devices=request.devices,
-            output_dir=str(Path(settings.VAR_DIR) / "models" / request.name),
+            output_dir=str(Path(settings.TRAINED_MODELS_DIR) / request.name),
             total_steps=request.hyper.steps,
         )
         if enqueue:

@@ -23,6 +23,8 @@ from config.environment import (
 
 BASE_DIR = Path(__file__).resolve().parent.parent.parent
 VAR_DIR = Path(env_str("SOULEVAL_VAR_DIR", str(BASE_DIR / "var")))
+# Where training jobs write checkpoints: a path every GPU worker sees (a shared volume).
+TRAINED_MODELS_DIR = Path(env_str("SOULEVAL_TRAINED_MODELS_DIR", str(VAR_DIR / "models")))
 
 DEBUG = env_bool("DJANGO_DEBUG", default=False)
 

@@ -27,7 +27,7 @@ def dataset(tiny_model, settings, tmp_path):
     from reports.services import demo_install
 
     settings.DEBUG = True
-    settings.VAR_DIR = tmp_path
+    settings.TRAINED_MODELS_DIR = tmp_path / "models"
     demo_install()
     system_save(name="tiny-base", fields={"kind": "hf_local", "checkpoint": str(tiny_model)})
     return Dataset.objects.get(name="demo-counselling")

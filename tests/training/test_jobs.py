@@ -35,7 +35,7 @@ def demo(settings, tmp_path, tiny_model):
     from reports.services import demo_install
 
     settings.DEBUG = True
-    settings.VAR_DIR = tmp_path / "var"
+    settings.TRAINED_MODELS_DIR = tmp_path / "models"
     demo_install()
     return system_save(
         name="tiny-base",
