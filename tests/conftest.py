@@ -85,22 +85,27 @@ def tiny_model(tmp_path_factory) -> Path:
     return directory
 
 
+def child_process_env() -> dict[str, str]:
+    """The environment of a child process that works on the test database (PostgreSQL;
+    tests that start one need `django_db(transaction=True)` so that it sees their rows)."""
+    database = connection.settings_dict
+    database_url = (
+        f"postgres://{database['USER']}:{database['PASSWORD'] or ''}@{database['HOST']}:"
+        f"{database['PORT'] or 5432}/{database['NAME']}"
+    )
+    return {
+        **os.environ,
+        "DJANGO_SETTINGS_MODULE": "config.settings.test",
+        "DATABASE_URL": database_url,
+    }
+
+
 class CeleryWorker:
     """A real Celery worker process on Redis, against the test database (tests that use it
     need `django_db(transaction=True)` so that it sees their rows)."""
 
     def __init__(self, broker_url: str) -> None:
-        database = connection.settings_dict
-        database_url = (
-            f"postgres://{database['USER']}:{database['PASSWORD'] or ''}@{database['HOST']}:"
-            f"{database['PORT'] or 5432}/{database['NAME']}"
-        )
-        self.env = {
-            **os.environ,
-            "DJANGO_SETTINGS_MODULE": "config.settings.test",
-            "DATABASE_URL": database_url,
-            "CELERY_BROKER_URL": broker_url,
-        }
+        self.env = {**child_process_env(), "CELERY_BROKER_URL": broker_url}
         self.log = REPO_ROOT / "var" / f"test-worker-{uuid.uuid4().hex[:8]}.log"
         self.process: subprocess.Popen | None = None
 

@@ -134,7 +134,7 @@ def training_job_retry(*, job: TrainingJob) -> TrainingJob:
 def _data_write(job: TrainingJob, path: Path) -> None:
     """The split as chatml JSON lines, written under a temporary name and renamed."""
     path.parent.mkdir(parents=True, exist_ok=True)
-    partial = path.with_suffix(".partial")
+    partial = path.with_name(path.name + ".partial")
     with partial.open("w", encoding="utf-8") as output:
         for record in dataset_export_records(
             dataset=job.dataset, split=job.split, export_format="chatml"
@@ -195,19 +195,51 @@ def _system_register(job: TrainingJob, final: Path, hyper: HyperParameters) -> S
     return system_save(name=job.name, fields=fields)
 
 
-def training_job_run(*, job_id: int) -> TrainingJob | None:
+@dataclass(frozen=True)
+class Launch:
+    """This process's place in a distributed launch (torchrun or the DeepSpeed launcher
+    set RANK and WORLD_SIZE); a Celery task is rank 0 of 1."""
+
+    rank: int = 0
+    world: int = 1
+
+    @classmethod
+    def from_environment(cls) -> Launch:
+        return cls(int(os.environ.get("RANK", "0")), int(os.environ.get("WORLD_SIZE", "1")))
+
+
+def training_job_run(*, job_id: int, launch: Launch | None = None) -> TrainingJob | None:
     """Run a queued job, or go on with one a lost worker left running, from its last
-    checkpoint. A finished, stopped or missing job is left alone (None)."""
-    claimed = TrainingJob.objects.filter(
-        pk=job_id, status__in=[Status.QUEUED, Status.RUNNING]
-    ).update(status=Status.RUNNING, finished_at=None, updated_at=timezone.now())
-    if not claimed:
+    checkpoint. A finished, stopped or missing job is left alone (None).
+
+    Under a launcher every process runs this: rank 0 claims the job, records progress and
+    registers the system; the others only train. A stop request is honoured only by a
+    single process (ranks stopping at different steps would wait on each other forever):
+    stop a launch by ending it, and retry from its last checkpoint."""
+    launch = launch or Launch.from_environment()
+    leader = launch.rank == 0
+    live = [Status.QUEUED, Status.RUNNING]
+    if leader:
+        claimed = TrainingJob.objects.filter(pk=job_id, status__in=live).update(
+            status=Status.RUNNING, finished_at=None, updated_at=timezone.now()
+        )
+        if not claimed:
+            return None
+        TrainingJob.objects.filter(pk=job_id, started_at__isnull=True).update(
+            started_at=timezone.now()
+        )
+    elif not TrainingJob.objects.filter(pk=job_id, status__in=live).exists():
         return None
-    TrainingJob.objects.filter(pk=job_id, started_at__isnull=True).update(started_at=timezone.now())
     job = TrainingJob.objects.select_related("dataset", "base_system").get(pk=job_id)
+    if launch.world > 1 and launch.world != job.devices:
+        if leader:
+            _fail(job.pk, f"launched on {launch.world} processes, but the job was planned for "
+                          f"{job.devices} device(s): its global batch depends on it")  # fmt: skip
+        return TrainingJob.objects.get(pk=job.pk) if leader else None
     hyper = HyperParameters.from_dict(job.hyper_parameters)
     output = Path(job.output_dir)
-    data = output / "data" / "train.jsonl"
+    # Each process exports its own copy: none waits on another's file.
+    data = output / "data" / f"train-rank{launch.rank}.jsonl"
     # torch loads only on a worker that trains.
     from training.trainer import TrainingFailed, TrainingSpec, train
 
@@ -222,12 +254,15 @@ def training_job_run(*, job_id: int) -> TrainingJob | None:
                 plan=plan_check(hyper, devices=job.devices),
                 trust_remote_code=job.trust_remote_code,
             ),
-            on_log=_progress_recorder(job.pk),
-            should_stop=_stop_requested(job.pk),
+            on_log=_progress_recorder(job.pk) if leader else None,
+            should_stop=_stop_requested(job.pk) if leader and launch.world == 1 else None,
         )
     except TrainingFailed as error:
-        _fail(job.pk, str(error))
-        return TrainingJob.objects.get(pk=job.pk)
+        if leader:
+            _fail(job.pk, str(error))
+        return TrainingJob.objects.get(pk=job.pk) if leader else None
+    if not leader:
+        return None
     TrainingJob.objects.filter(pk=job.pk).update(
         examples=result.examples.as_dict(), step=min(result.steps, job.total_steps)
     )

@@ -163,7 +163,7 @@ def _examples_dataset(spec: TrainingSpec, tokenizer, report: ExampleReport):
     # Written to Arrow files as it goes: a whole corpus never sits in memory. Built anew
     # each run (datasets would reuse a cache keyed by the file's name, not its content),
     # which also counts every example into the report again.
-    cache = spec.output / "data-cache"
+    cache = spec.output / f"{spec.data.stem}-cache"
     shutil.rmtree(cache, ignore_errors=True)
     try:
         dataset = Dataset.from_generator(
@@ -296,12 +296,15 @@ def train(
     if progress.stopped:
         return TrainingResult(final, hyper.method, trainer.state.global_step, resumed_from,
                               True, report, losses)  # fmt: skip
-    if final.exists():
+    main = trainer.is_world_process_zero()
+    if main and final.exists():
         shutil.rmtree(final)
-    # LoRA: the adapter alone; full: the whole model. Either way with the tokenizer.
+    # LoRA: the adapter alone; full: the whole model. Either way with the tokenizer. Every
+    # process calls it (ZeRO-3 gathers the weights); the first one writes.
     trainer.save_model(str(final))
-    tokenizer.padding_side = "left"
-    tokenizer.save_pretrained(str(final))
+    if main:
+        tokenizer.padding_side = "left"
+        tokenizer.save_pretrained(str(final))
     return TrainingResult(
         final, hyper.method, trainer.state.global_step, resumed_from, False, report, losses
     )

@@ -52,6 +52,11 @@ class Command(BaseCommand):
             help="any other hyper-parameter (JSON value), repeatable",
         )
         parser.add_argument("--trust-remote-code", action="store_true")
+        parser.add_argument(
+            "--hold",
+            action="store_true",
+            help="store the job without queueing it, to start it under a launcher (train_job_run)",
+        )
         parser.add_argument("--wait", action="store_true", help="follow the job to its end")
 
     def handle(self, *args, **options) -> str:
@@ -80,14 +85,19 @@ class Command(BaseCommand):
                     split=options["split"],
                     devices=options["devices"],
                     trust_remote_code=options["trust_remote_code"],
-                )
+                ),
+                enqueue=not options["hold"],
             )
         except TrainingJobInvalid as error:
             raise CommandError(str(error)) from None
         self.stderr.write(
-            f"training job {job.pk} queued: {job.get_method_display()} of {job.base} on "
-            f"{dataset.name} ({job.split}), {job.total_steps} steps → system {job.name}"
+            f"training job {job.pk} {'held' if options['hold'] else 'queued'}: "
+            f"{job.get_method_display()} of {job.base} on {dataset.name} ({job.split}), "
+            f"{job.total_steps} steps → system {job.name}"
         )
+        if options["hold"]:
+            launcher = f"torchrun --nproc_per_node {job.devices}" if job.devices > 1 else "python"
+            return f"start it with: {launcher} manage.py train_job_run {job.pk}"
         if not options["wait"]:
             return f"training job {job.pk}: follow it in the admin (Training jobs)"
         job = self._follow(job)
