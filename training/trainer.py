@@ -128,6 +128,20 @@ def lora_wrap(model, hyper: HyperParameters):
         ) from None
 
 
+def _warmup_decay(optimizer, hyper: HyperParameters):
+    from deepspeed.runtime.lr_schedules import WarmupDecayLR, update_lr
+
+    class Resumable(WarmupDecayLR):
+        """DeepSpeed's schedule. Its own load_state_dict leaves the rate it reports at a
+        fresh start's 0 until the next step; this one restores it with the step count."""
+
+        def load_state_dict(self, state: dict) -> None:
+            super().load_state_dict(state)
+            self._last_lr = update_lr(self.optimizer.param_groups, self.get_lr())
+
+    return Resumable(optimizer, **scheduler_params(hyper))
+
+
 class _Progress(TrainerCallback):
     def __init__(self, report_log, should_stop, losses: list[tuple[int, float]]) -> None:
         self.report_log = report_log
@@ -258,14 +272,12 @@ def train(
     optimizers = (None, None)
     if deepspeed is None:
         # Without the engine, the same schedule from DeepSpeed's own class.
-        from deepspeed.runtime.lr_schedules import WarmupDecayLR
-
         optimizer = torch.optim.AdamW(
             [parameter for parameter in model.parameters() if parameter.requires_grad],
             lr=hyper.max_learning_rate,
             weight_decay=hyper.weight_decay,
         )
-        optimizers = (optimizer, WarmupDecayLR(optimizer, **scheduler_params(hyper)))
+        optimizers = (optimizer, _warmup_decay(optimizer, hyper))
     losses: list[tuple[int, float]] = []
     progress = _Progress(on_log, should_stop, losses)
     trainer = Trainer(

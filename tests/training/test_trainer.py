@@ -50,6 +50,23 @@ def spec_for(tiny_model, chatml, output: Path, **values):
     )
 
 
+def expected_rates(hyper) -> dict[int, float]:
+    """The rate of each optimiser step under DeepSpeed's own scheduler, stepped after
+    each optimiser step as the DeepSpeed engine does."""
+    torch = pytest.importorskip("torch")
+    from deepspeed.runtime.lr_schedules import WarmupDecayLR
+
+    from training.plan import scheduler_params
+
+    optimizer = torch.optim.AdamW([torch.nn.Parameter(torch.zeros(1))])
+    scheduler = WarmupDecayLR(optimizer, **scheduler_params(hyper))
+    rates = {}
+    for step in range(1, hyper.steps + 1):
+        rates[step] = optimizer.param_groups[0]["lr"]
+        scheduler.step()
+    return rates
+
+
 def mean(values) -> float:
     return sum(values) / len(values)
 
@@ -74,7 +91,13 @@ def test_full_training_stops_resumes_and_generates(tiny_model, chatml, tmp_path)
     assert first.examples.rejected == {}
 
     logged = []
-    second = train(spec, on_log=lambda step, total, logs: logged.append((step, total)))
+    rates = {}
+
+    def record(step: int, total: int, logs: dict) -> None:
+        logged.append((step, total))
+        rates[step] = logs["learning_rate"]
+
+    second = train(spec, on_log=record)
     assert second.resumed_from == 15
     assert second.steps == 40
     assert not second.stopped
@@ -82,6 +105,13 @@ def test_full_training_stops_resumes_and_generates(tiny_model, chatml, tmp_path)
     assert logged[-1] == (40, 40)
     losses = [loss for _, loss in first.losses + second.losses]
     assert mean(losses[-5:]) < mean(losses[:5]) * 0.8, losses
+    # The schedule in use is DeepSpeed's WarmupDecayLR with the job's values, and resuming
+    # goes on with it where it stopped.
+    expected = expected_rates(spec.hyper)
+    assert {step: pytest.approx(rate) for step, rate in rates.items()} == {
+        step: expected[step] for step in rates
+    }
+    assert max(rates.values()) <= spec.hyper.max_learning_rate
     # Only the newest two checkpoints are kept.
     kept = sorted(path.name for path in (tmp_path / "run" / "checkpoints").iterdir())
     assert kept == ["checkpoint-30", "checkpoint-40"]
@@ -111,6 +141,32 @@ def test_lora_trains_an_adapter_that_loads_on_its_base(tiny_model, chatml, tmp_p
     )
     prompt = model.token_counter("soulchat").encode("用户：你好。\n心理咨询师：")
     assert model.generate([prompt], DecodingParams(do_sample=False, max_new_tokens=4))
+
+
+def test_running_out_of_memory_fails_with_the_reason_and_keeps_the_checkpoint(
+    tiny_model, chatml, tmp_path
+):
+    import torch
+
+    from training.trainer import TrainingFailed, train
+
+    steps = []
+
+    # A CPU has no device memory to run out of: the error is raised where a step's end
+    # is observed, after the checkpoint of step 10, as a GPU would raise it mid-step.
+    def out_of_memory_at_12() -> bool:
+        steps.append(1)
+        if len(steps) == 12:
+            raise torch.OutOfMemoryError("CUDA out of memory. Tried to allocate 2.00 GiB")
+        return False
+
+    with pytest.raises(TrainingFailed) as failure:
+        train(spec_for(tiny_model, chatml, tmp_path / "oom"), should_stop=out_of_memory_at_12)
+    message = str(failure.value)
+    assert "out of memory at step 12" in message
+    assert "lower per_device_batch" in message
+    assert message.endswith(str(tmp_path / "oom" / "checkpoints" / "checkpoint-10"))
+    assert (tmp_path / "oom" / "checkpoints" / "checkpoint-10").is_dir()
 
 
 def test_bad_inputs_fail_with_the_reason(tiny_model, chatml, tmp_path):
