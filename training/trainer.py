@@ -22,6 +22,7 @@ from transformers import (
     AutoModelForCausalLM,
     AutoTokenizer,
     DataCollatorForSeq2Seq,
+    PrinterCallback,
     Trainer,
     TrainerCallback,
     TrainingArguments,
@@ -288,6 +289,8 @@ def train(
         optimizers=optimizers,
         callbacks=[progress],
     )
+    # Its log lines reach the job (and the admin) through _Progress, not standard output.
+    trainer.remove_callback(PrinterCallback)
     last = get_last_checkpoint(str(checkpoints)) if checkpoints.is_dir() else None
     resumed_from = int(last.rsplit("-", 1)[-1]) if last else 0
     try:
