@@ -267,8 +267,16 @@ def train(
         dataloader_num_workers=0,
         disable_tqdm=True,
         use_cpu=not torch.cuda.is_available(),
-        # Named only when on: the name is deprecated in newer transformers.
-        **({"gradient_checkpointing": True} if hyper.gradient_checkpointing else {}),
+        # Named only when on: the name is deprecated in newer transformers. Non-reentrant,
+        # so that LoRA's frozen embeddings still let gradients reach the adapters.
+        **(
+            {
+                "gradient_checkpointing": True,
+                "gradient_checkpointing_kwargs": {"use_reentrant": False},
+            }
+            if hyper.gradient_checkpointing
+            else {}
+        ),
     )
     optimizers = (None, None)
     if deepspeed is None:

@@ -143,6 +143,21 @@ def test_lora_trains_an_adapter_that_loads_on_its_base(tiny_model, chatml, tmp_p
     assert model.generate([prompt], DecodingParams(do_sample=False, max_new_tokens=4))
 
 
+def test_lora_with_gradient_checkpointing_still_trains_the_adapter(tiny_model, chatml, tmp_path):
+    from safetensors.torch import load_file
+
+    from training.trainer import train
+
+    spec = spec_for(tiny_model, chatml, tmp_path / "gc", method="lora", steps=8,
+                    gradient_checkpointing=True, max_learning_rate=1e-2)  # fmt: skip
+    result = train(spec)
+    weights = load_file(result.final / "adapter_model.safetensors")
+    # LoRA's B matrices start at zero: trained ones are not.
+    trained = [name for name, tensor in weights.items() if "lora_B" in name and tensor.abs().sum()]
+    assert trained
+    assert len(trained) == len([name for name in weights if "lora_B" in name])
+
+
 def test_running_out_of_memory_fails_with_the_reason_and_keeps_the_checkpoint(
     tiny_model, chatml, tmp_path
 ):
