@@ -241,7 +241,20 @@ def training_job_run(*, job_id: int, launch: Launch | None = None) -> TrainingJo
     # Each process exports its own copy: none waits on another's file.
     data = output / "data" / f"train-rank{launch.rank}.jsonl"
     # torch loads only on a worker that trains.
+    from training.trainer import distributed_finish
+
+    try:
+        return _train_and_register(job, hyper, data, leader=leader, launch=launch)
+    finally:
+        distributed_finish()
+
+
+def _train_and_register(
+    job: TrainingJob, hyper: HyperParameters, data: Path, *, leader: bool, launch: Launch
+) -> TrainingJob | None:
     from training.trainer import TrainingFailed, TrainingSpec, train
+
+    output = Path(job.output_dir)
 
     try:
         _data_write(job, data)

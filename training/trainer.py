@@ -88,6 +88,16 @@ def chatml_records(path: Path) -> Iterator[tuple[tuple[Turn, ...], str]]:
             yield turns[:-1], turns[-1].content
 
 
+def distributed_finish() -> None:
+    """This process's end of a launch: the ranks meet, then the group is torn down (left
+    up, its threads can abort the interpreter as it exits)."""
+    import torch.distributed as dist
+
+    if dist.is_available() and dist.is_initialized():
+        dist.barrier()
+        dist.destroy_process_group()
+
+
 def precision_resolve(requested: str) -> str:
     """bf16 where the GPU has it, else fp16 on a GPU, fp32 on the CPU."""
     if requested != "auto":
