@@ -104,7 +104,11 @@ class TrainingJobAdmin(admin.ModelAdmin):
                 for field, message in invalid.errors.items():
                     form.add_error(field if field in form.fields else None, message)
             else:
-                self.message_user(request, f"Training job {job.pk} queued.", messages.SUCCESS)
+                # With in-process tasks (the embedded default) it has already run.
+                job.refresh_from_db()
+                self.message_user(
+                    request, f"Training job {job.pk}: {job.status}.", messages.SUCCESS
+                )
                 return HttpResponseRedirect(
                     reverse("admin:training_trainingjob_change", args=[job.pk])
                 )

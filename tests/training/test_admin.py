@@ -46,6 +46,7 @@ def test_a_valid_form_queues_a_job_and_shows_it(staff, dataset):
     response = staff.post(ADD, form(dataset))
     job = TrainingJob.objects.get()
     assert response.status_code == 302
+    assert "Training job" in staff.get(response["Location"]).content.decode()
     assert response["Location"] == reverse("admin:training_trainingjob_change", args=[job.pk])
     assert (job.method, job.total_steps, job.hyper_parameters["global_batch"]) == ("lora", 20, 8)
 
