@@ -12,6 +12,7 @@ from __future__ import annotations
 import json
 import math
 import shutil
+import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -154,17 +155,33 @@ def _warmup_decay(optimizer, hyper: HyperParameters):
 
 
 class _Progress(TrainerCallback):
+    """Losses, speed and memory to the caller; a stop request to the Trainer."""
+
     def __init__(self, report_log, should_stop, losses: list[tuple[int, float]]) -> None:
         self.report_log = report_log
         self.should_stop = should_stop
         self.losses = losses
         self.stopped = False
+        self.mark: tuple[float, int] | None = None
+
+    def on_train_begin(self, args, state, control, **kwargs):
+        self.mark = (time.perf_counter(), state.num_input_tokens_seen)
+        if torch.cuda.is_available():
+            torch.cuda.reset_peak_memory_stats()
 
     def on_log(self, args, state, control, logs=None, **kwargs):
-        if logs and "loss" in logs:
-            self.losses.append((state.global_step, float(logs["loss"])))
-            if self.report_log is not None:
-                self.report_log(state.global_step, state.max_steps, logs)
+        if not logs or "loss" not in logs:
+            return
+        self.losses.append((state.global_step, float(logs["loss"])))
+        now, tokens = time.perf_counter(), state.num_input_tokens_seen
+        if self.mark is not None and now > self.mark[0]:
+            # Real (non-padding) tokens per second since the previous log, all processes.
+            logs["tokens_per_second"] = (tokens - self.mark[1]) / (now - self.mark[0])
+        self.mark = (now, tokens)
+        if torch.cuda.is_available():
+            logs["peak_memory_gib"] = torch.cuda.max_memory_allocated() / 2**30
+        if self.report_log is not None:
+            self.report_log(state.global_step, state.max_steps, logs)
 
     def on_step_end(self, args, state, control, **kwargs):
         if self.should_stop is not None and self.should_stop():
@@ -273,6 +290,7 @@ def train(
         seed=hyper.seed,
         data_seed=hyper.seed,
         report_to=[],
+        include_num_input_tokens_seen="non_padding",
         remove_unused_columns=False,
         dataloader_num_workers=0,
         disable_tqdm=True,

@@ -66,6 +66,7 @@ def test_train_registers_a_system_that_run_eval_evaluates_next_to_its_base(demo)
     assert len(job.loss_history) == 24
     assert job.loss_history[-1][1] < job.loss_history[0][1]
     assert "step 24/24: loss" in job.log_tail
+    assert "tokens_per_second" in job.log_tail.splitlines()[-1]
     assert job.examples["built"] > 0
     system = job.output_system
     assert system.name == "tiny-sft"

@@ -93,9 +93,12 @@ def test_full_training_stops_resumes_and_generates(tiny_model, chatml, tmp_path)
     logged = []
     rates = {}
 
+    speeds = []
+
     def record(step: int, total: int, logs: dict) -> None:
         logged.append((step, total))
         rates[step] = logs["learning_rate"]
+        speeds.append(logs["tokens_per_second"])
 
     second = train(spec, on_log=record)
     assert second.resumed_from == 15
@@ -112,6 +115,9 @@ def test_full_training_stops_resumes_and_generates(tiny_model, chatml, tmp_path)
         step: expected[step] for step in rates
     }
     assert max(rates.values()) <= spec.hyper.max_learning_rate
+    # Every log says how fast real tokens went through.
+    assert len(speeds) == len(logged)
+    assert all(speed > 0 for speed in speeds)
     # Only the newest two checkpoints are kept.
     kept = sorted(path.name for path in (tmp_path / "run" / "checkpoints").iterdir())
     assert kept == ["checkpoint-30", "checkpoint-40"]
