@@ -19,6 +19,7 @@ PURE_MODULES = [
     "generation/local_models.py",
     "generation/demo_model.py",
     "generation/charts.py",
+    "generation/rewrites.py",
     "training/examples.py",
     "training/plan.py",
     "annotation/rubric.py",
