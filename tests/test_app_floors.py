@@ -20,6 +20,8 @@ PURE_MODULES = [
     "generation/demo_model.py",
     "generation/charts.py",
     "generation/rewrites.py",
+    "generation/rewrite_prompts.py",
+    "generation/dedup.py",
     "training/examples.py",
     "training/plan.py",
     "annotation/rubric.py",
