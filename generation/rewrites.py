@@ -10,6 +10,7 @@ before the first turn (an analysis, a heading) is left out.
 
 from __future__ import annotations
 
+import json
 import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
@@ -149,3 +150,78 @@ class MarkerScreen:
                     for match in pattern.finditer(turn.content)
                 )
         return sorted(found, key=lambda hit: (hit.turn, hit.start, hit.end))
+
+
+# --- Single-turn input ------------------------------------------------------------------
+
+TOPICS = (
+    "家庭", "婚恋", "性心理", "成长发展", "人际关系", "职场",
+    "自我认知", "行为", "情绪", "治疗", "社会事件", "心理学知识",
+)  # fmt: skip
+
+
+@dataclass(frozen=True, slots=True)
+class QARecord:
+    """One answer to rewrite: a question with several answers gives one record each."""
+
+    source_id: str  # "ID#N", N counting the question's answers from 1
+    question: str
+    description: str
+    answer: str
+    topic: str
+
+
+@dataclass(frozen=True, slots=True)
+class LineProblem:
+    line: int
+    message: str
+
+
+def _text_field(record: dict, name: str, *, required: bool) -> str:
+    value = record.get(name)
+    if value is None:
+        if required:
+            raise ValueError(f'"{name}" is missing')
+        return ""
+    if not isinstance(value, str):
+        raise ValueError(f'"{name}" is not text')
+    if required and not value.strip():
+        raise ValueError(f'"{name}" is empty')
+    return value.strip()
+
+
+def qa_records(lines: Iterable[str]) -> Iterable[QARecord | LineProblem]:
+    """Records of PsyQA-like JSON lines `{"id", "question", "description"?, "answer" |
+    "answers", "topic"?}`; a line that cannot be used becomes a LineProblem naming it."""
+    seen: set[str] = set()
+    for number, line in enumerate(lines, 1):
+        if not line.strip():
+            continue
+        try:
+            record = json.loads(line)
+            if not isinstance(record, dict):
+                raise ValueError("not a JSON object")
+            identifier = record.get("id")
+            if isinstance(identifier, bool) or not isinstance(identifier, str | int):
+                raise ValueError('"id" is missing or not text or a number')
+            identifier = str(identifier).strip()
+            if not identifier:
+                raise ValueError('"id" is empty')
+            if identifier in seen:
+                raise ValueError(f"id {identifier!r} was already used on an earlier line")
+            question = _text_field(record, "question", required=True)
+            description = _text_field(record, "description", required=False)
+            topic = _text_field(record, "topic", required=False)
+            if "answers" in record:
+                answers = record["answers"]
+                if not isinstance(answers, list) or not answers:
+                    raise ValueError('"answers" is not a non-empty list')
+                texts = [_text_field({"answer": item}, "answer", required=True) for item in answers]
+            else:
+                texts = [_text_field(record, "answer", required=True)]
+        except ValueError as error:
+            yield LineProblem(number, str(error))
+            continue
+        seen.add(identifier)
+        for position, answer in enumerate(texts, 1):
+            yield QARecord(f"{identifier}#{position}", question, description, answer, topic)

@@ -135,3 +135,33 @@ def test_the_marker_lists_are_configurable():
     screen = MarkerScreen(words=["割腕"], patterns={})
     assert [hit.marker for hit in screen.hits([Turn(USER, "我是学生，想割腕")])] == ["割腕"]
     assert MarkerScreen().hits([Turn(USER, "我很好，今天跑步了。")]) == []
+
+
+def test_single_turn_records_are_read_and_bad_lines_named():
+    from generation.rewrites import LineProblem, QARecord, qa_records
+
+    lines = [
+        '{"id": 7, "question": "失眠怎么办？", "description": "三个月了", "answer": "规律作息。",'
+        ' "topic": "情绪"}',
+        '{"id": "q2", "question": "和父母吵架", "answers": ["先冷静。", "试着表达感受。"]}',
+        "",
+        "not json",
+        '["a list"]',
+        '{"id": "q3", "answer": "没有问题"}',
+        '{"id": "q4", "question": "？", "answer": "  "}',
+        '{"id": 7, "question": "重复", "answer": "重复"}',
+        '{"id": "q5", "question": "？", "answers": []}',
+        '{"id": true, "question": "？", "answer": "好"}',
+    ]
+    read = list(qa_records(lines))
+    assert [item for item in read if isinstance(item, QARecord)] == [
+        QARecord("7#1", "失眠怎么办？", "三个月了", "规律作息。", "情绪"),
+        QARecord("q2#1", "和父母吵架", "", "先冷静。", ""),
+        QARecord("q2#2", "和父母吵架", "", "试着表达感受。", ""),
+    ]
+    problems = [(item.line, item.message) for item in read if isinstance(item, LineProblem)]
+    assert [line for line, _ in problems] == [4, 5, 6, 7, 8, 9, 10]
+    assert problems[2][1] == '"question" is missing'
+    assert problems[3][1] == '"answer" is empty'
+    assert problems[4][1] == "id '7' was already used on an earlier line"
+    assert problems[5][1] == '"answers" is not a non-empty list'
