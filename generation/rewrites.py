@@ -225,3 +225,44 @@ def qa_records(lines: Iterable[str]) -> Iterable[QARecord | LineProblem]:
         seen.add(identifier)
         for position, answer in enumerate(texts, 1):
             yield QARecord(f"{identifier}#{position}", question, description, answer, topic)
+
+
+# --- Statistics ---------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class CorpusStatistics:
+    dialogues: int
+    rounds: dict[int, int]  # rounds → dialogues
+    topics: dict[str, int]  # each of TOPICS, then "other" and "none"
+    psychologist_words: list[tuple[str, float]]  # TF-IDF keywords, heaviest first
+
+
+def corpus_statistics(
+    dialogues: Sequence[Sequence[Turn]], topics: Sequence[str], *, words: int = 50
+) -> CorpusStatistics:
+    """What the paper shows of its corpus: rounds, topics, and the words psychologists
+    use most (jieba's TF-IDF keywords, the basis of its word cloud)."""
+    # Imported here: parsing and checking should not pay for jieba's start-up.
+    import jieba.analyse
+
+    if len(dialogues) != len(topics):
+        raise ValueError("one topic (or an empty one) per dialogue")
+    rounds: dict[int, int] = {}
+    for turns in dialogues:
+        count = sum(turn.role == PSYCHOLOGIST for turn in turns)
+        rounds[count] = rounds.get(count, 0) + 1
+    topic_counts = dict.fromkeys((*TOPICS, "other", "none"), 0)
+    for topic in topics:
+        key = topic if topic in TOPICS else "other" if topic else "none"
+        topic_counts[key] += 1
+    text = "\n".join(
+        turn.content for turns in dialogues for turn in turns if turn.role == PSYCHOLOGIST
+    )
+    keywords = jieba.analyse.extract_tags(text, topK=words, withWeight=True) if text else []
+    return CorpusStatistics(
+        dialogues=len(dialogues),
+        rounds=dict(sorted(rounds.items())),
+        topics=topic_counts,
+        psychologist_words=[(word, float(weight)) for word, weight in keywords],
+    )

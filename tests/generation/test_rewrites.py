@@ -165,3 +165,24 @@ def test_single_turn_records_are_read_and_bad_lines_named():
     assert problems[3][1] == '"answer" is empty'
     assert problems[4][1] == "id '7' was already used on an earlier line"
     assert problems[5][1] == '"answers" is not a non-empty list'
+
+
+def test_corpus_statistics_count_rounds_topics_and_the_psychologists_words():
+    from generation.rewrites import corpus_statistics
+
+    eight = rewrite_parse(rounds(8, psychologist="心理咨询师：我理解你的焦虑，"))
+    nine = rewrite_parse(rounds(9, psychologist="心理咨询师：我理解你的焦虑，"))
+    stats = corpus_statistics([eight, nine, eight], ["情绪", "职场？", ""], words=5)
+    assert stats.dialogues == 3
+    assert stats.rounds == {8: 2, 9: 1}
+    assert stats.topics["情绪"] == 1
+    assert (stats.topics["other"], stats.topics["none"], stats.topics["家庭"]) == (1, 1, 0)
+    assert len(stats.topics) == 14
+    words = [word for word, _ in stats.psychologist_words]
+    assert "焦虑" in words
+    assert "说" not in words  # a user's word, not the psychologist's
+    assert stats.psychologist_words == sorted(
+        stats.psychologist_words, key=lambda pair: pair[1], reverse=True
+    )
+    with pytest.raises(ValueError, match="one topic"):
+        corpus_statistics([eight], [])
