@@ -162,6 +162,7 @@ class _Progress(TrainerCallback):
         self.should_stop = should_stop
         self.losses = losses
         self.stopped = False
+        self.diverged_at: int | None = None
         self.mark: tuple[float, int] | None = None
 
     def on_train_begin(self, args, state, control, **kwargs):
@@ -172,7 +173,12 @@ class _Progress(TrainerCallback):
     def on_log(self, args, state, control, logs=None, **kwargs):
         if not logs or "loss" not in logs:
             return
-        self.losses.append((state.global_step, float(logs["loss"])))
+        loss = float(logs["loss"])
+        self.losses.append((state.global_step, loss))
+        if not math.isfinite(loss):
+            # Nothing useful comes after: stop here rather than spend the remaining steps.
+            self.diverged_at = state.global_step
+            control.should_training_stop = True
         now, tokens = time.perf_counter(), state.num_input_tokens_seen
         if self.mark is not None and now > self.mark[0]:
             # Real (non-padding) tokens per second since the previous log, all processes.
@@ -290,6 +296,8 @@ def train(
         seed=hyper.seed,
         data_seed=hyper.seed,
         report_to=[],
+        # The Trainer would log a window's mean in place of a NaN loss, hiding divergence.
+        logging_nan_inf_filter=False,
         include_num_input_tokens_seen="non_padding",
         remove_unused_columns=False,
         dataloader_num_workers=0,
@@ -338,10 +346,12 @@ def train(
             f"per_device_batch (the global batch stays) or turn on gradient_checkpointing"
             + (f"; the last checkpoint is kept at {kept}" if kept else "")
         ) from None
-    losses_finite = [loss for _, loss in losses if math.isfinite(loss)]
-    if losses and len(losses_finite) < len(losses):
+    if progress.diverged_at is not None:
+        kept = get_last_checkpoint(str(checkpoints))
         raise TrainingFailed(
-            "the loss became NaN or infinite; lower max_learning_rate or use bf16/fp32"
+            f"the loss became NaN or infinite at step {progress.diverged_at}; check the base "
+            "checkpoint, lower max_learning_rate or use bf16/fp32"
+            + (f"; the last checkpoint is kept at {kept}" if kept else "")
         )
     final = spec.output / FINAL
     if progress.stopped:

@@ -190,6 +190,24 @@ def test_running_out_of_memory_fails_with_the_reason_and_keeps_the_checkpoint(
     assert (tmp_path / "oom" / "checkpoints" / "checkpoint-10").is_dir()
 
 
+def test_a_loss_that_turns_nan_fails_the_run_at_once(tiny_model, chatml, tmp_path):
+    import torch
+    from transformers import AutoModelForCausalLM, AutoTokenizer
+
+    from training.trainer import TrainingFailed, train
+
+    # A checkpoint damaged on disk: one weight is NaN, so the first loss is too.
+    broken = tmp_path / "broken-model"
+    model = AutoModelForCausalLM.from_pretrained(tiny_model, local_files_only=True)
+    with torch.no_grad():
+        model.get_input_embeddings().weight[:, 0] = float("nan")
+    model.save_pretrained(broken)
+    AutoTokenizer.from_pretrained(tiny_model, local_files_only=True).save_pretrained(broken)
+    with pytest.raises(TrainingFailed, match="NaN or infinite at step 1; check the base"):
+        train(spec_for(broken, chatml, tmp_path / "nan"))
+    assert not (tmp_path / "nan" / "final").exists()
+
+
 def test_bad_inputs_fail_with_the_reason(tiny_model, chatml, tmp_path):
     from training.trainer import TrainingFailed, train
 
