@@ -80,6 +80,17 @@ def training_request_check(*, request: TrainingRequest) -> tuple[str, System | N
     return base, base_system
 
 
+def training_job_name_default(*, base: str, method: str) -> str:
+    """`BASE-METHOD-N` with the first N that no system or training job has taken."""
+    stem = f"{Path(base.rstrip('/')).name}-{method}"
+    taken = set(System.objects.filter(name__startswith=stem).values_list("name", flat=True))
+    taken |= set(TrainingJob.objects.filter(name__startswith=stem).values_list("name", flat=True))
+    number = 1
+    while f"{stem}-{number}" in taken:
+        number += 1
+    return f"{stem}-{number}"
+
+
 def training_job_create(*, request: TrainingRequest, enqueue: bool = True) -> TrainingJob:
     """A queued job, or TrainingJobInvalid naming every problem; nothing is stored then."""
     base, base_system = training_request_check(request=request)

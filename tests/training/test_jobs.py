@@ -177,3 +177,20 @@ def test_a_failure_is_recorded_with_its_reason(demo, tmp_path, tiny_model):
     assert "cannot load the tokenizer" in job.error
     assert job.output_system is None
     assert not System.objects.filter(name="tiny-gone").exists()
+
+
+def test_the_default_name_takes_the_first_free_number(demo):
+    from training.services import training_job_name_default
+
+    System.objects.create(name="tiny-base-lora-1", kind="imported", responses_file="x")
+    assert training_job_name_default(base="tiny-base", method="lora") == "tiny-base-lora-2"
+    assert training_job_name_default(base="/models/qwen/", method="full") == "qwen-full-1"
+    call_command("train", "--base", "tiny-base", "--dataset", "demo-counselling", "--method",
+                 "lora", "--steps", "20", "--warmup-steps", "2", "--hold",
+                 stdout=StringIO(), stderr=StringIO())  # fmt: skip
+    assert TrainingJob.objects.get().name == "tiny-base-lora-2"
+
+
+def test_train_job_run_names_a_job_that_does_not_exist(demo):
+    with pytest.raises(CommandError, match="no training job 404"):
+        call_command("train_job_run", "404", stdout=StringIO())

@@ -10,7 +10,12 @@ from tqdm import tqdm
 from generation.selectors import DatasetNotFound, dataset_get
 from training.models import TrainingJob
 from training.plan import METHODS, HyperParameters, PlanInvalid
-from training.services import TrainingJobInvalid, TrainingRequest, training_job_create
+from training.services import (
+    TrainingJobInvalid,
+    TrainingRequest,
+    training_job_create,
+    training_job_name_default,
+)
 
 POLL_SECONDS = 2.0
 FINISHED = {TrainingJob.Status.SUCCEEDED, TrainingJob.Status.FAILED, TrainingJob.Status.STOPPED}
@@ -73,8 +78,9 @@ class Command(BaseCommand):
             hyper = HyperParameters.from_dict(values)
         except PlanInvalid as error:
             raise CommandError(f"hyper-parameters: {error}") from None
-        base_name = options["base"].rstrip("/").rsplit("/", 1)[-1]
-        name = options["name"] or (f"{base_name}-{hyper.method}-{TrainingJob.objects.count() + 1}")
+        name = options["name"] or training_job_name_default(
+            base=options["base"], method=hyper.method
+        )
         try:
             job = training_job_create(
                 request=TrainingRequest(
