@@ -31,7 +31,8 @@ from transformers import (
 from transformers.trainer_utils import get_last_checkpoint
 from transformers.utils import logging as transformers_logging
 
-from generation.dialogues import PSYCHOLOGIST, USER, Turn
+from generation.dataset_formats import Problem, read_file
+from generation.dialogues import PSYCHOLOGIST, Turn
 from training.examples import ExampleBuilder, ExampleReport
 from training.plan import LORA, BatchPlan, HyperParameters, deepspeed_config, scheduler_params
 
@@ -40,7 +41,6 @@ transformers_logging.disable_progress_bar()
 CHECKPOINTS = "checkpoints"
 FINAL = "final"
 DEEPSPEED_JSON = "deepspeed.json"
-_CHATML_ROLES = {"user": USER, "assistant": PSYCHOLOGIST}
 
 
 class TrainingFailed(Exception):
@@ -71,22 +71,14 @@ class TrainingResult:
 
 
 def chatml_records(path: Path) -> Iterator[tuple[tuple[Turn, ...], str]]:
-    """(context, reply) pairs of a chatml JSON-lines file: the last assistant message is
-    the reply to the messages before it."""
-    with path.open(encoding="utf-8") as lines:
-        for number, line in enumerate(lines, 1):
-            if not line.strip():
-                continue
-            try:
-                messages = json.loads(line)["messages"]
-                turns = tuple(
-                    Turn(_CHATML_ROLES[message["role"]], message["content"]) for message in messages
-                )
-            except (ValueError, KeyError, TypeError) as error:
-                raise TrainingFailed(f"{path}:{number}: not a chatml record ({error})") from None
-            if not turns or turns[-1].role != PSYCHOLOGIST:
-                raise TrainingFailed(f"{path}:{number}: the last message is not the assistant's")
-            yield turns[:-1], turns[-1].content
+    """(context, reply) pairs of a chatml JSON-lines file, read by the importer's own
+    reader: the last assistant message is the reply to the messages before it."""
+    for record in read_file(path, "chatml"):
+        if isinstance(record, Problem):
+            raise TrainingFailed(f"{record.location}: {record.reason}")
+        if record.turns[-1].role != PSYCHOLOGIST:
+            raise TrainingFailed(f"{record.location}: the last message is not the assistant's")
+        yield record.turns[:-1], record.turns[-1].content
 
 
 def distributed_finish() -> None:

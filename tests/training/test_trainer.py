@@ -217,6 +217,10 @@ def test_bad_inputs_fail_with_the_reason(tiny_model, chatml, tmp_path):
     broken.write_text('{"messages": [{"role": "user", "content": "你好"}]}\n', "utf-8")
     with pytest.raises(TrainingFailed, match=r"broken\.jsonl:1: the last message is not"):
         train(spec_for(tiny_model, broken, tmp_path / "b"))
+    garbled = tmp_path / "garbled.jsonl"
+    garbled.write_text("{not json\n", "utf-8")
+    with pytest.raises(TrainingFailed, match=r"garbled\.jsonl:1: not valid JSON"):
+        train(spec_for(tiny_model, garbled, tmp_path / "g"))
     empty = tmp_path / "empty.jsonl"
     reply_only = {"messages": [{"role": "assistant", "content": "你好"}]}
     empty.write_text(json.dumps(reply_only), "utf-8")
