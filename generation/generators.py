@@ -8,6 +8,7 @@ as it comes. A problem with one sample is an outcome with a reason, never an exc
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import time
 from collections import defaultdict
@@ -21,7 +22,7 @@ from django.core.exceptions import ImproperlyConfigured
 
 from config.environment import env_str
 from generation.decoding import DecodingParams, batches_plan, decoding_params
-from generation.dialogues import Turn
+from generation.dialogues import USER, Turn
 from generation.models import System
 from generation.prompts import (
     CHAT,
@@ -68,6 +69,17 @@ class Outcome:
     context_turns_dropped: int = 0
 
 
+@dataclass(frozen=True, slots=True)
+class InstructionRequest:
+    """A free-form task outside any dataset (a corpus rewrite): the system answers the
+    instruction as it is, with no context fitting, and the answer is kept unedited.
+    Its outcome carries `key` as its sample_id."""
+
+    key: int
+    instruction: str
+    system_prompt: str = ""
+
+
 def failed(sample_id: int, reason: str) -> Outcome:
     return Outcome(sample_id=sample_id, text=None, failure=reason[:REASON_LIMIT])
 
@@ -76,6 +88,10 @@ class Generator(Protocol):
     notes: list[str]
 
     def run(self, requests: Sequence[GenerationRequest]) -> Iterator[list[Outcome]]: ...
+
+    def instruct(
+        self, requests: Sequence[InstructionRequest], *, max_new_tokens: int
+    ) -> Iterator[list[Outcome]]: ...
 
     def close(self) -> None: ...
 
@@ -168,6 +184,47 @@ class LocalGenerator:
                 for (request, prompt), completion in zip(members, completions, strict=True)
             ]
 
+    def instruct(
+        self, requests: Sequence[InstructionRequest], *, max_new_tokens: int
+    ) -> Iterator[list[Outcome]]:
+        params = dataclasses.replace(self.params, max_new_tokens=max_new_tokens)
+        prompts = [self.counter.encode(self._instruction_prompt(request)) for request in requests]
+        plan = batches_plan(
+            [len(prompt) for prompt in prompts],
+            batch_size=self.system.batch_size,
+            max_batch_tokens=self.system.max_batch_tokens,
+            max_new_tokens=max_new_tokens,
+        )
+        for batch in plan:
+            try:
+                # No stop strings: a dialogue is exactly what the presets' stops cut off.
+                completions = self.model.generate_fitting_memory(
+                    [prompts[index] for index in batch], params
+                )
+            except Exception as error:  # one batch's failure is recorded; the job goes on
+                reason = f"generation failed: {type(error).__name__}: {error}"
+                yield [failed(requests[index].key, reason) for index in batch]
+                continue
+            yield [
+                Outcome(
+                    sample_id=requests[index].key,
+                    text=completion.text,
+                    prompt_tokens=completion.prompt_tokens,
+                    completion_tokens=completion.completion_tokens,
+                    latency_seconds=completion.latency_seconds,
+                )
+                for index, completion in zip(batch, completions, strict=True)
+            ]
+
+    def _instruction_prompt(self, request: InstructionRequest) -> str:
+        turn = Turn(USER, request.instruction)
+        if self.system.prompt_preset == CHAT:
+            return self.model.prompt_renderer(CHAT, request.system_prompt)([turn])
+        # A role-prefixed model has no system message: the role goes before the task.
+        if request.system_prompt:
+            turn = Turn(USER, f"{request.system_prompt}\n\n{request.instruction}")
+        return self.render([turn])
+
     def close(self) -> None:
         del self.model
 
@@ -228,19 +285,44 @@ class ApiGenerator:
         fitted, failures = _fit_all(requests, self._fit)
         if failures:
             yield failures
-        # A window of requests at a time, so each is stored soon after it is answered and
-        # a cancelled job stops within one window.
+        yield from self._in_windows(self._complete, fitted)
+
+    def instruct(
+        self, requests: Sequence[InstructionRequest], *, max_new_tokens: int
+    ) -> Iterator[list[Outcome]]:
+        def complete(request: InstructionRequest) -> Outcome:
+            messages = [{"role": "user", "content": request.instruction}]
+            if request.system_prompt:
+                messages.insert(0, {"role": "system", "content": request.system_prompt})
+            return self._chat(request.key, messages, max_new_tokens)
+
+        yield from self._in_windows(complete, requests)
+
+    def _in_windows(self, complete: Callable[[Any], Outcome], items: Sequence) -> Iterator[list]:
+        # A window of requests at a time, `concurrency` in flight, so each is stored soon
+        # after it is answered and a cancelled job stops within one window.
         window = self.system.concurrency * 4
         with ThreadPoolExecutor(max_workers=self.system.concurrency) as pool:
-            for start in range(0, len(fitted), window):
-                yield list(pool.map(self._complete, fitted[start : start + window]))
+            for start in range(0, len(items), window):
+                yield list(pool.map(complete, items[start : start + window]))
 
     def _complete(self, item: tuple[GenerationRequest, FittedPrompt]) -> Outcome:
         request, prompt = item
-        options: dict[str, Any] = {
-            "max_tokens": self.params.max_new_tokens,
-            "seed": self.params.seed,
-        }
+        outcome = self._chat(
+            request.sample_id, self._messages(prompt.turns), self.params.max_new_tokens
+        )
+        if outcome.text is None:
+            return outcome
+        return dataclasses.replace(
+            outcome,
+            text=response_clean(outcome.text, self.system.prompt_preset),
+            context_truncated=prompt.truncated,
+            context_turns_dropped=prompt.dropped_turns,
+        )
+
+    def _chat(self, key: int, messages: list[dict[str, str]], max_tokens: int) -> Outcome:
+        """One chat completion, the answer's text as it came; every problem an outcome."""
+        options: dict[str, Any] = {"max_tokens": max_tokens, "seed": self.params.seed}
         if self.params.do_sample:
             options.update(top_p=self.params.top_p, temperature=self.params.temperature)
         else:
@@ -250,43 +332,39 @@ class ApiGenerator:
         started = time.perf_counter()
         try:
             completion = self.client.chat.completions.create(
-                model=self.system.model_name, messages=self._messages(prompt.turns), **options
+                model=self.system.model_name, messages=messages, **options
             )
         except openai.APIStatusError as error:
             return failed(
-                request.sample_id,
+                key,
                 f"HTTP {error.status_code} from {self.system.endpoint}: {error.message}",
             )
         except openai.APITimeoutError:
             return failed(
-                request.sample_id,
+                key,
                 f"no answer from {self.system.endpoint} within "
                 f"{self.system.request_timeout_seconds:g} s "
                 f"({self.system.max_retries + 1} attempts)",
             )
         except openai.APIConnectionError as error:
-            return failed(request.sample_id, f"cannot reach {self.system.endpoint}: {error}")
+            return failed(key, f"cannot reach {self.system.endpoint}: {error}")
         except (openai.APIError, ValueError, TypeError) as error:
-            return failed(
-                request.sample_id, f"malformed answer from {self.system.endpoint}: {error}"
-            )
+            return failed(key, f"malformed answer from {self.system.endpoint}: {error}")
         latency = time.perf_counter() - started
         text = _completion_text(completion)
         if text is None:
             return failed(
-                request.sample_id,
+                key,
                 f"malformed answer from {self.system.endpoint}: no choices[0].message.content "
                 f"in {str(completion)[:300]}",
             )
         usage = getattr(completion, "usage", None)
         return Outcome(
-            sample_id=request.sample_id,
-            text=response_clean(text, self.system.prompt_preset),
+            sample_id=key,
+            text=text,
             prompt_tokens=_count(getattr(usage, "prompt_tokens", None)),
             completion_tokens=_count(getattr(usage, "completion_tokens", None)),
             latency_seconds=latency,
-            context_truncated=prompt.truncated,
-            context_turns_dropped=prompt.dropped_turns,
         )
 
     def close(self) -> None:
@@ -409,6 +487,14 @@ class ImportedGenerator:
             self._note(f'{where}: needs "sample_id" (integer) or "source_id" (string)')
             return
         found[request.sample_id].append((line_number, text))
+
+    def instruct(
+        self, requests: Sequence[InstructionRequest], *, max_new_tokens: int
+    ) -> Iterator[list[Outcome]]:
+        raise GeneratorUnavailable(
+            f"system {self.system.name} replays responses from a file and cannot answer "
+            "new instructions; choose an hf_local or openai_api system"
+        )
 
     def close(self) -> None:
         pass
