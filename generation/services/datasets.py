@@ -106,24 +106,10 @@ def dataset_import(
     same import twice adds nothing. Malformed records are reported and skipped; a file
     that cannot be read at all adds nothing. `progress` receives bytes read.
     """
-    try:
-        name_validator(name)
-    except ValidationError:
-        raise DatasetImportError(
-            f"dataset name {name!r}: use letters, digits, '.', '-' and '_' only"
-        ) from None
-    if not 0.0 <= test_ratio <= 1.0:
-        raise DatasetImportError(f"test ratio {test_ratio} must be between 0 and 1")
+    _import_arguments_check(name=name, test_ratio=test_ratio)
     files = source_files(path, source_format)
-    existing = Dataset.objects.filter(name=name).first()
-    if existing and (existing.test_ratio != test_ratio or existing.split_seed != seed):
-        raise DatasetImportError(
-            f"dataset {name!r} was split with test ratio {existing.test_ratio} and seed "
-            f"{existing.split_seed!r}; import into it with the same values, or choose another "
-            "name"
-        )
     importer = _Importer(
-        dataset=existing,
+        dataset=_dataset_to_extend(name=name, test_ratio=test_ratio, seed=seed),
         name=name,
         source_format=source_format,
         roles=roles,
@@ -135,10 +121,57 @@ def dataset_import(
     for file in files:
         importer.import_file(file)
     importer.flush()
-    if importer.dataset is not None and importer.report.samples_created:
-        dataset_id = importer.dataset.pk
-        transaction.on_commit(lambda: _queue_stats_refresh(dataset_id))
-    return importer.report
+    return importer.finish()
+
+
+def dataset_dialogues_add(
+    *,
+    name: str,
+    dialogues: Iterable[Dialogue],
+    source_format: str,
+    test_ratio: float = 0.1,
+    seed: str = "0",
+    licence_note: str = "",
+) -> ImportReport:
+    """Dialogues made here rather than read from a file (the corpus builder's), written
+    by the importer itself: the same samples, the same split, the same skipping of
+    dialogues the dataset already has, in one transaction."""
+    _import_arguments_check(name=name, test_ratio=test_ratio)
+    importer = _Importer(
+        dataset=_dataset_to_extend(name=name, test_ratio=test_ratio, seed=seed),
+        name=name,
+        source_format=source_format,
+        roles=None,
+        test_ratio=test_ratio,
+        seed=seed,
+        licence_note=licence_note,
+        progress=None,
+    )
+    importer._collect(dialogues, importer.pending)
+    importer.flush()
+    return importer.finish()
+
+
+def _import_arguments_check(*, name: str, test_ratio: float) -> None:
+    try:
+        name_validator(name)
+    except ValidationError:
+        raise DatasetImportError(
+            f"dataset name {name!r}: use letters, digits, '.', '-' and '_' only"
+        ) from None
+    if not 0.0 <= test_ratio <= 1.0:
+        raise DatasetImportError(f"test ratio {test_ratio} must be between 0 and 1")
+
+
+def _dataset_to_extend(*, name: str, test_ratio: float, seed: str) -> Dataset | None:
+    existing = Dataset.objects.filter(name=name).first()
+    if existing and (existing.test_ratio != test_ratio or existing.split_seed != seed):
+        raise DatasetImportError(
+            f"dataset {name!r} was split with test ratio {existing.test_ratio} and seed "
+            f"{existing.split_seed!r}; import into it with the same values, or choose another "
+            "name"
+        )
+    return existing
 
 
 class _Importer:
@@ -213,6 +246,12 @@ class _Importer:
                 stored = self._store(self.pending.dialogues)
         self._merge(self.pending, stored)
         self.pending = _Pending()
+
+    def finish(self) -> ImportReport:
+        if self.dataset is not None and self.report.samples_created:
+            dataset_id = self.dataset.pk
+            transaction.on_commit(lambda: _queue_stats_refresh(dataset_id))
+        return self.report
 
     def _merge(self, part: _Pending, stored: _Stored) -> None:
         """Count a part into the report once its rows are committed."""
