@@ -107,7 +107,9 @@ def rewrite_check(turns: Sequence[Turn], rules: RewriteRules = RewriteRules()) -
 
 # --- Crisis and privacy markers ---------------------------------------------------------
 
-DEFAULT_MARKER_WORDS = ("我是", "自杀", "跳楼")
+# The paper's three, then other words of self-harm that a counselling corpus must not
+# keep unread.
+DEFAULT_MARKER_WORDS = ("我是", "自杀", "跳楼", "轻生", "割腕", "不想活")
 DEFAULT_MARKER_PATTERNS = {
     "phone number": r"(?<!\d)(?:\+?86[- ]?)?1[3-9]\d(?:[- ]?\d{4}){2}(?!\d)",
     "landline number": r"(?<!\d)0\d{2,3}-\d{7,8}(?!\d)",
@@ -152,6 +154,61 @@ class MarkerScreen:
         return sorted(found, key=lambda hit: (hit.turn, hit.start, hit.end))
 
 
+# --- The verdict on one output ------------------------------------------------------------
+
+ACCEPTED, REJECTED, QUARANTINED = "accepted", "rejected", "quarantined"
+
+
+@dataclass(frozen=True)
+class RewriteVerdict:
+    outcome: str  # ACCEPTED, REJECTED or QUARANTINED
+    turns: list[Turn]
+    code: str = ""  # the rule a rejected dialogue broke
+    message: str = ""
+    hits: tuple[MarkerHit, ...] = ()
+
+    @property
+    def rounds(self) -> int:
+        return sum(turn.role == PSYCHOLOGIST for turn in self.turns)
+
+
+def rewrite_judge(text: str, rules: RewriteRules, screen: MarkerScreen) -> RewriteVerdict:
+    """Parse, check, then screen: a usable dialogue with a crisis or privacy marker is
+    set aside for a person to decide, never kept or dropped silently."""
+    turns = rewrite_parse(text)
+    try:
+        rewrite_check(turns, rules)
+    except RewriteRejected as rejection:
+        return RewriteVerdict(REJECTED, turns, rejection.code, str(rejection))
+    hits = tuple(screen.hits(turns))
+    if hits:
+        markers = ", ".join(dict.fromkeys(hit.marker for hit in hits))
+        return RewriteVerdict(QUARANTINED, turns, "markers", f"contains {markers}", hits)
+    return RewriteVerdict(ACCEPTED, turns)
+
+
+def highlighted(content: str, hits: Iterable[MarkerHit]) -> list[tuple[str, str]]:
+    """A turn's text cut into (piece, marker) pairs, marker "" between hits, so a page can
+    mark the hits; overlapping hits are merged into one."""
+    spans: list[list] = []
+    for hit in sorted(hits, key=lambda hit: (hit.start, hit.end)):
+        if spans and hit.start < spans[-1][1]:
+            spans[-1][1] = max(spans[-1][1], hit.end)
+            if hit.marker not in spans[-1][2]:
+                spans[-1][2] += f", {hit.marker}"
+        else:
+            spans.append([hit.start, hit.end, hit.marker])
+    pieces, position = [], 0
+    for start, end, marker in spans:
+        if start > position:
+            pieces.append((content[position:start], ""))
+        pieces.append((content[start:end], marker))
+        position = end
+    if position < len(content):
+        pieces.append((content[position:], ""))
+    return pieces
+
+
 # --- Single-turn input ------------------------------------------------------------------
 
 TOPICS = (
@@ -169,6 +226,7 @@ class QARecord:
     description: str
     answer: str
     topic: str
+    line: int = 0  # where it was read
 
 
 @dataclass(frozen=True, slots=True)
@@ -198,7 +256,12 @@ def qa_records(lines: Iterable[str]) -> Iterable[QARecord | LineProblem]:
         if not line.strip():
             continue
         try:
-            record = json.loads(line)
+            try:
+                record = json.loads(line)
+            except json.JSONDecodeError as error:
+                raise ValueError(
+                    f"not a JSON object ({error.msg} at column {error.colno})"
+                ) from None
             if not isinstance(record, dict):
                 raise ValueError("not a JSON object")
             identifier = record.get("id")
@@ -224,7 +287,7 @@ def qa_records(lines: Iterable[str]) -> Iterable[QARecord | LineProblem]:
             continue
         seen.add(identifier)
         for position, answer in enumerate(texts, 1):
-            yield QARecord(f"{identifier}#{position}", question, description, answer, topic)
+            yield QARecord(f"{identifier}#{position}", question, description, answer, topic, number)
 
 
 # --- Statistics ---------------------------------------------------------------------------

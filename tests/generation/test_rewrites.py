@@ -155,9 +155,9 @@ def test_single_turn_records_are_read_and_bad_lines_named():
     ]
     read = list(qa_records(lines))
     assert [item for item in read if isinstance(item, QARecord)] == [
-        QARecord("7#1", "失眠怎么办？", "三个月了", "规律作息。", "情绪"),
-        QARecord("q2#1", "和父母吵架", "", "先冷静。", ""),
-        QARecord("q2#2", "和父母吵架", "", "试着表达感受。", ""),
+        QARecord("7#1", "失眠怎么办？", "三个月了", "规律作息。", "情绪", 1),
+        QARecord("q2#1", "和父母吵架", "", "先冷静。", "", 2),
+        QARecord("q2#2", "和父母吵架", "", "试着表达感受。", "", 2),
     ]
     problems = [(item.line, item.message) for item in read if isinstance(item, LineProblem)]
     assert [line for line, _ in problems] == [4, 5, 6, 7, 8, 9, 10]

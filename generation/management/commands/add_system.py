@@ -1,6 +1,8 @@
 from __future__ import annotations
 
 import json
+from argparse import ArgumentTypeError
+from decimal import Decimal, InvalidOperation
 
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
@@ -25,11 +27,24 @@ OPTION_FIELDS = {
     "timeout": "request_timeout_seconds",
     "retries": "max_retries",
     "concurrency": "concurrency",
+    "input_price": "input_price_per_million",
+    "output_price": "output_price_per_million",
+    "currency": "price_currency",
     "responses_file": "responses_file",
     "preset": "prompt_preset",
     "system_prompt": "system_prompt",
     "max_input_tokens": "max_input_tokens",
 }
+
+
+def price(value: str) -> Decimal:
+    try:
+        number = Decimal(value)
+    except InvalidOperation:
+        number = None
+    if number is None or not number.is_finite() or number < 0:
+        raise ArgumentTypeError(f"{value!r} is not a price (a number, 0 or more)")
+    return number
 
 
 def decoding_option(value: str) -> tuple[str, object]:
@@ -70,6 +85,11 @@ class Command(BaseCommand):
         api.add_argument("--timeout", type=float, help="seconds per request (120)")
         api.add_argument("--retries", type=int, help="retries on 429/5xx/timeouts (4)")
         api.add_argument("--concurrency", type=int, help="requests in flight (4)")
+        api.add_argument(
+            "--input-price", type=price, help="price of a million prompt tokens (cost estimates)"
+        )
+        api.add_argument("--output-price", type=price, help="price of a million completion tokens")
+        api.add_argument("--currency", help="currency of the prices (USD)")
         imported = parser.add_argument_group("imported")
         imported.add_argument(
             "--responses-file", help='JSON lines {"sample_id"|"source_id", "response"}'

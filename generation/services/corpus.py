@@ -1,0 +1,595 @@
+"""Corpus builds: single-turn counselling answers rewritten by a system into multi-turn
+dialogues, checked, screened, deduplicated, reviewed, and written as a dataset.
+
+A build stores its input records as pending rewrites when it is created, so a worker on
+any host runs it without the file, and a run may stop anywhere: each batch of answers is
+committed with its verdicts, and a later run (a redelivered task, a resume) asks only
+for what is still pending. The dataset is written at the end of every run through the
+dataset importer, which skips the dialogues it already has, so nothing is added twice.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+from collections import Counter
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from decimal import Decimal
+from pathlib import Path
+
+from django.conf import settings
+from django.contrib.auth.models import AbstractBaseUser
+from django.core.exceptions import ValidationError
+from django.db import transaction
+from django.db.models import F
+from django.utils import timezone
+
+from generation.dedup import dialogues_dedup
+from generation.dialogues import Dialogue, Turn
+from generation.generators import (
+    GeneratorUnavailable,
+    InstructionRequest,
+    Outcome,
+    generator_for,
+)
+from generation.models import CorpusBuild, CorpusRewrite, Dataset, System, name_validator
+from generation.rewrite_prompts import RewritePrompt, rewrite_prompt_get
+from generation.rewrites import (
+    ACCEPTED,
+    DEFAULT_MARKER_PATTERNS,
+    DEFAULT_MARKER_WORDS,
+    QUARANTINED,
+    LineProblem,
+    MarkerScreen,
+    QARecord,
+    RewriteRules,
+    corpus_statistics,
+    qa_records,
+    rewrite_judge,
+)
+from generation.services.datasets import DatasetImportError, dataset_dialogues_add
+from generation.services.jobs import generation_job_queue
+
+logger = logging.getLogger(__name__)
+
+Status = CorpusBuild.Status
+RewriteStatus = CorpusRewrite.Status
+ProgressCallback = Callable[[int, int], None]
+PROBLEMS_KEPT = 200
+DEFAULT_MAX_NEW_TOKENS = 4096
+
+
+class CorpusBuildError(Exception):
+    """The request cannot be carried out; nothing was written."""
+
+
+@dataclass(frozen=True)
+class CorpusRequest:
+    path: Path
+    rewriter: System
+    prompt: str  # a name of generation.rewrite_prompts.PROMPTS
+    name: str = ""  # the build's and the dataset's; empty: FILE-PROMPT, made free
+    limit: int | None = None  # the first N answers only
+    test_ratio: float = 0.1
+    rules: RewriteRules = field(default_factory=RewriteRules)
+    # None: settings.SOULEVAL_CORPUS_MARKER_WORDS, or else the defaults.
+    marker_words: Sequence[str] | None = None
+    max_new_tokens: int = DEFAULT_MAX_NEW_TOKENS
+
+
+def _name_free(name: str) -> bool:
+    return not (
+        Dataset.objects.filter(name=name).exists() or CorpusBuild.objects.filter(name=name).exists()
+    )
+
+
+def corpus_build_name_default(path: Path, prompt: str) -> str:
+    stem = re.sub(r"[^\w.\-]+", "-", path.stem).strip("-") or "corpus"
+    base = f"{stem}-{prompt}"[:90]
+    name, number = base, 1
+    while not _name_free(name):
+        number += 1
+        name = f"{base}-{number}"
+    return name
+
+
+def _records_read(path: Path) -> tuple[list[QARecord], list[str]]:
+    if not path.is_file():
+        raise CorpusBuildError(f"{path}: no such file")
+    try:
+        text = path.read_bytes().decode("utf-8-sig")
+    except UnicodeDecodeError as error:
+        line = path.read_bytes()[: error.start].count(b"\n") + 1
+        raise CorpusBuildError(f"{path}: line {line} is not UTF-8 text") from None
+    except OSError as error:
+        raise CorpusBuildError(f"cannot read {path}: {error}") from None
+    records, problems = [], []
+    for item in qa_records(text.splitlines()):
+        if isinstance(item, LineProblem):
+            problems.append(f"line {item.line}: {item.message}")
+        else:
+            records.append(item)
+    return records, problems
+
+
+def _request_check(request: CorpusRequest) -> RewritePrompt:
+    if request.rewriter.kind not in (System.Kind.OPENAI_API, System.Kind.HF_LOCAL):
+        raise CorpusBuildError(
+            f"system {request.rewriter.name} is of kind {request.rewriter.kind}: a rewriter "
+            "must be an openai_api or hf_local system"
+        )
+    try:
+        prompt = rewrite_prompt_get(request.prompt)
+    except ValueError as error:
+        raise CorpusBuildError(str(error)) from None
+    rules = request.rules
+    if rules.min_rounds < 1 or rules.max_rounds < rules.min_rounds:
+        raise CorpusBuildError(
+            f"rounds {rules.min_rounds}–{rules.max_rounds}: at least 1, and the maximum not "
+            "below the minimum"
+        )
+    if rules.max_turn_chars < 1:
+        raise CorpusBuildError("the longest turn allowed must be at least 1 character")
+    if request.limit is not None and request.limit < 1:
+        raise CorpusBuildError(f"--limit {request.limit}: at least 1")
+    if request.max_new_tokens < 1:
+        raise CorpusBuildError(f"max new tokens {request.max_new_tokens}: at least 1")
+    if not 0.0 <= request.test_ratio <= 1.0:
+        raise CorpusBuildError(f"test ratio {request.test_ratio} must be between 0 and 1")
+    return prompt
+
+
+def _marker_words(request: CorpusRequest) -> list[str]:
+    if request.marker_words is not None:
+        words = request.marker_words
+    else:
+        words = settings.SOULEVAL_CORPUS_MARKER_WORDS or DEFAULT_MARKER_WORDS
+    return list(dict.fromkeys(word.strip() for word in words if word.strip()))
+
+
+def corpus_build_create(*, request: CorpusRequest, enqueue: bool = True) -> CorpusBuild:
+    """A build of the file's records, queued once the transaction commits. Lines that
+    cannot be used are recorded on the build and skipped; a file that cannot be read, or
+    has no usable record, writes nothing."""
+    prompt = _request_check(request)
+    name = request.name or corpus_build_name_default(request.path, prompt.name)
+    try:
+        name_validator(name)
+    except ValidationError:
+        raise CorpusBuildError(
+            f"name {name!r}: use letters, digits, '.', '-' and '_' only"
+        ) from None
+    if CorpusBuild.objects.filter(name=name).exists():
+        raise CorpusBuildError(
+            f"a corpus build named {name!r} exists: resume it (build_corpus --resume {name}) "
+            "or choose another name"
+        )
+    if Dataset.objects.filter(name=name).exists():
+        raise CorpusBuildError(f"a dataset named {name!r} exists: choose another name")
+    records, problems = _records_read(request.path)
+    if request.limit is not None:
+        records = records[: request.limit]
+    if not records:
+        first = "; ".join(problems[:3]) or "the file is empty"
+        raise CorpusBuildError(f"{request.path}: no usable record ({first})")
+    with transaction.atomic():
+        build = CorpusBuild.objects.create(
+            name=name,
+            input_name=str(request.path),
+            rewriter=request.rewriter,
+            prompt=prompt.label,
+            rules={
+                "min_rounds": request.rules.min_rounds,
+                "max_rounds": request.rules.max_rounds,
+                "max_turn_chars": request.rules.max_turn_chars,
+            },
+            markers={"words": _marker_words(request), "patterns": DEFAULT_MARKER_PATTERNS},
+            max_new_tokens=request.max_new_tokens,
+            test_ratio=request.test_ratio,
+            progress_total=len(records),
+            input_problems=problems[:PROBLEMS_KEPT]
+            + (
+                [f"… and {len(problems) - PROBLEMS_KEPT} more"]
+                if len(problems) > PROBLEMS_KEPT
+                else []
+            ),
+            statistics={"input_records": len(records), "input_problems": len(problems)},
+        )
+        CorpusRewrite.objects.bulk_create(
+            [
+                CorpusRewrite(
+                    build=build,
+                    source_id=record.source_id,
+                    input_line=record.line,
+                    question=record.question,
+                    description=record.description,
+                    answer=record.answer,
+                    topic=record.topic,
+                )
+                for record in records
+            ],
+            batch_size=2000,
+        )
+        if enqueue:
+            _enqueue(build)
+    return build
+
+
+def _enqueue(build: CorpusBuild) -> None:
+    from generation.tasks import corpus_build_run_task
+
+    queue = generation_job_queue(build.rewriter)
+    transaction.on_commit(lambda: corpus_build_run_task.apply_async((build.pk,), queue=queue))
+
+
+@transaction.atomic
+def corpus_build_resume(*, build: CorpusBuild, rejected: bool = False) -> CorpusBuild:
+    """Queue the build again for what is pending or got no answer (and, with `rejected`,
+    for what the checks rejected: asked anew, since a sampled rewrite may pass next time).
+    A build left running by a lost worker may be resumed; rows already answered are never
+    asked or counted twice."""
+    build = CorpusBuild.objects.select_for_update().get(pk=build.pk)
+    if build.status == Status.QUEUED:
+        raise CorpusBuildError(f"build {build.name} is already queued")
+    again = [RewriteStatus.FAILED] + ([RewriteStatus.REJECTED] if rejected else [])
+    build.rewrites.filter(status__in=again).update(
+        status=RewriteStatus.PENDING, reason_code="", reason="", updated_at=timezone.now()
+    )
+    if not build.rewrites.filter(status=RewriteStatus.PENDING).exists():
+        raise CorpusBuildError(
+            f"build {build.name} has nothing to ask again"
+            + ("" if rejected else " (add --rejected to ask again for the rejected ones)")
+        )
+    build.status, build.error, build.finished_at = Status.QUEUED, "", None
+    build.save(update_fields=["status", "error", "finished_at", "updated_at"])
+    _progress_save(build)
+    _enqueue(build)
+    return build
+
+
+def corpus_build_cancel(*, build: CorpusBuild) -> bool:
+    """Stops a queued or running build after the batch in flight; what is stored stays."""
+    cancelled = CorpusBuild.objects.filter(
+        pk=build.pk, status__in=[Status.QUEUED, Status.RUNNING]
+    ).update(status=Status.CANCELLED, finished_at=timezone.now(), updated_at=timezone.now())
+    build.refresh_from_db()
+    return bool(cancelled)
+
+
+def _progress_save(build: CorpusBuild) -> None:
+    build.progress_done = build.rewrites.exclude(status=RewriteStatus.PENDING).count()
+    CorpusBuild.objects.filter(pk=build.pk).update(
+        progress_done=build.progress_done, updated_at=timezone.now()
+    )
+
+
+def _screen(build: CorpusBuild) -> MarkerScreen:
+    return MarkerScreen(build.markers.get("words", ()), build.markers.get("patterns", {}))
+
+
+def _prompt(build: CorpusBuild) -> RewritePrompt:
+    name, _, version = build.prompt.partition("@")
+    prompt = rewrite_prompt_get(name)
+    if prompt.version != version:
+        raise GeneratorUnavailable(
+            f"build {build.name} was made with prompt {build.prompt}, and this version of "
+            f"SoulEval has {prompt.label}: its outputs would not be comparable; start a new build"
+        )
+    return prompt
+
+
+def _outcomes_store(build: CorpusBuild, outcomes: Sequence[Outcome], label: str) -> None:
+    rules = RewriteRules(**build.rules)
+    screen = _screen(build)
+    now = timezone.now()
+    by_id = {outcome.sample_id: outcome for outcome in outcomes}
+    with transaction.atomic():
+        # Only rows still pending: another run that answered one first keeps its answer.
+        rewrites = list(
+            CorpusRewrite.objects.select_for_update()
+            .filter(pk__in=by_id, status=RewriteStatus.PENDING)
+            .order_by("pk")
+        )
+        for rewrite in rewrites:
+            outcome = by_id[rewrite.pk]
+            rewrite.attempts += 1
+            rewrite.prompt = label
+            rewrite.prompt_tokens = outcome.prompt_tokens
+            rewrite.completion_tokens = outcome.completion_tokens
+            rewrite.latency_seconds = outcome.latency_seconds
+            rewrite.marker_hits, rewrite.turns, rewrite.rounds = [], [], None
+            rewrite.accepted_at = None
+            if outcome.text is None:
+                rewrite.status = RewriteStatus.FAILED
+                rewrite.raw_output = ""
+                rewrite.reason_code, rewrite.reason = "request", outcome.failure
+                continue
+            verdict = rewrite_judge(outcome.text, rules, screen)
+            rewrite.raw_output = outcome.text
+            rewrite.turns = [turn.as_json() for turn in verdict.turns]
+            rewrite.rounds = verdict.rounds
+            rewrite.reason_code, rewrite.reason = verdict.code, verdict.message
+            rewrite.marker_hits = [
+                {"turn": hit.turn, "start": hit.start, "end": hit.end, "marker": hit.marker}
+                for hit in verdict.hits
+            ]
+            if verdict.outcome == ACCEPTED:
+                rewrite.status, rewrite.accepted_at = RewriteStatus.ACCEPTED, now
+            elif verdict.outcome == QUARANTINED:
+                rewrite.status = RewriteStatus.QUARANTINED
+            else:
+                rewrite.status = RewriteStatus.REJECTED
+        CorpusRewrite.objects.bulk_update(
+            rewrites,
+            [
+                "attempts", "prompt", "prompt_tokens", "completion_tokens", "latency_seconds",
+                "marker_hits", "turns", "rounds", "accepted_at", "status", "raw_output",
+                "reason_code", "reason", "updated_at",
+            ],
+        )  # fmt: skip
+        CorpusBuild.objects.filter(pk=build.pk).update(
+            calls=F("calls") + len(rewrites),
+            prompt_tokens=F("prompt_tokens") + sum(r.prompt_tokens or 0 for r in rewrites),
+            completion_tokens=F("completion_tokens")
+            + sum(r.completion_tokens or 0 for r in rewrites),
+        )
+
+
+def _cancelled(build: CorpusBuild) -> bool:
+    return CorpusBuild.objects.filter(pk=build.pk, status=Status.CANCELLED).exists()
+
+
+def corpus_build_run(
+    *, build_id: int, on_progress: ProgressCallback | None = None
+) -> CorpusBuild | None:
+    """Run a queued build, or go on with one a lost worker left running; a finished,
+    cancelled or missing build is left alone (None)."""
+    claimed = CorpusBuild.objects.filter(
+        pk=build_id, status__in=[Status.QUEUED, Status.RUNNING]
+    ).update(status=Status.RUNNING, finished_at=None, updated_at=timezone.now())
+    if not claimed:
+        return None
+    CorpusBuild.objects.filter(pk=build_id, started_at__isnull=True).update(
+        started_at=timezone.now()
+    )
+    build = CorpusBuild.objects.select_related("rewriter").get(pk=build_id)
+    pending = list(build.rewrites.filter(status=RewriteStatus.PENDING).order_by("pk"))
+    _progress_save(build)
+    if on_progress is not None:
+        on_progress(build.progress_done, build.progress_total)
+    if not pending:
+        return _finish(build)
+    try:
+        prompt = _prompt(build)
+        generator = generator_for(build.rewriter)
+    except GeneratorUnavailable as error:
+        return _finish(build, error=str(error))
+    requests = [
+        InstructionRequest(
+            key=rewrite.pk,
+            instruction=prompt.render(
+                question=rewrite.question, answer=rewrite.answer, description=rewrite.description
+            ),
+            system_prompt=prompt.system,
+        )
+        for rewrite in pending
+    ]
+    try:
+        for outcomes in generator.instruct(requests, max_new_tokens=build.max_new_tokens):
+            _outcomes_store(build, outcomes, prompt.label)
+            _progress_save(build)
+            if on_progress is not None:
+                on_progress(build.progress_done, build.progress_total)
+            if _cancelled(build):
+                break
+    except GeneratorUnavailable as error:
+        return _finish(build, error=str(error))
+    finally:
+        generator.close()
+    return _finish(build)
+
+
+def _dialogue_text(rewrite: CorpusRewrite) -> str:
+    return "\n".join(f"{turn['role']}:{turn['content']}" for turn in rewrite.turns)
+
+
+def _dedup_and_publish(build: CorpusBuild) -> None:
+    """Mark duplicates among the accepted dialogues (the earliest accepted is kept, so a
+    dialogue already in the dataset stays there) and add the rest to the dataset."""
+    accepted = list(
+        build.rewrites.filter(status=RewriteStatus.ACCEPTED).order_by("accepted_at", "pk")
+    )
+    if not accepted:
+        return
+    result = dialogues_dedup([_dialogue_text(rewrite) for rewrite in accepted])
+    duplicates = []
+    for found, near in ((result.exact, False), (result.near, True)):
+        for position, kept in found.items():
+            rewrite, original = accepted[position], accepted[kept]
+            rewrite.status = RewriteStatus.DUPLICATE
+            rewrite.duplicate_of, rewrite.near_duplicate = original, near
+            rewrite.reason_code = "near_duplicate" if near else "exact_duplicate"
+            rewrite.reason = f"{'nearly ' if near else ''}the same dialogue as {original.source_id}"
+            duplicates.append(rewrite)
+    CorpusRewrite.objects.bulk_update(
+        duplicates, ["status", "duplicate_of", "near_duplicate", "reason_code", "reason"]
+    )
+    kept = [accepted[position] for position in result.kept]
+    try:
+        dataset_dialogues_add(
+            name=build.name,
+            dialogues=[
+                Dialogue(
+                    source_id=rewrite.source_id,
+                    turns=rewrite.dialogue_turns(),
+                    location=f"{build.input_name}:{rewrite.input_line}",
+                    topic=rewrite.topic,
+                )
+                for rewrite in kept
+            ],
+            source_format=Dataset.SourceFormat.CORPUS_BUILDER,
+            test_ratio=build.test_ratio,
+            licence_note=(
+                f"Corpus build {build.name}: {build.input_name} rewritten by "
+                f"{build.rewriter.name} with prompt {build.prompt}."
+            ),
+        )
+    except DatasetImportError as error:
+        raise GeneratorUnavailable(f"cannot write dataset {build.name}: {error}") from None
+    dataset = Dataset.objects.filter(name=build.name).first()
+    if dataset is not None and build.dataset_id != dataset.pk:
+        build.dataset = dataset
+        CorpusBuild.objects.filter(pk=build.pk).update(dataset=dataset)
+
+
+def corpus_statistics_refresh(*, build: CorpusBuild) -> CorpusBuild:
+    """The counts and the corpus figures the statistics page shows, stored on the build
+    (the keywords take seconds on a large corpus: they are computed when it changes)."""
+    rewrites = build.rewrites.all()
+    statuses = Counter(rewrites.values_list("status", flat=True))
+    rejected = Counter(
+        rewrites.filter(status=RewriteStatus.REJECTED).values_list("reason_code", flat=True)
+    )
+    failed = Counter(rewrites.filter(status=RewriteStatus.FAILED).values_list("reason", flat=True))
+    reviewed = Counter(rewrites.exclude(review="").values_list("review", flat=True))
+    near = rewrites.filter(status=RewriteStatus.DUPLICATE, near_duplicate=True).count()
+    in_corpus = list(
+        rewrites.filter(status=RewriteStatus.ACCEPTED).order_by("pk").values_list("turns", "topic")
+    )
+    figures = corpus_statistics(
+        [[Turn(turn["role"], turn["content"]) for turn in turns] for turns, _ in in_corpus],
+        [topic for _, topic in in_corpus],
+    )
+    build.statistics = {
+        **build.statistics,
+        "rewrites": sum(statuses.values()),
+        "status": {status: statuses.get(status, 0) for status in RewriteStatus.values},
+        "rejected_by_reason": dict(rejected.most_common()),
+        "failed_by_reason": dict(failed.most_common(5)),
+        "quarantined": statuses.get(RewriteStatus.QUARANTINED, 0)
+        + reviewed.get(CorpusRewrite.Review.ACCEPTED, 0)
+        + reviewed.get(CorpusRewrite.Review.REJECTED, 0),
+        "review": {
+            "waiting": statuses.get(RewriteStatus.QUARANTINED, 0),
+            "accepted": reviewed.get(CorpusRewrite.Review.ACCEPTED, 0),
+            "rejected": reviewed.get(CorpusRewrite.Review.REJECTED, 0),
+        },
+        "duplicates": {
+            "exact": statuses.get(RewriteStatus.DUPLICATE, 0) - near,
+            "near": near,
+        },
+        "dialogues": figures.dialogues,
+        "rounds": {str(rounds): count for rounds, count in figures.rounds.items()},
+        "topics": figures.topics,
+        "psychologist_words": [
+            [word, round(weight, 6)] for word, weight in figures.psychologist_words
+        ],
+    }
+    CorpusBuild.objects.filter(pk=build.pk).update(statistics=build.statistics)
+    return build
+
+
+def _finish(build: CorpusBuild, *, error: str = "") -> CorpusBuild:
+    try:
+        with transaction.atomic():
+            _dedup_and_publish(build)
+    except GeneratorUnavailable as problem:
+        error = error or str(problem)
+    corpus_statistics_refresh(build=build)
+    _progress_save(build)
+    if not error:
+        failures = build.rewrites.filter(status=RewriteStatus.FAILED)
+        missing = failures.count()
+        if missing:
+            first = failures.order_by("pk").first()
+            error = (
+                f"{missing} of {build.progress_total} records got no answer from the rewriter; "
+                f"the first reason: {first.reason}. Resume with build_corpus --resume "
+                f"{build.name}"
+            )
+    CorpusBuild.objects.filter(pk=build.pk, status=Status.RUNNING).update(
+        status=Status.FAILED if error else Status.SUCCEEDED,
+        error=error,
+        finished_at=timezone.now(),
+        updated_at=timezone.now(),
+    )
+    build.refresh_from_db()
+    return build
+
+
+def corpus_build_fail(*, build_id: int, error: str) -> None:
+    """What the task records when the run itself broke; a resume goes on from there."""
+    CorpusBuild.objects.filter(pk=build_id, status=Status.RUNNING).update(
+        status=Status.FAILED, error=error, finished_at=timezone.now(), updated_at=timezone.now()
+    )
+
+
+ACCEPT, REJECT = "accept", "reject"
+
+
+@transaction.atomic
+def corpus_rewrite_review(
+    *, rewrite: CorpusRewrite, decision: str, reviewer: AbstractBaseUser, note: str = ""
+) -> CorpusRewrite:
+    """A person's decision on a dialogue set aside for its markers: accepted, it joins the
+    dataset (unless it duplicates one already there); rejected, it is kept out for good."""
+    if decision not in (ACCEPT, REJECT):
+        raise CorpusBuildError(f"decision {decision!r}: accept or reject")
+    rewrite = CorpusRewrite.objects.select_for_update().select_related("build").get(pk=rewrite.pk)
+    if rewrite.status != RewriteStatus.QUARANTINED:
+        already = (
+            f" ({rewrite.get_review_display()} by {rewrite.reviewed_by} at "
+            f"{rewrite.reviewed_at:%Y-%m-%d %H:%M})"
+            if rewrite.review and rewrite.reviewed_at
+            else ""
+        )
+        raise CorpusBuildError(
+            f"{rewrite.source_id} is not awaiting review: it is {rewrite.status}{already}"
+        )
+    now = timezone.now()
+    rewrite.review = (
+        CorpusRewrite.Review.ACCEPTED if decision == ACCEPT else CorpusRewrite.Review.REJECTED
+    )
+    rewrite.reviewed_by, rewrite.reviewed_at, rewrite.review_note = reviewer, now, note.strip()
+    if decision == ACCEPT:
+        rewrite.status, rewrite.accepted_at = RewriteStatus.ACCEPTED, now
+    else:
+        rewrite.status = RewriteStatus.DISCARDED
+    rewrite.save()
+    build = rewrite.build
+    if decision == ACCEPT:
+        try:
+            _dedup_and_publish(build)
+        except GeneratorUnavailable as error:
+            raise CorpusBuildError(str(error)) from None
+    corpus_statistics_refresh(build=build)
+    rewrite.refresh_from_db()
+    return rewrite
+
+
+@dataclass(frozen=True)
+class CostEstimate:
+    spent: Decimal
+    projected: Decimal  # at the same tokens per record, for every record of the build
+    currency: str
+
+
+def corpus_build_cost(build: CorpusBuild) -> CostEstimate | None:
+    """What the build's calls cost at the rewriter's prices, and what the whole build will
+    cost at the same rate; None without prices."""
+    rewriter = build.rewriter
+    if rewriter.input_price_per_million is None and rewriter.output_price_per_million is None:
+        return None
+    million = Decimal(1_000_000)
+    spent = (
+        Decimal(build.prompt_tokens) * (rewriter.input_price_per_million or 0)
+        + Decimal(build.completion_tokens) * (rewriter.output_price_per_million or 0)
+    ) / million
+    answered = build.rewrites.exclude(status=RewriteStatus.PENDING).count()
+    pending = build.progress_total - answered
+    projected = spent if not answered else spent + spent / answered * pending
+    quantum = Decimal("0.0001")
+    return CostEstimate(
+        spent.quantize(quantum), projected.quantize(quantum), rewriter.price_currency
+    )
