@@ -8,6 +8,7 @@ import json
 import re
 import threading
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
 
 USER_LINES = [
     "最近总是睡不着，躺在床上脑子停不下来。", "大概有两个月了，白天上班也没精神。",
@@ -158,3 +159,9 @@ def qa_line(identifier: str, case: str, *, topic: str = "情绪", answers: int =
     else:
         record["answers"] = [f"第{n}种建议：先照顾好自己的情绪。" for n in range(answers)]
     return json.dumps(record, ensure_ascii=False)
+
+
+def write_input(directory: Path, lines: list[str]) -> Path:
+    path = directory / "psyqa.jsonl"
+    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    return path

@@ -21,34 +21,10 @@ from generation.services.corpus import (
     corpus_rewrite_review,
 )
 from tests.factories import UserFactory
-from tests.generation.rewriter import RewriterServer, qa_line
+from tests.generation.rewriter import qa_line, write_input
 
 pytestmark = pytest.mark.django_db
 Status = CorpusRewrite.Status
-
-
-@pytest.fixture
-def server():
-    server = RewriterServer().start()
-    yield server
-    server.stop()
-
-
-@pytest.fixture
-def rewriter(server):
-    return system_save(
-        name="rewriter",
-        fields={"kind": "openai_api", "endpoint": server.url, "model_name": "rewriter-model",
-                "max_retries": 0, "request_timeout_seconds": 5, "concurrency": 2,
-                "input_price_per_million": Decimal("0.5"),
-                "output_price_per_million": Decimal("1.5")},
-    )  # fmt: skip
-
-
-def write_input(tmp_path: Path, lines: list[str]) -> Path:
-    path = tmp_path / "psyqa.jsonl"
-    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
-    return path
 
 
 MIXED = [
