@@ -19,7 +19,7 @@ from generation.models import (
     Sample,
     System,
 )
-from generation.rewrites import MarkerHit, highlighted
+from generation.rewrites import TOPICS, MarkerHit, highlighted
 from generation.services import GenerationJobError, generation_job_cancel, generation_job_retry
 from generation.services.corpus import (
     CorpusBuildError,
@@ -221,10 +221,9 @@ class CorpusBuildAdmin(admin.ModelAdmin):
 
     @admin.display(description="outcome")
     def outcome(self, build: CorpusBuild) -> str:
-        return format_html(
-            "{}", ", ".join(f"{status} {count}" for status, count in
-                            build.statistics.get("status", {}).items() if count) or "–",
-        )  # fmt: skip
+        counts = build.statistics.get("status", {})
+        return ", ".join(f"{status} {counts[status]}" for status in CorpusRewrite.Status.values
+                         if counts.get(status)) or "–"  # fmt: skip
 
     @admin.display(description="cost estimate")
     def cost(self, build: CorpusBuild) -> str:
@@ -293,20 +292,25 @@ class CorpusBuildAdmin(admin.ModelAdmin):
         rounds = {key: stats.get("rounds", {})[key]
                   for key in sorted(stats.get("rounds", {}), key=int)}  # fmt: skip
         words = [(word, weight) for word, weight in stats.get("psychologist_words", [])[:40]]
+        # PostgreSQL's jsonb keeps no key order: the topics go in DESIGN.md's order.
+        topics = {topic: stats.get("topics", {}).get(topic, 0)
+                  for topic in (*TOPICS, "other", "none")}  # fmt: skip
         charts = [
             count_bars("rounds per accepted dialogue", rounds, x_title="rounds"),
-            count_bars("topics of the accepted dialogues", stats.get("topics", {})),
+            count_bars("topics of the accepted dialogues", topics),
             word_weights("psychologists' most characteristic words (jieba TF-IDF)", words),
         ]
-        if stats.get("rejected_by_reason"):
-            charts.insert(0, count_bars("rejections by rule", stats["rejected_by_reason"],
-                                        colour="#a53b3b"))  # fmt: skip
+        rejected = dict(sorted(stats.get("rejected_by_reason", {}).items(),
+                               key=lambda item: (-item[1], item[0])))  # fmt: skip
+        if rejected:
+            charts.insert(0, count_bars("rejections by rule", rejected, colour="#a53b3b"))
         context = {
             **self.admin_site.each_context(request),
             "opts": self.model._meta,
             "title": f"Corpus build {build.name}: statistics",
             "build": build,
             "stats": stats,
+            "rejected": rejected,
             "cost": corpus_build_cost(build),
             # pygal escapes every label and its scripts are dropped (generation.charts).
             "charts": [mark_safe(chart) for chart in charts],  # noqa: S308

@@ -8,6 +8,8 @@ optional tooltips; inlined into a page, that script would run, and a label holdi
 
 from __future__ import annotations
 
+import math
+
 import pygal
 from pygal.etree import etree
 from pygal.style import Style
@@ -64,6 +66,10 @@ def count_bars(
         value_formatter=lambda value: f"{value:.0f}",
     )
     chart.x_labels = list(counts)
+    # Whole numbers on the axis: pygal's own ticks for a maximum of 2 are 0, 0.2, 0.4, …
+    top = max(counts.values(), default=0)
+    step = max(1, math.ceil(top / 8))
+    chart.y_labels = list(range(0, top + step + 1, step))
     chart.add("count", [int(value) for value in counts.values()])
     return svg_render(chart)
 

@@ -14,6 +14,7 @@ import subprocess
 import sys
 import time
 import uuid
+from decimal import Decimal
 from pathlib import Path
 from urllib.parse import urlsplit
 
@@ -160,3 +161,26 @@ def wait_for(condition, worker: CeleryWorker, seconds: float = 60.0) -> None:
             return
         time.sleep(0.2)
     pytest.fail(f"the worker did not finish in {seconds:.0f} s; its log:\n{worker.log_text()}")
+
+
+@pytest.fixture
+def server():
+    """The OpenAI-compatible rewriter of tests/generation/rewriter.py, on 127.0.0.1."""
+    from tests.generation.rewriter import RewriterServer
+
+    server = RewriterServer().start()
+    yield server
+    server.stop()
+
+
+@pytest.fixture
+def rewriter(server, db):
+    from generation.services import system_save
+
+    return system_save(
+        name="rewriter",
+        fields={"kind": "openai_api", "endpoint": server.url, "model_name": "rewriter-model",
+                "max_retries": 0, "request_timeout_seconds": 5, "concurrency": 2,
+                "input_price_per_million": Decimal("0.5"),
+                "output_price_per_million": Decimal("1.5")},
+    )  # fmt: skip
