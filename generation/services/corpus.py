@@ -396,7 +396,10 @@ def _dialogue_text(rewrite: CorpusRewrite) -> str:
 
 def _dedup_and_publish(build: CorpusBuild) -> None:
     """Mark duplicates among the accepted dialogues (the earliest accepted is kept, so a
-    dialogue already in the dataset stays there) and add the rest to the dataset."""
+    dialogue already in the dataset stays there) and add the rest to the dataset. Called
+    in a transaction; the build's row lock makes two reviewers' acceptances of near
+    duplicates take turns, so the second sees the first."""
+    CorpusBuild.objects.select_for_update().filter(pk=build.pk).first()
     accepted = list(
         build.rewrites.filter(status=RewriteStatus.ACCEPTED).order_by("accepted_at", "pk")
     )
