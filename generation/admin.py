@@ -169,8 +169,25 @@ class ResponseAdmin(admin.ModelAdmin):
     show_full_result_count = False
 
 
+class LiveJobAdmin(admin.ModelAdmin):
+    """The page of a job (a build, a training run) reloads itself while the job is queued
+    or running, so progress shows without a click."""
+
+    change_form_template = "admin/live_change_form.html"
+    refresh_seconds = 10
+
+    def change_view(self, request, object_id, form_url="", extra_context=None) -> HttpResponse:
+        job = self.get_object(request, object_id)
+        live = job is not None and job.status in ("queued", "running")
+        context = {
+            **(extra_context or {}),
+            "refresh_seconds": self.refresh_seconds if live else None,
+        }
+        return super().change_view(request, object_id, form_url, context)
+
+
 @admin.register(CorpusBuild)
-class CorpusBuildAdmin(admin.ModelAdmin):
+class CorpusBuildAdmin(LiveJobAdmin):
     list_display = ["name", "rewriter", "prompt", "status", "progress", "accepted",
                     "awaiting_review", "created_at"]  # fmt: skip
     list_filter = ["status", "prompt"]
@@ -184,7 +201,6 @@ class CorpusBuildAdmin(admin.ModelAdmin):
     ]  # fmt: skip
     readonly_fields = fields
     actions = ["cancel", "resume", "resume_with_rejected"]
-    change_form_template = "admin/generation/corpusbuild/change_form.html"
 
     def has_add_permission(self, request: HttpRequest) -> bool:
         # Builds start from `manage.py build_corpus FILE`, where the file is.
@@ -248,14 +264,6 @@ class CorpusBuildAdmin(admin.ModelAdmin):
         if not build.input_problems:
             return "none"
         return format_html("<pre>{}</pre>", "\n".join(build.input_problems))
-
-    def change_view(self, request, object_id, form_url="", extra_context=None) -> HttpResponse:
-        build = self.get_object(request, object_id)
-        live = build is not None and build.status in (CorpusBuild.Status.QUEUED,
-                                                      CorpusBuild.Status.RUNNING)  # fmt: skip
-        return super().change_view(request, object_id, form_url, {**(extra_context or {}),
-                                                                   "refresh_seconds": 10 if live
-                                                                   else None})  # fmt: skip
 
     @admin.action(description="Cancel the selected builds after the batch in flight")
     def cancel(self, request: HttpRequest, queryset: QuerySet[CorpusBuild]) -> None:

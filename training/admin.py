@@ -5,12 +5,13 @@ import json
 from django import forms
 from django.contrib import admin, messages
 from django.db.models import QuerySet
-from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
+from django.http import HttpRequest, HttpResponseRedirect
 from django.shortcuts import render
 from django.urls import reverse
 from django.utils.html import format_html
 from django.utils.safestring import mark_safe
 
+from generation.admin import LiveJobAdmin
 from generation.models import Dataset
 from training.charts import loss_curve
 from training.models import TrainingJob
@@ -77,7 +78,7 @@ class TrainingJobStartForm(forms.Form):
 
 
 @admin.register(TrainingJob)
-class TrainingJobAdmin(admin.ModelAdmin):
+class TrainingJobAdmin(LiveJobAdmin):
     list_display = ["name", "method", "dataset", "status", "progress", "last_loss", "created_at"]
     list_filter = ["status", "method"]
     search_fields = ["name", "base", "error"]
@@ -89,7 +90,6 @@ class TrainingJobAdmin(admin.ModelAdmin):
     ]  # fmt: skip
     readonly_fields = fields
     actions = ["stop", "retry"]
-    change_form_template = "admin/training/trainingjob/change_form.html"
 
     def has_change_permission(self, request: HttpRequest, obj=None) -> bool:
         # Viewing only: a job's settings are its history; stop or retry it instead.
@@ -142,14 +142,6 @@ class TrainingJobAdmin(admin.ModelAdmin):
     @admin.display(description="log (newest lines)")
     def log(self, job: TrainingJob) -> str:
         return format_html("<pre>{}</pre>", job.log_tail) if job.log_tail else "–"
-
-    def change_view(self, request, object_id, form_url="", extra_context=None) -> HttpResponse:
-        job = self.get_object(request, object_id)
-        live = job is not None and job.status in (TrainingJob.Status.QUEUED,
-                                                  TrainingJob.Status.RUNNING)  # fmt: skip
-        return super().change_view(request, object_id, form_url, {**(extra_context or {}),
-                                                                   "refresh_seconds": 10 if live
-                                                                   else None})  # fmt: skip
 
     @admin.action(description="Stop the selected jobs (a checkpoint is saved first)")
     def stop(self, request: HttpRequest, queryset: QuerySet[TrainingJob]) -> None:

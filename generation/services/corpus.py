@@ -270,7 +270,10 @@ def _screen(build: CorpusBuild) -> MarkerScreen:
 
 def _prompt(build: CorpusBuild) -> RewritePrompt:
     name, _, version = build.prompt.partition("@")
-    prompt = rewrite_prompt_get(name)
+    try:
+        prompt = rewrite_prompt_get(name)
+    except ValueError as error:
+        raise GeneratorUnavailable(f"build {build.name}: {error}") from None
     if prompt.version != version:
         raise GeneratorUnavailable(
             f"build {build.name} was made with prompt {build.prompt}, and this version of "

@@ -114,3 +114,15 @@ def test_a_rewrite_of_another_build_cannot_be_decided_through_this_one(
     url = reverse("admin:generation_corpusbuild_review", args=[build.pk])
     assert admin_client.post(url, {"rewrite": foreign.pk, "decision": "accept"}).status_code == 404
     assert admin_client.post(url, {"rewrite": "x", "decision": "accept"}).status_code == 404
+
+
+def test_the_page_of_a_build_in_progress_reloads_itself(admin_client, tmp_path, rewriter):
+    request = CorpusRequest(path=write_input(tmp_path, [qa_line("q1", "good~1")]),
+                            rewriter=rewriter, prompt="empathy")  # fmt: skip
+    queued = corpus_build_create(request=request, enqueue=False)
+    page = admin_client.get(reverse("admin:generation_corpusbuild_change", args=[queued.pk]))
+    assert b'<meta http-equiv="refresh" content="10">' in page.content
+    assert b"0/1 records" in page.content
+    finished = corpus_build_run(build_id=queued.pk)
+    page = admin_client.get(reverse("admin:generation_corpusbuild_change", args=[finished.pk]))
+    assert b'http-equiv="refresh"' not in page.content
