@@ -227,11 +227,17 @@ def _enqueue(build: CorpusBuild) -> None:
 def corpus_build_resume(*, build: CorpusBuild, rejected: bool = False) -> CorpusBuild:
     """Queue the build again for what is pending or got no answer (and, with `rejected`,
     for what the checks rejected: asked anew, since a sampled rewrite may pass next time).
-    A build left running by a lost worker may be resumed; rows already answered are never
-    asked or counted twice."""
+    Rows already answered are never asked or counted twice."""
     build = CorpusBuild.objects.select_for_update().get(pk=build.pk)
     if build.status == Status.QUEUED:
         raise CorpusBuildError(f"build {build.name} is already queued")
+    if build.status == Status.RUNNING:
+        # A second run beside a live one would pay for the same records twice; a task lost
+        # with its worker is delivered again by the broker on its own.
+        raise CorpusBuildError(
+            f"build {build.name} is running (last progress {build.updated_at:%Y-%m-%d %H:%M}); "
+            "cancel it first to resume it"
+        )
     again = [RewriteStatus.FAILED] + ([RewriteStatus.REJECTED] if rejected else [])
     build.rewrites.filter(status__in=again).update(
         status=RewriteStatus.PENDING, reason_code="", reason="", updated_at=timezone.now()

@@ -199,6 +199,9 @@ def test_an_interrupted_build_resumes_without_asking_or_storing_twice(tmp_path, 
     assert build.progress_done == 8
     assert not Dataset.objects.filter(name=build.name).exists()
 
+    with pytest.raises(CorpusBuildError, match=r"is running .*cancel it first"):
+        corpus_build_resume(build=build)
+
     # The redelivered task goes on with what is pending.
     build = corpus_build_run(build_id=build.pk)
     assert build.status == CorpusBuild.Status.SUCCEEDED, build.error
