@@ -11,6 +11,7 @@ before the first turn (an analysis, a heading) is left out.
 from __future__ import annotations
 
 import json
+import logging
 import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
@@ -307,8 +308,10 @@ def corpus_statistics(
     """What the paper shows of its corpus: rounds, topics, and the words psychologists
     use most (jieba's TF-IDF keywords, the basis of its word cloud)."""
     # Imported here: parsing and checking should not pay for jieba's start-up.
+    import jieba
     import jieba.analyse
 
+    jieba.setLogLevel(logging.INFO)  # its dictionary loading talks at DEBUG into commands
     if len(dialogues) != len(topics):
         raise ValueError("one topic (or an empty one) per dialogue")
     rounds: dict[int, int] = {}
