@@ -29,6 +29,30 @@ class TimestampedModel(models.Model):
         abstract = True
 
 
+class QueuedWork(TimestampedModel):
+    """What a worker runs in the background, with the progress and outcome pages show.
+    Subclasses keep their own check that progress_done <= progress_total (a constraint
+    name is per model)."""
+
+    class Status(models.TextChoices):
+        QUEUED = "queued", "queued"
+        RUNNING = "running", "running"
+        SUCCEEDED = "succeeded", "succeeded"
+        FAILED = "failed", "failed"
+        CANCELLED = "cancelled", "cancelled"
+
+    status = models.CharField(max_length=20, choices=Status.choices, default=Status.QUEUED)
+    progress_done = models.PositiveIntegerField(default=0)
+    progress_total = models.PositiveIntegerField(default=0)
+    error = models.TextField(blank=True)
+    started_at = models.DateTimeField(null=True, blank=True)
+    finished_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        abstract = True
+        ordering = ["-created_at"]
+
+
 # Names are typed on command lines (--dataset, --systems a,b): no spaces or commas.
 name_validator = RegexValidator(
     r"^[\w.\-]+\Z", "Use letters, digits, '.', '-' and '_' only (no spaces or commas)."
@@ -256,27 +280,13 @@ class System(TimestampedModel):
             raise ValidationError(missing)
 
 
-class GenerationJob(TimestampedModel):
-    class Status(models.TextChoices):
-        QUEUED = "queued", "queued"
-        RUNNING = "running", "running"
-        SUCCEEDED = "succeeded", "succeeded"
-        FAILED = "failed", "failed"
-        CANCELLED = "cancelled", "cancelled"
-
+class GenerationJob(QueuedWork):
     system = models.ForeignKey(System, on_delete=models.PROTECT, related_name="generation_jobs")
     samples = models.ManyToManyField(Sample, related_name="generation_jobs")
-    status = models.CharField(max_length=20, choices=Status.choices, default=Status.QUEUED)
-    progress_done = models.PositiveIntegerField(default=0)
-    progress_total = models.PositiveIntegerField(default=0)
-    error = models.TextField(blank=True)
     # What the job saw and did not act on, e.g. lines of an imported file naming unknown ids.
     notes = models.TextField(blank=True)
-    started_at = models.DateTimeField(null=True, blank=True)
-    finished_at = models.DateTimeField(null=True, blank=True)
 
-    class Meta:
-        ordering = ["-created_at"]
+    class Meta(QueuedWork.Meta):
         constraints = [
             models.CheckConstraint(
                 condition=Q(progress_done__lte=models.F("progress_total")),
@@ -338,16 +348,9 @@ class GenerationFailure(models.Model):
         return f"job {self.job_id}, sample {self.sample_id}: {self.reason[:80]}"
 
 
-class CorpusBuild(TimestampedModel):
+class CorpusBuild(QueuedWork):
     """Single-turn counselling answers rewritten by a system into multi-turn dialogues;
     the accepted ones become the dataset of the same name."""
-
-    class Status(models.TextChoices):
-        QUEUED = "queued", "queued"
-        RUNNING = "running", "running"
-        SUCCEEDED = "succeeded", "succeeded"
-        FAILED = "failed", "failed"
-        CANCELLED = "cancelled", "cancelled"
 
     name = models.CharField(max_length=100, unique=True, validators=[name_validator])
     input_name = models.CharField(max_length=500, help_text="The file the records came from.")
@@ -363,9 +366,6 @@ class CorpusBuild(TimestampedModel):
     dataset = models.ForeignKey(
         Dataset, on_delete=models.SET_NULL, null=True, blank=True, related_name="corpus_builds"
     )
-    status = models.CharField(max_length=20, choices=Status.choices, default=Status.QUEUED)
-    progress_done = models.PositiveIntegerField(default=0)
-    progress_total = models.PositiveIntegerField(default=0)
     # Lines of the input that could not be used, "line N: why".
     input_problems = models.JSONField(default=list, blank=True, encoder=UnicodeJSONEncoder)
     statistics = models.JSONField(default=dict, blank=True, encoder=UnicodeJSONEncoder)
@@ -373,12 +373,8 @@ class CorpusBuild(TimestampedModel):
     calls = models.PositiveIntegerField(default=0)
     prompt_tokens = models.PositiveBigIntegerField(default=0)
     completion_tokens = models.PositiveBigIntegerField(default=0)
-    error = models.TextField(blank=True)
-    started_at = models.DateTimeField(null=True, blank=True)
-    finished_at = models.DateTimeField(null=True, blank=True)
 
-    class Meta:
-        ordering = ["-created_at"]
+    class Meta(QueuedWork.Meta):
         constraints = [
             models.CheckConstraint(
                 condition=Q(progress_done__lte=models.F("progress_total")),
