@@ -169,6 +169,14 @@ class ResponseAdmin(admin.ModelAdmin):
     show_full_result_count = False
 
 
+def progress_bar(done: int, total: int, unit: str) -> str:
+    percent = f"{100 * done / total if total else 0:.0f}"
+    return format_html(
+        '<progress max="100" value="{}"></progress> {}/{} {} ({}%)',
+        percent, done, total, unit, percent,
+    )  # fmt: skip
+
+
 class LiveJobAdmin(admin.ModelAdmin):
     """The page of a job (a build, a training run) reloads itself while the job is queued
     or running, so progress shows without a click."""
@@ -221,11 +229,7 @@ class CorpusBuildAdmin(LiveJobAdmin):
 
     @admin.display(description="progress")
     def progress(self, build: CorpusBuild) -> str:
-        percent = 100 * build.progress_done / build.progress_total if build.progress_total else 0
-        return format_html(
-            '<progress max="100" value="{}"></progress> {}/{} records ({}%)',
-            f"{percent:.0f}", build.progress_done, build.progress_total, f"{percent:.0f}",
-        )  # fmt: skip
+        return progress_bar(build.progress_done, build.progress_total, "records")
 
     @admin.display(description="accepted")
     def accepted(self, build: CorpusBuild) -> int:

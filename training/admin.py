@@ -11,7 +11,7 @@ from django.urls import reverse
 from django.utils.html import format_html
 from django.utils.safestring import mark_safe
 
-from generation.admin import LiveJobAdmin
+from generation.admin import LiveJobAdmin, progress_bar
 from generation.models import Dataset
 from training.charts import loss_curve
 from training.models import TrainingJob
@@ -122,11 +122,7 @@ class TrainingJobAdmin(LiveJobAdmin):
 
     @admin.display(description="progress")
     def progress(self, job: TrainingJob) -> str:
-        percent = 100 * job.step / job.total_steps if job.total_steps else 0
-        return format_html(
-            '<progress max="100" value="{}"></progress> {}/{} steps ({}%)',
-            f"{percent:.0f}", job.step, job.total_steps, f"{percent:.0f}",
-        )  # fmt: skip
+        return progress_bar(job.step, job.total_steps, "steps")
 
     @admin.display(description="last loss")
     def last_loss(self, job: TrainingJob) -> str:

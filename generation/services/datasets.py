@@ -106,19 +106,11 @@ def dataset_import(
     same import twice adds nothing. Malformed records are reported and skipped; a file
     that cannot be read at all adds nothing. `progress` receives bytes read.
     """
-    _import_arguments_check(name=name, test_ratio=test_ratio)
-    files = source_files(path, source_format)
-    importer = _Importer(
-        dataset=_dataset_to_extend(name=name, test_ratio=test_ratio, seed=seed),
-        name=name,
-        source_format=source_format,
-        roles=roles,
-        test_ratio=test_ratio,
-        seed=seed,
-        licence_note=licence_note,
-        progress=progress,
-    )
-    for file in files:
+    importer = _importer_for(
+        name=name, source_format=source_format, test_ratio=test_ratio, seed=seed,
+        licence_note=licence_note, roles=roles, progress=progress,
+    )  # fmt: skip
+    for file in source_files(path, source_format):
         importer.import_file(file)
     importer.flush()
     return importer.finish()
@@ -136,20 +128,38 @@ def dataset_dialogues_add(
     """Dialogues made here rather than read from a file (the corpus builder's), written
     by the importer itself: the same samples, the same split, the same skipping of
     dialogues the dataset already has, in one transaction."""
+    importer = _importer_for(
+        name=name, source_format=source_format, test_ratio=test_ratio, seed=seed,
+        licence_note=licence_note,
+    )  # fmt: skip
+    importer.add_dialogues(dialogues)
+    importer.flush()
+    return importer.finish()
+
+
+def _importer_for(
+    *,
+    name: str,
+    source_format: str,
+    test_ratio: float,
+    seed: str,
+    licence_note: str,
+    roles: Mapping[str, str] | None = None,
+    progress: Callable[[int], None] | None = None,
+) -> _Importer:
+    """An importer into dataset `name`, once the name and split agree with what is there;
+    a refusal raises DatasetImportError before anything is read or written."""
     _import_arguments_check(name=name, test_ratio=test_ratio)
-    importer = _Importer(
+    return _Importer(
         dataset=_dataset_to_extend(name=name, test_ratio=test_ratio, seed=seed),
         name=name,
         source_format=source_format,
-        roles=None,
+        roles=roles,
         test_ratio=test_ratio,
         seed=seed,
         licence_note=licence_note,
-        progress=None,
+        progress=progress,
     )
-    importer._collect(dialogues, importer.pending)
-    importer.flush()
-    return importer.finish()
 
 
 def _import_arguments_check(*, name: str, test_ratio: float) -> None:
@@ -246,6 +256,10 @@ class _Importer:
                 stored = self._store(self.pending.dialogues)
         self._merge(self.pending, stored)
         self.pending = _Pending()
+
+    def add_dialogues(self, dialogues: Iterable[Dialogue]) -> None:
+        """Dialogues made in memory, checked like those read from a file."""
+        self._collect(dialogues, self.pending)
 
     def finish(self) -> ImportReport:
         if self.dataset is not None and self.report.samples_created:
