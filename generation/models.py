@@ -7,6 +7,7 @@ from django.core.validators import MaxValueValidator, MinValueValidator, RegexVa
 from django.db import models
 from django.db.models import Q
 
+from common.models import ClaimedWork
 from generation.decoding import decoding_params
 from generation.dialogues import TEST, TRAIN, Turn
 from generation.prompts import DEFAULT_INPUT_BUDGET, PRESETS
@@ -29,10 +30,10 @@ class TimestampedModel(models.Model):
         abstract = True
 
 
-class QueuedWork(TimestampedModel):
-    """What a worker runs in the background, with the progress and outcome pages show.
-    Subclasses keep their own check that progress_done <= progress_total (a constraint
-    name is per model)."""
+class QueuedWork(TimestampedModel, ClaimedWork):
+    """What a worker runs in the background, with the progress and outcome pages show,
+    claimed and kept alive through common.work. Subclasses keep their own check that
+    progress_done <= progress_total (a constraint name is per model)."""
 
     class Status(models.TextChoices):
         QUEUED = "queued", "queued"

@@ -9,6 +9,7 @@ from typing import Any
 from django.db.models import Count, QuerySet, Sum
 from django.utils import timezone
 
+from common.work import work_holder
 from generation.dataset_formats import export_record
 from generation.dialogues import Turn
 from generation.models import Dataset, GenerationJob, Sample, System
@@ -105,3 +106,21 @@ def generation_job_summary(*, job: GenerationJob) -> JobSummary:
         completion_tokens=totals["tokens"] or 0,
         seconds=seconds,
     )
+
+
+def generation_jobs_unfinished(*, job_ids: list[int]) -> list[str]:
+    """Each unfinished job of `job_ids` in words: whether it waits in the queue (after
+    being taken back from a run that fell silent) or who runs it."""
+    lines = []
+    jobs = GenerationJob.objects.filter(
+        pk__in=job_ids, status__in=[GenerationJob.Status.QUEUED, GenerationJob.Status.RUNNING]
+    ).select_related("system")
+    for job in jobs.order_by("pk"):
+        if job.status == GenerationJob.Status.RUNNING:
+            state = f"running ({work_holder(job)})"
+        elif job.requeues:
+            state = f"queued again after its run fell silent ({job.requeues}×)"
+        else:
+            state = "queued"
+        lines.append(f"generation job {job.pk} ({job.system.name}): {state}")
+    return lines

@@ -1,15 +1,10 @@
 from __future__ import annotations
 
-import logging
-
 from celery import shared_task
 
 from generation.models import Dataset
 from generation.services import dataset_stats_refresh, generation_job_run
-from generation.services.corpus import corpus_build_fail, corpus_build_run
-from generation.services.jobs import generation_job_fail
-
-logger = logging.getLogger(__name__)
+from generation.services.corpus import corpus_build_run
 
 
 @shared_task(autoretry_for=(ConnectionError,), retry_backoff=True, max_retries=5)
@@ -23,26 +18,15 @@ def dataset_refresh_stats(dataset_id: int) -> None:
 
 @shared_task(name="generation.tasks.generation_job_run")
 def generation_job_run_task(job_id: int) -> None:
-    # Safe to deliver twice: the run skips answered samples and a finished job is left
-    # alone. Not retried automatically: a broken run is recorded on the job, and a user
-    # retries it from the admin or a command once the cause is fixed.
-    try:
-        generation_job_run(job_id=job_id)
-    except Exception as error:
-        logger.exception("generation job %s broke", job_id)
-        generation_job_fail(job_id=job_id, error=f"the run broke: {type(error).__name__}: {error}")
-        raise
+    # Safe to deliver twice: a job held by a live run, finished or cancelled is left alone,
+    # and a run skips answered samples. Not retried automatically: a broken run fails the
+    # job with the reason, and a user retries it once the cause is fixed.
+    generation_job_run(job_id=job_id)
 
 
 @shared_task(name="generation.tasks.corpus_build_run")
 def corpus_build_run_task(build_id: int) -> None:
-    # Safe to deliver twice: only pending records are asked, and each answer is stored
-    # under a row lock. A broken run is recorded; `build_corpus --resume` goes on.
-    try:
-        corpus_build_run(build_id=build_id)
-    except Exception as error:
-        logger.exception("corpus build %s broke", build_id)
-        corpus_build_fail(
-            build_id=build_id, error=f"the run broke: {type(error).__name__}: {error}"
-        )
-        raise
+    # Safe to deliver twice: only pending records are asked, each answer is stored under
+    # a row lock, and a build held by a live run is left alone. A broken run fails the
+    # build with the reason; `build_corpus --resume` goes on.
+    corpus_build_run(build_id=build_id)

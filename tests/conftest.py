@@ -14,6 +14,7 @@ import subprocess
 import sys
 import time
 import uuid
+from datetime import timedelta
 from decimal import Decimal
 from pathlib import Path
 from urllib.parse import urlsplit
@@ -103,25 +104,46 @@ def child_process_env() -> dict[str, str]:
 
 class CeleryWorker:
     """A real Celery worker process on Redis, against the test database (tests that use it
-    need `django_db(transaction=True)` so that it sees their rows)."""
+    need `django_db(transaction=True)` so that it sees their rows). `pool="prefork"` runs
+    tasks in a child process as servers do; `beat=True` also runs Celery beat in it, as
+    the sweeper of docker-compose does."""
 
-    def __init__(self, broker_url: str) -> None:
-        self.env = {**child_process_env(), "CELERY_BROKER_URL": broker_url}
-        self.log = REPO_ROOT / "var" / f"test-worker-{uuid.uuid4().hex[:8]}.log"
+    def __init__(
+        self,
+        broker_url: str,
+        *,
+        queues: str = "default,gpu",
+        pool: str = "solo",
+        beat: bool = False,
+        env: dict[str, str] | None = None,
+    ) -> None:
+        self.env = {**child_process_env(), "CELERY_BROKER_URL": broker_url, **(env or {})}
+        self.name = uuid.uuid4().hex[:8]
+        self.log = REPO_ROOT / "var" / f"test-worker-{self.name}.log"
+        self.schedule = REPO_ROOT / "var" / f"test-beat-{self.name}"
+        self.queues, self.pool, self.beat = queues, pool, beat
         self.process: subprocess.Popen | None = None
 
-    def start(self) -> None:
+    def start(self) -> CeleryWorker:
         self.log.parent.mkdir(exist_ok=True)
+        beat = ["--beat", "--schedule", str(self.schedule)] if self.beat else []
         with self.log.open("w") as log_file:
             self.process = subprocess.Popen(
                 [
                     sys.executable, "-m", "celery", "-A", "config", "worker",
-                    "--queues", "default,gpu", "--pool", "solo", "--loglevel", "INFO",
-                    "--hostname", f"test-{uuid.uuid4().hex[:8]}@%h",
-                    "--without-gossip", "--without-mingle", "--without-heartbeat",
+                    "--queues", self.queues, "--pool", self.pool, "--concurrency", "1",
+                    "--loglevel", "INFO", "--hostname", f"test-{self.name}@%h",
+                    "--without-gossip", "--without-mingle", "--without-heartbeat", *beat,
                 ],
                 cwd=REPO_ROOT, env=self.env, stdout=log_file, stderr=subprocess.STDOUT,
             )  # fmt: skip
+        return self
+
+    def pool_children(self) -> list[int]:
+        """The pids of the pool's child processes (prefork), read from /proc."""
+        assert self.process is not None
+        children = Path(f"/proc/{self.process.pid}/task/{self.process.pid}/children")
+        return [int(pid) for pid in children.read_text().split()] if children.exists() else []
 
     def stop(self) -> None:
         if self.process is not None and self.process.poll() is None:
@@ -130,6 +152,11 @@ class CeleryWorker:
 
     def log_text(self) -> str:
         return self.log.read_text() if self.log.exists() else "(the worker has not started)"
+
+    def remove_files(self) -> None:
+        self.log.unlink(missing_ok=True)
+        for path in self.schedule.parent.glob(f"{self.schedule.name}*"):
+            path.unlink(missing_ok=True)
 
 
 @pytest.fixture
@@ -145,7 +172,7 @@ def idle_worker(postgres, redis_broker_url):
     finally:
         celery_app.conf.task_always_eager = True
         worker.stop()
-        worker.log.unlink(missing_ok=True)
+        worker.remove_files()
 
 
 @pytest.fixture
@@ -161,6 +188,18 @@ def wait_for(condition, worker: CeleryWorker, seconds: float = 60.0) -> None:
             return
         time.sleep(0.2)
     pytest.fail(f"the worker did not finish in {seconds:.0f} s; its log:\n{worker.log_text()}")
+
+
+def silence(work) -> None:
+    """Make running work look as if its run had said nothing for longer than the stale
+    threshold, as a run on a killed worker would."""
+    from django.utils import timezone
+
+    from common.work import stale_after
+
+    type(work).objects.filter(pk=work.pk).update(
+        heartbeat_at=timezone.now() - stale_after() - timedelta(seconds=1)
+    )
 
 
 @pytest.fixture

@@ -1,4 +1,4 @@
-"""Floors, lowest first: generation ← training ← annotation ← reports. No import goes up,
+"""Floors, lowest first: common ← generation ← training ← annotation ← reports. No import goes up,
 and the pure modules do not import Django."""
 
 from __future__ import annotations
@@ -10,7 +10,7 @@ import pytest
 
 from tests.conftest import REPO_ROOT
 
-FLOORS = ["generation", "training", "annotation", "reports"]
+FLOORS = ["common", "generation", "training", "annotation", "reports"]
 PURE_MODULES = [
     "generation/dialogues.py",
     "generation/dataset_formats.py",

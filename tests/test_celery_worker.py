@@ -96,34 +96,6 @@ def test_a_worker_runs_a_generation_job_from_the_gpu_queue(worker, tiny_model, d
     assert Response.objects.filter(job=job).count() == 25
 
 
-def test_a_job_whose_worker_is_killed_resumes_without_duplicates(worker, tiny_model, demo_samples):
-    from generation.models import GenerationJob, Response
-    from generation.services import generation_job_create, generation_job_run
-
-    # The mechat preset does not stop at this corpus's "用户：": every answer is long, so
-    # the job is still running when the worker is killed.
-    system = local_system(tiny_model, "slow", prompt_preset="mechat", batch_size=1,
-                          decoding={"do_sample": False, "max_new_tokens": 200})  # fmt: skip
-    job = generation_job_create(system=system, samples=demo_samples)
-
-    def partly_done() -> bool:
-        return GenerationJob.objects.get(pk=job.pk).progress_done >= 2
-
-    wait_for(partly_done, worker, 120)
-    process = worker.process
-    process.kill()
-    process.wait(timeout=30)
-    job.refresh_from_db()
-    assert job.status == "running"
-    stored = Response.objects.filter(system=system).count()
-    assert 2 <= stored < 25, "the job finished before the worker was killed"
-    # What a redelivery of the message does on the next worker.
-    job = generation_job_run(job_id=job.pk)
-    assert job.status == "succeeded"
-    assert Response.objects.filter(system=system).count() == 25
-    assert Response.objects.filter(system=system).values("sample").distinct().count() == 25
-
-
 def test_run_eval_end_to_end_on_a_worker(worker, tiny_model, demo_samples):
     """run_eval queues generation on the gpu queue; the worker answers, the finished job
     moves the run on (a task on the default queue): scores, then the blind study."""

@@ -5,10 +5,11 @@ from __future__ import annotations
 from django.db import models
 from django.db.models import Q
 
+from common.models import ClaimedWork
 from generation.models import Dataset, System, TimestampedModel, name_validator
 
 
-class TrainingJob(TimestampedModel):
+class TrainingJob(TimestampedModel, ClaimedWork):
     class Status(models.TextChoices):
         QUEUED = "queued", "queued"
         RUNNING = "running", "running"

@@ -15,6 +15,7 @@ from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
 
+from common.work import Claim, work_claim, work_is_stale, work_requeue_stale
 from generation.models import Dataset, System
 from generation.selectors import dataset_export_records
 from generation.services import SystemInvalid, system_save
@@ -130,7 +131,11 @@ def training_job_stop(*, job: TrainingJob) -> bool:
 
 
 def training_job_retry(*, job: TrainingJob) -> TrainingJob:
-    """Queue a failed or stopped job again; it goes on from its last checkpoint."""
+    """Queue a failed or stopped job again, or one whose run fell silent; it goes on from
+    its last checkpoint."""
+    if work_is_stale(job) and work_requeue_stale(model=TrainingJob, pks=[job.pk]):
+        job.refresh_from_db()
+        return job
     with transaction.atomic():
         updated = TrainingJob.objects.filter(
             pk=job.pk, status__in=[Status.FAILED, Status.STOPPED]
@@ -140,6 +145,24 @@ def training_job_retry(*, job: TrainingJob) -> TrainingJob:
         job.refresh_from_db()
         _enqueue(job)
     return job
+
+
+def training_job_requeue(job: TrainingJob) -> str | None:
+    """What the stale-work sweep does with a job taken back from a silent run: queued on
+    the gpu queue again, unless it runs under a launcher, which only a person restarts."""
+    if job.devices > 1:
+        line = (
+            f"no heartbeat from the launch of this job for over "
+            f"{settings.SOULEVAL_WORK_STALE_SECONDS} s: held again; start the launch again "
+            f"(train_job_run {job.pk} under torchrun or deepspeed) to go on from the last "
+            "checkpoint"
+        )
+        TrainingJob.objects.filter(pk=job.pk).update(
+            log_tail="\n".join([*job.log_tail.splitlines(), line][-LOG_TAIL_LINES:])
+        )
+        return "held for its launcher"
+    _enqueue(job)
+    return None
 
 
 def _data_write(job: TrainingJob, path: Path) -> None:
@@ -179,10 +202,17 @@ def _stop_requested(job_id: int) -> Callable[[], bool]:
     return requested
 
 
-def _fail(job_id: int, error: str) -> None:
-    TrainingJob.objects.filter(pk=job_id, status=Status.RUNNING).update(
-        status=Status.FAILED, error=error, finished_at=timezone.now(), updated_at=timezone.now()
-    )
+def _keep_alive(claim: Claim, *, single: bool) -> Callable[[], bool]:
+    def beat() -> bool:
+        # Ranks stopping at different steps would wait on each other for ever, so a launch
+        # of several processes keeps going whatever the beat says.
+        return claim.beat() or not single
+
+    return beat
+
+
+def _fail(claim: Claim, error: str) -> None:
+    claim.settle(status=Status.FAILED, error=error, claimed_by="", finished_at=timezone.now())
 
 
 def _system_register(job: TrainingJob, final: Path, hyper: HyperParameters) -> System:
@@ -228,25 +258,21 @@ def training_job_run(*, job_id: int, launch: Launch | None = None) -> TrainingJo
     single process (ranks stopping at different steps would wait on each other forever):
     stop a launch by ending it, and retry from its last checkpoint."""
     launch = launch or Launch.from_environment()
-    leader = launch.rank == 0
-    live = [Status.QUEUED, Status.RUNNING]
-    if leader:
-        claimed = TrainingJob.objects.filter(pk=job_id, status__in=live).update(
-            status=Status.RUNNING, finished_at=None, updated_at=timezone.now()
-        )
-        if not claimed:
+    claim = None
+    if launch.rank == 0:
+        claim = work_claim(model=TrainingJob, pk=job_id)
+        if claim is None:
             return None
-        TrainingJob.objects.filter(pk=job_id, started_at__isnull=True).update(
-            started_at=timezone.now()
-        )
-    elif not TrainingJob.objects.filter(pk=job_id, status__in=live).exists():
+    elif not TrainingJob.objects.filter(
+        pk=job_id, status__in=[Status.QUEUED, Status.RUNNING]
+    ).exists():
         return None
     job = TrainingJob.objects.select_related("dataset", "base_system").get(pk=job_id)
     if launch.world > 1 and launch.world != job.devices:
-        if leader:
-            _fail(job.pk, f"launched on {launch.world} processes, but the job was planned for "
-                          f"{job.devices} device(s): its global batch depends on it")  # fmt: skip
-        return TrainingJob.objects.get(pk=job.pk) if leader else None
+        if claim is not None:
+            _fail(claim, f"launched on {launch.world} processes, but the job was planned for "
+                         f"{job.devices} device(s): its global batch depends on it")  # fmt: skip
+        return TrainingJob.objects.get(pk=job.pk) if claim is not None else None
     hyper = HyperParameters.from_dict(job.hyper_parameters)
     output = Path(job.output_dir)
     # Each process exports its own copy: none waits on another's file.
@@ -255,18 +281,23 @@ def training_job_run(*, job_id: int, launch: Launch | None = None) -> TrainingJo
     from training.trainer import distributed_finish
 
     try:
-        return _train_and_register(job, hyper, data, leader=leader, launch=launch)
+        return _train_and_register(job, hyper, data, claim=claim, launch=launch)
+    except Exception as error:
+        if claim is not None:
+            _fail(claim, f"the run broke: {type(error).__name__}: {error}")
+        raise
     finally:
         distributed_finish()
 
 
 def _train_and_register(
-    job: TrainingJob, hyper: HyperParameters, data: Path, *, leader: bool, launch: Launch
+    job: TrainingJob, hyper: HyperParameters, data: Path, *, claim: Claim | None, launch: Launch
 ) -> TrainingJob | None:
+    """Rank 0 (the one with the claim) records; the other ranks only train."""
     from training.trainer import TrainingFailed, TrainingSpec, train
 
     output = Path(job.output_dir)
-
+    leader, single = claim is not None, launch.world == 1
     try:
         _data_write(job, data)
         result = train(
@@ -279,36 +310,34 @@ def _train_and_register(
                 trust_remote_code=job.trust_remote_code,
             ),
             on_log=_progress_recorder(job.pk) if leader else None,
-            should_stop=_stop_requested(job.pk) if leader and launch.world == 1 else None,
+            should_stop=_stop_requested(job.pk) if leader and single else None,
+            keep_alive=_keep_alive(claim, single=single) if claim is not None else None,
         )
     except TrainingFailed as error:
-        if leader:
-            _fail(job.pk, str(error))
+        if claim is not None:
+            _fail(claim, str(error))
         return TrainingJob.objects.get(pk=job.pk) if leader else None
-    if not leader:
+    if claim is None or result.abandoned:
         return None
-    TrainingJob.objects.filter(pk=job.pk).update(
-        examples=result.examples.as_dict(), step=min(result.steps, job.total_steps)
-    )
-    job.refresh_from_db()
     if result.stopped:
-        TrainingJob.objects.filter(pk=job.pk).update(finished_at=timezone.now())
+        TrainingJob.objects.filter(pk=job.pk, status=Status.STOPPED).update(
+            examples=result.examples.as_dict(),
+            step=min(result.steps, job.total_steps),
+            claimed_by="",
+            finished_at=timezone.now(),
+        )
         job.refresh_from_db()
         return job
+    claim.settle(examples=result.examples.as_dict(), step=min(result.steps, job.total_steps))
+    job.refresh_from_db()
     try:
         with transaction.atomic():
             system = _system_register(job, result.final, hyper)
-            TrainingJob.objects.filter(pk=job.pk).update(
-                status=Status.SUCCEEDED,
-                output_system=system,
-                finished_at=timezone.now(),
-                updated_at=timezone.now(),
-            )
+            if not claim.settle(status=Status.SUCCEEDED, output_system=system, claimed_by="",
+                                finished_at=timezone.now()):  # fmt: skip
+                # Stopped or taken over at the very end: the other outcome stands.
+                transaction.set_rollback(True)
     except SystemInvalid as error:
-        _fail(job.pk, f"trained, but the system could not be registered: {error}")
+        _fail(claim, f"trained, but the system could not be registered: {error}")
     job.refresh_from_db()
     return job
-
-
-def training_job_fail(*, job_id: int, error: str) -> None:
-    _fail(job_id, error)

@@ -68,6 +68,9 @@ class TrainingResult:
     stopped: bool
     examples: ExampleReport
     losses: list[tuple[int, float]] = field(default_factory=list)
+    # The run lost its job to another (keep_alive said so): it stopped at once, saving
+    # nothing, and nothing of it may be recorded.
+    abandoned: bool = False
 
 
 def chatml_records(path: Path) -> Iterator[tuple[tuple[Turn, ...], str]]:
@@ -149,11 +152,15 @@ def _warmup_decay(optimizer, hyper: HyperParameters):
 class _Progress(TrainerCallback):
     """Losses, speed and memory to the caller; a stop request to the Trainer."""
 
-    def __init__(self, report_log, should_stop, losses: list[tuple[int, float]]) -> None:
+    def __init__(
+        self, report_log, should_stop, keep_alive, losses: list[tuple[int, float]]
+    ) -> None:
         self.report_log = report_log
         self.should_stop = should_stop
+        self.keep_alive = keep_alive
         self.losses = losses
         self.stopped = False
+        self.abandoned = False
         self.diverged_at: int | None = None
         self.mark: tuple[float, int] | None = None
 
@@ -187,17 +194,31 @@ class _Progress(TrainerCallback):
             self.stopped = True
             control.should_save = True
             control.should_training_stop = True
+        elif self.keep_alive is not None and not self.keep_alive():
+            # Another run holds the job now and writes the same checkpoints: stop, save
+            # nothing.
+            self.abandoned = True
+            control.should_save = False
+            control.should_training_stop = True
         return control
 
 
-def _examples_dataset(spec: TrainingSpec, tokenizer, report: ExampleReport):
+# Building a large corpus's examples takes minutes: say the run is alive meanwhile.
+KEEP_ALIVE_EVERY_EXAMPLES = 2000
+
+
+def _examples_dataset(
+    spec: TrainingSpec, tokenizer, report: ExampleReport, keep_alive: Callable[[], bool] | None
+):
     from datasets import Dataset, Features, Sequence, Value
     from datasets.exceptions import DatasetGenerationError
 
     builder = ExampleBuilder(tokenizer, spec.hyper.example_settings())
 
     def rows(path: str) -> Iterator[dict[str, list[int]]]:
-        for example in builder.build_all(chatml_records(Path(path)), report):
+        for number, example in enumerate(builder.build_all(chatml_records(Path(path)), report)):
+            if keep_alive is not None and number % KEEP_ALIVE_EVERY_EXAMPLES == 0:
+                keep_alive()
             yield {"input_ids": example.input_ids, "labels": example.labels}
 
     # Written to Arrow files as it goes: a whole corpus never sits in memory. Built anew
@@ -230,9 +251,14 @@ def train(
     *,
     on_log: Callable[[int, int, dict[str, Any]], None] | None = None,
     should_stop: Callable[[], bool] | None = None,
+    keep_alive: Callable[[], bool] | None = None,
 ) -> TrainingResult:
     """Train, going on from the last checkpoint under `spec.output` if there is one, and
-    save the final model (or adapter) to `spec.output / "final"`."""
+    save the final model (or adapter) to `spec.output / "final"`.
+
+    `should_stop` is asked after every step (True: save and stop); `keep_alive` is called
+    after every step and while examples are built, to say the run lives (False after a
+    step: the run lost its job, so it stops at once and saves nothing)."""
     hyper = spec.hyper
     try:
         tokenizer = AutoTokenizer.from_pretrained(
@@ -244,7 +270,7 @@ def train(
         tokenizer.pad_token = tokenizer.eos_token
     tokenizer.padding_side = "right"
     report = ExampleReport()
-    dataset = _examples_dataset(spec, tokenizer, report)
+    dataset = _examples_dataset(spec, tokenizer, report, keep_alive)
 
     precision = precision_resolve(hyper.precision)
     use_deepspeed = deepspeed_wanted(spec.use_deepspeed)
@@ -316,7 +342,7 @@ def train(
         )
         optimizers = (optimizer, _warmup_decay(optimizer, hyper))
     losses: list[tuple[int, float]] = []
-    progress = _Progress(on_log, should_stop, losses)
+    progress = _Progress(on_log, should_stop, keep_alive, losses)
     trainer = Trainer(
         model=model,
         args=arguments,
@@ -346,6 +372,9 @@ def train(
             + (f"; the last checkpoint is kept at {kept}" if kept else "")
         )
     final = spec.output / FINAL
+    if progress.abandoned:
+        return TrainingResult(final, hyper.method, trainer.state.global_step, resumed_from,
+                              False, report, losses, abandoned=True)  # fmt: skip
     if progress.stopped:
         return TrainingResult(final, hyper.method, trainer.state.global_step, resumed_from,
                               True, report, losses)  # fmt: skip

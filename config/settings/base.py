@@ -55,6 +55,7 @@ INSTALLED_APPS = [
     "drf_spectacular",
     "axes",
     # Floors, lowest first: a lower app never imports a higher one.
+    "common",
     "generation",
     "training",
     "annotation",
@@ -182,14 +183,33 @@ CELERY_TASK_ROUTES: dict[str, dict[str, str]] = {
     "generation.tasks.generation_job_run": {"queue": "gpu"},
     "training.tasks.training_job_run": {"queue": "gpu"},
     "generation.tasks.corpus_build_run": {"queue": "gpu"},
+    "common.tasks.stale_work_sweep": {"queue": "sweep"},
 }
 # Tasks are idempotent, so a task lost with a crashed worker is redelivered rather
 # than dropped; a worker takes one message at a time so long GPU tasks don't hoard.
 CELERY_TASK_ACKS_LATE = True
 CELERY_TASK_REJECT_ON_WORKER_LOST = True
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
-# Redis redelivers an unacknowledged task after this long; it must exceed the longest
-# task (generation of a large set, a training run), or a second worker would start it.
+# A worker that dies outright (SIGKILL, a lost machine) leaves its work `running`: the
+# work's heartbeat says so (common.work). Work silent for longer than
+# SOULEVAL_WORK_STALE_SECONDS is taken back and queued again by a sweep that Celery beat
+# sends every SOULEVAL_WORK_SWEEP_SECONDS to the `sweep` queue, which a small worker of
+# its own serves (so long tasks on `default` never keep it waiting). The stale threshold
+# must exceed the slowest batch or training step (a run beats after each); the sweep
+# interval only bounds how late it notices.
+SOULEVAL_WORK_STALE_SECONDS = env_int("SOULEVAL_WORK_STALE_SECONDS", 600, minimum=1)
+SOULEVAL_WORK_SWEEP_SECONDS = env_int("SOULEVAL_WORK_SWEEP_SECONDS", 60, minimum=1)
+CELERY_BEAT_SCHEDULE = {
+    "stale-work-sweep": {
+        "task": "common.tasks.stale_work_sweep",
+        "schedule": float(SOULEVAL_WORK_SWEEP_SECONDS),
+        # A sweep nobody took in time is replaced by the next one, not piled up.
+        "options": {"expires": float(SOULEVAL_WORK_SWEEP_SECONDS)},
+    }
+}
+# Redis redelivers an unacknowledged task after this long. With heartbeats it is only a
+# backstop (a redelivered task finds its work finished or live and does nothing), so it
+# stays long: a redelivery in the middle of a live run is a wasted delivery, no more.
 CELERY_BROKER_TRANSPORT_OPTIONS = {
     "visibility_timeout": env_int("CELERY_VISIBILITY_TIMEOUT_SECONDS", 7 * 24 * 3600, minimum=60)
 }

@@ -25,6 +25,7 @@ from django.db import transaction
 from django.db.models import F
 from django.utils import timezone
 
+from common.work import Claim, work_claim, work_holder, work_is_stale, work_requeue_stale
 from generation.dedup import dialogues_dedup
 from generation.dialogues import Dialogue, Turn
 from generation.generators import (
@@ -231,27 +232,37 @@ def corpus_build_resume(*, build: CorpusBuild, rejected: bool = False) -> Corpus
     build = CorpusBuild.objects.select_for_update().get(pk=build.pk)
     if build.status == Status.QUEUED:
         raise CorpusBuildError(f"build {build.name} is already queued")
-    if build.status == Status.RUNNING:
-        # A second run beside a live one would pay for the same records twice; a task lost
-        # with its worker is delivered again by the broker on its own.
+    if build.status == Status.RUNNING and not work_is_stale(build):
+        # A second run beside a live one would pay for the same records twice; one whose
+        # run fell silent is taken back below (or by the sweep) and goes on.
         raise CorpusBuildError(
-            f"build {build.name} is running (last progress {build.updated_at:%Y-%m-%d %H:%M}); "
-            "cancel it first to resume it"
+            f"build {build.name} is running ({work_holder(build)}); cancel it first to resume it"
         )
     again = [RewriteStatus.FAILED] + ([RewriteStatus.REJECTED] if rejected else [])
     build.rewrites.filter(status__in=again).update(
         status=RewriteStatus.PENDING, reason_code="", reason="", updated_at=timezone.now()
     )
-    if not build.rewrites.filter(status=RewriteStatus.PENDING).exists():
+    silent = build.status == Status.RUNNING
+    if not silent and not build.rewrites.filter(status=RewriteStatus.PENDING).exists():
         raise CorpusBuildError(
             f"build {build.name} has nothing to ask again"
             + ("" if rejected else " (add --rejected to ask again for the rejected ones)")
         )
-    build.status, build.error, build.finished_at = Status.QUEUED, "", None
-    build.save(update_fields=["status", "error", "finished_at", "updated_at"])
+    if silent:
+        # Its run may have stopped between the last answer and publishing: run it anyway.
+        work_requeue_stale(model=CorpusBuild, pks=[build.pk])
+    else:
+        build.status, build.error, build.finished_at = Status.QUEUED, "", None
+        build.save(update_fields=["status", "error", "finished_at", "updated_at"])
+        _enqueue(build)
     _progress_save(build)
-    _enqueue(build)
+    build.refresh_from_db()
     return build
+
+
+def corpus_build_requeue(build: CorpusBuild) -> None:
+    """What the stale-work sweep does with a build taken back from a silent run."""
+    _enqueue(build)
 
 
 def corpus_build_cancel(*, build: CorpusBuild) -> bool:
@@ -345,35 +356,40 @@ def _outcomes_store(build: CorpusBuild, outcomes: Sequence[Outcome], label: str)
         )
 
 
-def _cancelled(build: CorpusBuild) -> bool:
-    return CorpusBuild.objects.filter(pk=build.pk, status=Status.CANCELLED).exists()
-
-
 def corpus_build_run(
     *, build_id: int, on_progress: ProgressCallback | None = None
 ) -> CorpusBuild | None:
-    """Run a queued build, or go on with one a lost worker left running; a finished,
-    cancelled or missing build is left alone (None)."""
-    claimed = CorpusBuild.objects.filter(
-        pk=build_id, status__in=[Status.QUEUED, Status.RUNNING]
-    ).update(status=Status.RUNNING, finished_at=None, updated_at=timezone.now())
-    if not claimed:
+    """Run a queued build, or take over one whose run fell silent; a finished, cancelled
+    or missing build, or one a live run holds, is left alone (None). A run that breaks
+    fails the build with the reason; a resume goes on from there."""
+    claim = work_claim(model=CorpusBuild, pk=build_id)
+    if claim is None:
         return None
-    CorpusBuild.objects.filter(pk=build_id, started_at__isnull=True).update(
-        started_at=timezone.now()
-    )
-    build = CorpusBuild.objects.select_related("rewriter").get(pk=build_id)
+    try:
+        return _run(claim, on_progress)
+    except Exception as error:
+        claim.settle(
+            status=Status.FAILED,
+            error=f"the run broke: {type(error).__name__}: {error}",
+            claimed_by="",
+            finished_at=timezone.now(),
+        )
+        raise
+
+
+def _run(claim: Claim, on_progress: ProgressCallback | None) -> CorpusBuild:
+    build = CorpusBuild.objects.select_related("rewriter").get(pk=claim.pk)
     pending = list(build.rewrites.filter(status=RewriteStatus.PENDING).order_by("pk"))
     _progress_save(build)
     if on_progress is not None:
         on_progress(build.progress_done, build.progress_total)
     if not pending:
-        return _finish(build)
+        return _finish(build, claim)
     try:
         prompt = _prompt(build)
         generator = generator_for(build.rewriter)
     except GeneratorUnavailable as error:
-        return _finish(build, error=str(error))
+        return _finish(build, claim, error=str(error))
     requests = [
         InstructionRequest(
             key=rewrite.pk,
@@ -386,17 +402,25 @@ def corpus_build_run(
     ]
     try:
         for outcomes in generator.instruct(requests, max_new_tokens=build.max_new_tokens):
+            # Kept even when the run has lost the build meanwhile (paid for; rows another
+            # run answered first keep that answer).
             _outcomes_store(build, outcomes, prompt.label)
             _progress_save(build)
             if on_progress is not None:
                 on_progress(build.progress_done, build.progress_total)
-            if _cancelled(build):
+            if not claim.beat():  # cancelled, or taken back after falling silent
                 break
     except GeneratorUnavailable as error:
-        return _finish(build, error=str(error))
+        return _finish(build, claim, error=str(error))
     finally:
         generator.close()
-    return _finish(build)
+    if not claim.held().exists():
+        # Cancelled: the dataset is still written from what was accepted. Taken over:
+        # publishing is the new run's, under its claim.
+        build.refresh_from_db()
+        if build.status != Status.CANCELLED:
+            return build
+    return _finish(build, claim)
 
 
 def _dialogue_text(rewrite: CorpusRewrite) -> str:
@@ -502,7 +526,7 @@ def corpus_statistics_refresh(*, build: CorpusBuild) -> CorpusBuild:
     return build
 
 
-def _finish(build: CorpusBuild, *, error: str = "") -> CorpusBuild:
+def _finish(build: CorpusBuild, claim: Claim, *, error: str = "") -> CorpusBuild:
     try:
         with transaction.atomic():
             _dedup_and_publish(build)
@@ -520,21 +544,14 @@ def _finish(build: CorpusBuild, *, error: str = "") -> CorpusBuild:
                 f"the first reason: {first.reason}. Resume with build_corpus --resume "
                 f"{build.name}"
             )
-    CorpusBuild.objects.filter(pk=build.pk, status=Status.RUNNING).update(
+    claim.settle(
         status=Status.FAILED if error else Status.SUCCEEDED,
         error=error,
+        claimed_by="",
         finished_at=timezone.now(),
-        updated_at=timezone.now(),
     )
     build.refresh_from_db()
     return build
-
-
-def corpus_build_fail(*, build_id: int, error: str) -> None:
-    """What the task records when the run itself broke; a resume goes on from there."""
-    CorpusBuild.objects.filter(pk=build_id, status=Status.RUNNING).update(
-        status=Status.FAILED, error=error, finished_at=timezone.now(), updated_at=timezone.now()
-    )
 
 
 ACCEPT, REJECT = "accept", "reject"

@@ -4,7 +4,8 @@ A job may be run any number of times (a retry, a redelivered Celery message, a s
 job over the same samples): samples that already have this system's response are
 skipped, and the (sample, system) unique constraint makes a second response impossible
 even when two runs overlap. Each batch is committed on its own, so a crash loses at most
-the batch in flight.
+the batch in flight. One run holds a job at a time (common.work): it beats after every
+batch, and a job whose run fell silent is taken back by the sweep and run again.
 """
 
 from __future__ import annotations
@@ -16,6 +17,7 @@ from django.db import transaction
 from django.db.models import QuerySet
 from django.utils import timezone
 
+from common.work import Claim, work_claim, work_is_stale, work_requeue_stale
 from generation.generators import GenerationRequest, GeneratorUnavailable, Outcome, generator_for
 from generation.models import GenerationFailure, GenerationJob, Response, Sample, System
 from generation.signals import generation_job_finished, generation_responses_stored
@@ -77,7 +79,11 @@ def generation_job_cancel(*, job: GenerationJob) -> bool:
 
 @transaction.atomic
 def generation_job_retry(*, job: GenerationJob) -> GenerationJob:
-    """Queue a failed or cancelled job again; it answers only what is still missing."""
+    """Queue a failed or cancelled job again, or one whose run fell silent; it answers
+    only what is still missing."""
+    if work_is_stale(job) and work_requeue_stale(model=GenerationJob, pks=[job.pk]):
+        job.refresh_from_db()
+        return job
     retried = GenerationJob.objects.filter(
         pk=job.pk, status__in=[Status.FAILED, Status.CANCELLED]
     ).update(status=Status.QUEUED, error="", finished_at=None, updated_at=timezone.now())
@@ -88,6 +94,11 @@ def generation_job_retry(*, job: GenerationJob) -> GenerationJob:
         )
     _enqueue(job)
     return job
+
+
+def generation_job_requeue(job: GenerationJob) -> None:
+    """What the stale-work sweep does with a job taken back from a silent run."""
+    _enqueue(job)
 
 
 def _pending(job: GenerationJob) -> list[GenerationRequest]:
@@ -158,11 +169,9 @@ def _outcomes_store(job: GenerationJob, outcomes: Iterable[Outcome]) -> None:
                 logger.error("job %s: %s failed on a batch: %r", job.pk, listener, result)
 
 
-def _cancelled(job: GenerationJob) -> bool:
-    return GenerationJob.objects.filter(pk=job.pk, status=Status.CANCELLED).exists()
-
-
-def _finish(job: GenerationJob, *, error: str = "", notes: Sequence[str] = ()) -> GenerationJob:
+def _finish(
+    job: GenerationJob, claim: Claim, *, error: str = "", notes: Sequence[str] = ()
+) -> GenerationJob:
     _progress_save(job)
     missing = job.progress_total - job.progress_done
     if not error and missing:
@@ -170,14 +179,13 @@ def _finish(job: GenerationJob, *, error: str = "", notes: Sequence[str] = ()) -
         error = f"{missing} of {job.progress_total} samples have no response" + (
             f"; the first reason: {first.reason}" if first else ""
         )
-    status = Status.FAILED if error else Status.SUCCEEDED
-    # A job cancelled meanwhile stays cancelled.
-    GenerationJob.objects.filter(pk=job.pk, status=Status.RUNNING).update(
-        status=status,
+    # A job cancelled meanwhile stays cancelled; one taken over is the other run's.
+    claim.settle(
+        status=Status.FAILED if error else Status.SUCCEEDED,
         error=error,
         notes="\n".join(notes),
+        claimed_by="",
         finished_at=timezone.now(),
-        updated_at=timezone.now(),
     )
     job.refresh_from_db()
     generation_job_finished.send(sender=GenerationJob, job_id=job.pk)
@@ -187,47 +195,49 @@ def _finish(job: GenerationJob, *, error: str = "", notes: Sequence[str] = ()) -
 def generation_job_run(
     *, job_id: int, on_progress: ProgressCallback | None = None
 ) -> GenerationJob | None:
-    """Run a queued job, or go on with one a lost worker left running. A job that is
-    finished, cancelled or gone is left alone (None)."""
-    # A conditional UPDATE claims the job: a finished or cancelled job is never re-run.
-    claimed = GenerationJob.objects.filter(
-        pk=job_id, status__in=[Status.QUEUED, Status.RUNNING]
-    ).update(status=Status.RUNNING, finished_at=None, updated_at=timezone.now())
-    if not claimed:
+    """Run a queued job, or take over one whose run fell silent. A job that is finished,
+    cancelled, gone or held by a live run is left alone (None). A run that breaks fails
+    the job with the reason; a retry goes on from what was stored."""
+    claim = work_claim(model=GenerationJob, pk=job_id)
+    if claim is None:
         return None
-    GenerationJob.objects.filter(pk=job_id, started_at__isnull=True).update(
-        started_at=timezone.now()
-    )
-    job = GenerationJob.objects.select_related("system").get(pk=job_id)
+    try:
+        return _run(claim, on_progress)
+    except Exception as error:
+        claim.settle(
+            status=Status.FAILED,
+            error=f"the run broke: {type(error).__name__}: {error}",
+            claimed_by="",
+            finished_at=timezone.now(),
+        )
+        raise
+
+
+def _run(claim: Claim, on_progress: ProgressCallback | None) -> GenerationJob:
+    job = GenerationJob.objects.select_related("system").get(pk=claim.pk)
     requests = _pending(job)
     _progress_save(job)
     if on_progress is not None:
         on_progress(job.progress_done, job.progress_total)
     if not requests:
-        return _finish(job)
+        return _finish(job, claim)
     try:
         generator = generator_for(job.system)
     except GeneratorUnavailable as error:
         # The system cannot answer anything: one clear message, not a failure per sample.
-        return _finish(job, error=str(error))
+        return _finish(job, claim, error=str(error))
     try:
         for outcomes in generator.run(requests):
+            # Stored even when the run has lost the job meanwhile: the unique constraint
+            # keeps one response per sample, and an answer is never thrown away.
             _outcomes_store(job, outcomes)
             _progress_save(job)
             if on_progress is not None:
                 on_progress(job.progress_done, job.progress_total)
-            if _cancelled(job):
+            if not claim.beat():  # cancelled, or taken back after falling silent
                 break
     except GeneratorUnavailable as error:
-        return _finish(job, error=str(error), notes=generator.notes)
+        return _finish(job, claim, error=str(error), notes=generator.notes)
     finally:
         generator.close()
-    return _finish(job, notes=generator.notes)
-
-
-def generation_job_fail(*, job_id: int, error: str) -> None:
-    """What the task records when the run itself broke, so the job does not sit in
-    'running' for ever; a retry goes on from what was stored."""
-    GenerationJob.objects.filter(pk=job_id, status=Status.RUNNING).update(
-        status=Status.FAILED, error=error, finished_at=timezone.now(), updated_at=timezone.now()
-    )
+    return _finish(job, claim, notes=generator.notes)

@@ -18,6 +18,7 @@ from django.db import transaction
 
 from annotation.models import Study
 from annotation.services import StudySettings, study_create, study_status_set
+from common.work import work_requeue_stale
 from generation.models import Dataset, GenerationJob, Response, Sample, System
 from generation.services import generation_job_create, generation_job_retry
 from reports.models import EvalRun, EvalSample
@@ -107,11 +108,15 @@ def _queue_advance(run: EvalRun) -> None:
 @transaction.atomic
 def eval_run_start(*, request: RunRequest) -> tuple[EvalRun, bool]:
     """The run these arguments define: created (True) or, when it exists, resumed (False),
-    failed jobs queued again. Bad arguments are refused before anything is stored."""
+    failed jobs queued again and jobs whose run fell silent taken back at once (rather
+    than at the next sweep). Bad arguments are refused before anything is stored."""
     _validate(request)
     signature = _signature(request)
     run = EvalRun.objects.select_for_update().filter(signature=signature).first()
     if run is not None:
+        work_requeue_stale(
+            model=GenerationJob, pks=list(run.generation_jobs.values_list("pk", flat=True))
+        )
         for job in run.generation_jobs.filter(
             status__in=[GenerationJob.Status.FAILED, GenerationJob.Status.CANCELLED]
         ):

@@ -20,6 +20,7 @@ from generation.services.corpus import (
     corpus_build_run,
     corpus_rewrite_review,
 )
+from tests.conftest import silence
 from tests.factories import UserFactory
 from tests.generation.rewriter import qa_line, write_input
 
@@ -201,8 +202,13 @@ def test_an_interrupted_build_resumes_without_asking_or_storing_twice(tmp_path, 
 
     with pytest.raises(CorpusBuildError, match=r"is running .*cancel it first"):
         corpus_build_resume(build=build)
+    # Delivered again while the run may still be alive, the task leaves the build alone.
+    assert corpus_build_run(build_id=build.pk) is None
+    assert sorted(server.asked.values()) == [1] * 8
 
-    # The redelivered task goes on with what is pending.
+    # Once the run has been silent past the threshold, the redelivered task goes on with
+    # what is pending.
+    silence(build)
     build = corpus_build_run(build_id=build.pk)
     assert build.status == CorpusBuild.Status.SUCCEEDED, build.error
     assert sorted(server.asked.values()) == [1] * 12

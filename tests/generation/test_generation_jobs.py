@@ -14,6 +14,7 @@ from generation.services import (
     system_save,
 )
 from reports.services import DEMO_DATASET, demo_install
+from tests.conftest import silence
 
 pytestmark = pytest.mark.django_db
 Status = GenerationJob.Status
@@ -96,6 +97,11 @@ def test_a_crash_mid_job_loses_at_most_the_batch_in_flight(demo_samples, local_s
     assert Response.objects.count() == job.progress_done == 8
 
     monkeypatch.setattr(LocalModel, "generate", real_generate)
+    # Delivered again at once, the task cannot tell the run is dead: it leaves the job.
+    assert generation_job_run(job_id=job.pk) is None
+    assert Response.objects.count() == 8
+    # Once the run has been silent past the threshold, the task takes it over.
+    silence(job)
     job = generation_job_run(job_id=job.pk)
     assert job.status == Status.SUCCEEDED
     assert Response.objects.count() == 25

@@ -226,3 +226,23 @@ def test_bad_inputs_fail_with_the_reason(tiny_model, chatml, tmp_path):
     empty.write_text(json.dumps(reply_only), "utf-8")
     with pytest.raises(TrainingFailed, match=r"no training examples.*no user turn"):
         train(spec_for(tiny_model, empty, tmp_path / "c"))
+
+
+def test_a_run_that_lost_its_job_stops_at_once_and_saves_nothing(tiny_model, chatml, tmp_path):
+    from training.trainer import train
+
+    beats = []
+
+    def keep_alive() -> bool:
+        # Called while examples are built, then after every step; the job is taken over
+        # after step 12, past the checkpoint of step 10.
+        beats.append(1)
+        return len(beats) <= 13
+
+    result = train(spec_for(tiny_model, chatml, tmp_path / "lost"), keep_alive=keep_alive)
+    assert result.abandoned
+    assert not result.stopped
+    assert result.steps == 13
+    checkpoints = sorted(path.name for path in (tmp_path / "lost" / "checkpoints").iterdir())
+    assert checkpoints == ["checkpoint-10"]
+    assert not result.final.exists()

@@ -7,7 +7,13 @@ from django.core.management.base import BaseCommand, CommandError, CommandParser
 from django.urls import reverse
 from tqdm import tqdm
 
-from generation.selectors import DatasetNotFound, SystemNotFound, dataset_get, system_get
+from generation.selectors import (
+    DatasetNotFound,
+    SystemNotFound,
+    dataset_get,
+    generation_jobs_unfinished,
+    system_get,
+)
 from reports.formats import table_text
 from reports.models import EvalRun
 from reports.selectors import results_table, run_get, run_progress
@@ -62,6 +68,11 @@ class Command(BaseCommand):
             f"run {run.pk} {'created' if created else 'resumed'}: "
             f"{len(systems)} systems × {len(datasets)} datasets × {run.auto_samples} samples"
         )
+        if not created:
+            for line in generation_jobs_unfinished(
+                job_ids=list(run.generation_jobs.values_list("pk", flat=True))
+            ):
+                self.stderr.write(line)
         url = dashboard_url(run)
         if options["wait"]:
             self._follow(run)
