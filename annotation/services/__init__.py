@@ -23,8 +23,12 @@ from annotation.services.studies import (
     StudySettings,
     gold_item_add,
     study_create,
+    study_currency_parse,
     study_responses_for_samples,
     study_status_set,
+    study_systems,
+    study_title_check,
+    study_update,
 )
 
 __all__ = [
@@ -46,6 +50,10 @@ __all__ = [
     "invitation_revoke",
     "rating_submit",
     "study_create",
+    "study_currency_parse",
     "study_responses_for_samples",
     "study_status_set",
+    "study_systems",
+    "study_title_check",
+    "study_update",
 ]

@@ -6,12 +6,14 @@ import random
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from decimal import Decimal
+from pathlib import PurePath
+from typing import Any
 
 from django.core.exceptions import ValidationError
 from django.db import transaction
-from django.db.models import Count, Q
+from django.db.models import Count, Q, QuerySet
 
-from annotation.models import Item, Study
+from annotation.models import Assignment, Item, Study
 from annotation.rubric import RUBRIC_VERSION, ScoresInvalid, scores_parse
 from generation.models import Response, Sample, System
 
@@ -40,11 +42,17 @@ class StudySettings:
     title: str = "Counselling responses"
 
 
-def _title_check(title: str, systems: Iterable[System]) -> None:
-    """The title is the one admin-written text annotators see about a study."""
+def study_title_check(*, title: str, systems: Iterable[System]) -> None:
+    """The title is the one admin-written text annotators see about a study: it may not
+    name a system under study (its name, model or checkpoint), on creation or later."""
     lowered = title.casefold()
     for system in systems:
-        for revealing in (system.name, system.model_name, system.checkpoint):
+        paths = [path for path in (system.checkpoint, system.adapter) if path]
+        # A checkpoint's folder is usually the model's name (/models/ChatGLM-6B).
+        folders = [PurePath(path.rstrip("/")).name for path in paths]
+        revealing_texts = [system.name, system.model_name, *paths]
+        revealing_texts += [folder for folder in folders if len(folder) >= 3]
+        for revealing in revealing_texts:
             if revealing and revealing.casefold() in lowered:
                 raise StudyInvalid(
                     {
@@ -52,6 +60,23 @@ def _title_check(title: str, systems: Iterable[System]) -> None:
                         "which systems are rated"
                     }
                 )
+
+
+def study_currency_parse(value: str) -> str:
+    """A three-letter currency code, upper case."""
+    currency = value.upper()
+    if len(currency) != 3 or not currency.isalpha():
+        raise StudyInvalid({"currency": f"{value!r} is not a three-letter code"})
+    return currency
+
+
+def _full_clean(study: Study) -> None:
+    try:
+        study.full_clean()
+    except ValidationError as error:
+        raise StudyInvalid(
+            {key: " ".join(messages) for key, messages in error.message_dict.items()}
+        ) from None
 
 
 @transaction.atomic
@@ -65,9 +90,7 @@ def study_create(
         raise StudyInvalid("a study needs at least one response")
     if Study.objects.filter(name=name).exists():
         raise StudyInvalid({"name": f"a study named {name!r} already exists"})
-    currency = settings.currency.upper()
-    if len(currency) != 3 or not currency.isalpha():
-        raise StudyInvalid({"currency": f"{settings.currency!r} is not a three-letter code"})
+    currency = study_currency_parse(settings.currency)
     study = Study(
         name=name,
         title=settings.title,
@@ -78,18 +101,53 @@ def study_create(
         lease_minutes=settings.lease_minutes,
         rubric_version=settings.rubric_version,
     )
-    try:
-        study.full_clean()
-    except ValidationError as error:
-        raise StudyInvalid(
-            {key: " ".join(messages) for key, messages in error.message_dict.items()}
-        ) from None
+    _full_clean(study)
     system_ids = {response.system_id for response in responses}
-    _title_check(study.title, System.objects.filter(pk__in=system_ids))
+    study_title_check(title=study.title, systems=System.objects.filter(pk__in=system_ids))
     study.save()
     # Creation order is the responses' order; public ids and shuffle keys are random,
     # and items are handed out by a per-annotator permutation, never by primary key.
     Item.objects.bulk_create(Item(study=study, response=response) for response in responses)
+    return study
+
+
+# What an admin may change on a study, and the terms annotators work under, which stay as
+# they were once an item was handed out.
+STUDY_EDITABLE = (
+    "name", "title", "raters_per_item", "pay_per_item", "currency", "minimum_hourly_wage",
+    "lease_minutes", "rubric_version",
+)  # fmt: skip
+STUDY_FIXED_ONCE_STARTED = ("raters_per_item", "pay_per_item", "currency", "rubric_version")
+
+
+def study_systems(*, study: Study) -> QuerySet[System]:
+    return System.objects.filter(responses__items__study=study).distinct()
+
+
+@transaction.atomic
+def study_update(*, study: Study, fields: Mapping[str, Any]) -> Study:
+    """Change a study's settings, refused with a message per field and nothing changed
+    when the title would name a system under study or a fixed term would change."""
+    study = Study.objects.select_for_update().get(pk=study.pk)
+    unknown = sorted(set(fields) - set(STUDY_EDITABLE))
+    if unknown:
+        raise StudyInvalid(f"{', '.join(unknown)}: not a setting that can be changed")
+    values = dict(fields)
+    if "currency" in values:
+        values["currency"] = study_currency_parse(str(values["currency"]))
+    if Assignment.objects.filter(item__study=study).exists():
+        fixed = {
+            key: "fixed once items were handed out to annotators"
+            for key in STUDY_FIXED_ONCE_STARTED
+            if key in values and values[key] != getattr(study, key)
+        }
+        if fixed:
+            raise StudyInvalid(fixed)
+    for key, value in values.items():
+        setattr(study, key, value)
+    _full_clean(study)
+    study_title_check(title=study.title, systems=study_systems(study=study))
+    study.save()
     return study
 
 
@@ -170,7 +228,7 @@ def gold_item_add(*, study: Study, response: Response, expected: Mapping[str, ob
         ) from None
     if study.status == Study.Status.CLOSED:
         raise StudyInvalid("a closed study takes no new items")
-    _title_check(study.title, [response.system])
+    study_title_check(title=study.title, systems=[response.system])
     item = Item.objects.select_for_update().filter(study=study, response=response).first()
     if item is not None and not item.is_gold and item.assignments.exists():
         raise StudyInvalid(

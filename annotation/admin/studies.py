@@ -1,7 +1,7 @@
-"""Admin for studies, gold items, invitations, annotators, ratings and safety flags.
+"""Admin for studies and their gold items.
 
-Writes go through the services (the add forms and actions call them), so the admin
-keeps the same rules as the commands and the portal.
+Writes go through the services (the forms check with them, save_model and the actions
+call them), so the admin keeps the same rules as the commands and the portal.
 """
 
 from __future__ import annotations
@@ -10,26 +10,26 @@ from typing import Any
 
 from django import forms
 from django.contrib import admin, messages
-from django.db.models import F, QuerySet
+from django.db.models import QuerySet
 from django.http import HttpRequest
-from django.urls import reverse
-from django.utils import timezone
 from django.utils.html import format_html, format_html_join
 
-from annotation.models import Annotator, Assignment, Invitation, Item, Rating, SafetyFlag, Study
+from annotation.models import Assignment, Item, Rating, Study
 from annotation.rubric import SCALE_KEYS
 from annotation.selectors import study_pay_rows, study_progress
 from annotation.services import (
-    InvitationInvalid,
     StudyInvalid,
     StudySettings,
     gold_item_add,
-    invitation_create,
-    invitation_revoke,
     study_create,
+    study_currency_parse,
     study_responses_for_samples,
     study_status_set,
+    study_systems,
+    study_title_check,
+    study_update,
 )
+from annotation.services.studies import STUDY_EDITABLE, STUDY_FIXED_ONCE_STARTED
 from generation.models import Dataset, Sample, System
 
 
@@ -56,6 +56,8 @@ class StudyCreateForm(forms.ModelForm):
         if self.errors:
             return data
         try:
+            study_title_check(title=data["title"], systems=data["systems"])
+            data["currency"] = study_currency_parse(data["currency"])
             data["responses"] = study_responses_for_samples(
                 dataset_id=data["dataset"].pk,
                 split=data["split"],
@@ -64,7 +66,34 @@ class StudyCreateForm(forms.ModelForm):
                 seed=data["seed"],
             )
         except StudyInvalid as error:
-            raise forms.ValidationError(str(error)) from None
+            _refusal_show(self, error)
+        return data
+
+
+def _refusal_show(form: forms.ModelForm, error: StudyInvalid) -> None:
+    """A service's refusal as form errors, each on its field where the form has one."""
+    for key, message in error.errors.items():
+        form.add_error(key if key in form.fields else None, message)
+
+
+class StudyChangeForm(forms.ModelForm):
+    """The same rules as study_update: the title may not name a system under study."""
+
+    class Meta:
+        model = Study
+        fields = list(STUDY_EDITABLE)
+
+    def clean(self) -> dict[str, Any]:
+        data = super().clean()
+        if self.errors:
+            return data
+        try:
+            if "title" in data:
+                study_title_check(title=data["title"], systems=study_systems(study=self.instance))
+            if "currency" in data:
+                data["currency"] = study_currency_parse(data["currency"])
+        except StudyInvalid as error:
+            _refusal_show(self, error)
         return data
 
 
@@ -85,8 +114,7 @@ class StudyAdmin(admin.ModelAdmin):
     readonly_fields = ["public_id", "status", "progress", "pay_table", "created_at", "updated_at"]
 
     def get_form(self, request: HttpRequest, obj: Study | None = None, **kwargs: Any):
-        if obj is None:
-            kwargs["form"] = StudyCreateForm
+        kwargs["form"] = StudyCreateForm if obj is None else StudyChangeForm
         return super().get_form(request, obj, **kwargs)
 
     def get_fields(self, request: HttpRequest, obj: Study | None = None) -> list[str]:
@@ -102,15 +130,24 @@ class StudyAdmin(admin.ModelAdmin):
         if obj is None:
             return []
         # Once items were handed out, the terms annotators work under stay as they were.
-        fixed = ["raters_per_item", "pay_per_item", "currency", "rubric_version"]
         started = Assignment.objects.filter(item__study=obj).exists()
-        return [*self.readonly_fields, *(fixed if started else [])]
+        return [*self.readonly_fields, *(STUDY_FIXED_ONCE_STARTED if started else [])]
 
     def save_model(
         self, request: HttpRequest, obj: Study, form: forms.ModelForm, change: bool
     ) -> None:
         if change:
-            super().save_model(request, obj, form, change)
+            changed = {key: form.cleaned_data[key] for key in form.changed_data
+                       if key in STUDY_EDITABLE}  # fmt: skip
+            try:
+                study = study_update(study=obj, fields=changed)
+            except StudyInvalid as error:
+                # The form checked the same rules; this is a change made meanwhile.
+                self.message_user(request, f"Not saved: {error}", messages.ERROR)
+                obj.refresh_from_db()
+                return
+            obj.refresh_from_db()
+            obj.updated_at = study.updated_at
             return
         data = form.cleaned_data
         study = study_create(
@@ -247,195 +284,3 @@ class ItemAdmin(admin.ModelAdmin):
     @admin.display(description="ratings")
     def ratings(self, item: Item) -> int:
         return item.assignments.filter(status=Assignment.Status.SUBMITTED).count()
-
-
-class InvitationForm(forms.ModelForm):
-    valid_days = forms.IntegerField(min_value=1, max_value=90, initial=7)
-
-    class Meta:
-        model = Invitation
-        fields = ["invitee", "expertise_note"]
-
-
-@admin.register(Invitation)
-class InvitationAdmin(admin.ModelAdmin):
-    form = InvitationForm
-    list_display = ["invitee", "created_by", "created_at", "expires_at", "state"]
-    readonly_fields = ["created_by", "expires_at", "used_at", "used_by", "revoked_at"]
-    actions = ["revoke"]
-
-    def get_fields(self, request: HttpRequest, obj: Invitation | None = None) -> list[str]:
-        if obj is None:
-            return ["invitee", "expertise_note", "valid_days"]
-        return ["invitee", "expertise_note", *self.readonly_fields]
-
-    def save_model(
-        self, request: HttpRequest, obj: Invitation, form: forms.ModelForm, change: bool
-    ) -> None:
-        if change:
-            super().save_model(request, obj, form, change)
-            return
-        try:
-            issued = invitation_create(
-                invitee=form.cleaned_data["invitee"],
-                expertise_note=form.cleaned_data["expertise_note"],
-                created_by=request.user,
-                valid_days=form.cleaned_data["valid_days"],
-            )
-        except InvitationInvalid as error:
-            self.message_user(request, str(error), messages.ERROR)
-            return
-        link = request.build_absolute_uri(
-            reverse("invitation-accept", kwargs={"token": issued.token})
-        )
-        # The token is stored only as a hash: this message is the one time it is shown.
-        self.message_user(
-            request,
-            format_html(
-                "Send this single-use link to {}: "
-                "<code class='invitation-link'>{}</code> (shown once)",
-                issued.invitation.invitee,
-                link,
-            ),
-            messages.SUCCESS,
-        )
-        obj.pk = issued.invitation.pk
-        obj._state.adding = False
-
-    @admin.display(description="state")
-    def state(self, invitation: Invitation) -> str:
-        if invitation.used_at:
-            return f"used by {invitation.used_by}"
-        if invitation.revoked_at:
-            return "revoked"
-        return "expired" if invitation.expires_at <= timezone.now() else "open"
-
-    @admin.action(description="Revoke the selected invitations")
-    def revoke(self, request: HttpRequest, queryset: QuerySet[Invitation]) -> None:
-        for invitation in queryset:
-            invitation_revoke(invitation=invitation)
-        self.message_user(request, "Revoked (invitations already used are unchanged).")
-
-
-@admin.register(Annotator)
-class AnnotatorAdmin(admin.ModelAdmin):
-    list_display = ["user", "active", "invited_by", "created_at"]
-    list_filter = ["active"]
-    search_fields = ["user__username", "expertise_note"]
-    fields = ["user", "invited_by", "expertise_note", "active", "created_at"]
-    readonly_fields = ["user", "invited_by", "created_at"]
-
-    def has_add_permission(self, request: HttpRequest) -> bool:
-        # Annotators join through invitations only.
-        return False
-
-
-@admin.register(Rating)
-class RatingAdmin(admin.ModelAdmin):
-    list_display = [
-        "assignment",
-        "content",
-        "empathy",
-        "helpfulness",
-        "safety",
-        "active_seconds",
-        "gold_matches",
-        "created_at",
-    ]
-    list_filter = ["assignment__item__study", "safety"]
-    list_select_related = ["assignment__item__study", "assignment__annotator__user"]
-
-    def has_add_permission(self, request: HttpRequest) -> bool:
-        return False
-
-    def has_change_permission(self, request: HttpRequest, obj: Rating | None = None) -> bool:
-        # A rating is what an annotator said and was paid for: it is never edited.
-        return False
-
-    def has_delete_permission(self, request: HttpRequest, obj: Rating | None = None) -> bool:
-        return False
-
-
-@admin.register(SafetyFlag)
-class SafetyFlagAdmin(admin.ModelAdmin):
-    list_display = [
-        "created_at",
-        "study",
-        "system",
-        "response_excerpt",
-        "reviewed_at",
-        "reviewed_by",
-    ]
-    list_filter = [("reviewed_at", admin.EmptyFieldListFilter), "response__system"]
-    fields = [
-        "study",
-        "system",
-        "context",
-        "response_text",
-        "rating_comment",
-        "reviewed_at",
-        "reviewed_by",
-        "review_note",
-    ]
-    readonly_fields = [
-        "study",
-        "system",
-        "context",
-        "response_text",
-        "rating_comment",
-        "reviewed_at",
-        "reviewed_by",
-    ]
-    list_select_related = ["response__system", "rating__assignment__item__study"]
-    actions = ["mark_reviewed"]
-
-    def get_queryset(self, request: HttpRequest) -> QuerySet[SafetyFlag]:
-        # Unreviewed flags first, newest first among them.
-        return (
-            super()
-            .get_queryset(request)
-            .order_by(F("reviewed_at").desc(nulls_first=True), "-created_at")
-        )
-
-    def has_add_permission(self, request: HttpRequest) -> bool:
-        return False
-
-    @admin.display(description="study")
-    def study(self, flag: SafetyFlag) -> str:
-        return flag.rating.assignment.item.study.name
-
-    @admin.display(description="system")
-    def system(self, flag: SafetyFlag) -> str:
-        return flag.response.system.name
-
-    @admin.display(description="response")
-    def response_excerpt(self, flag: SafetyFlag) -> str:
-        return flag.response.text[:80]
-
-    @admin.display(description="response")
-    def response_text(self, flag: SafetyFlag) -> str:
-        return flag.response.text
-
-    @admin.display(description="context")
-    def context(self, flag: SafetyFlag) -> str:
-        return "\n".join(
-            f"{turn['role']}: {turn['content']}" for turn in flag.response.sample.context
-        )
-
-    @admin.display(description="annotator's comment")
-    def rating_comment(self, flag: SafetyFlag) -> str:
-        return flag.rating.comment or "–"
-
-    def save_model(
-        self, request: HttpRequest, obj: SafetyFlag, form: forms.ModelForm, change: bool
-    ) -> None:
-        obj.reviewed_at = obj.reviewed_at or timezone.now()
-        obj.reviewed_by = obj.reviewed_by or request.user
-        super().save_model(request, obj, form, change)
-
-    @admin.action(description="Mark the selected flags as reviewed")
-    def mark_reviewed(self, request: HttpRequest, queryset: QuerySet[SafetyFlag]) -> None:
-        count = queryset.filter(reviewed_at__isnull=True).update(
-            reviewed_at=timezone.now(), reviewed_by=request.user
-        )
-        self.message_user(request, f"{count} flag(s) marked as reviewed.")

@@ -1,0 +1,95 @@
+"""Admin for invitations and annotators: annotators join only through invitations."""
+
+from __future__ import annotations
+
+from django import forms
+from django.contrib import admin, messages
+from django.db.models import QuerySet
+from django.http import HttpRequest
+from django.urls import reverse
+from django.utils import timezone
+from django.utils.html import format_html
+
+from annotation.models import Annotator, Invitation
+from annotation.services import InvitationInvalid, invitation_create, invitation_revoke
+
+
+class InvitationForm(forms.ModelForm):
+    valid_days = forms.IntegerField(min_value=1, max_value=90, initial=7)
+
+    class Meta:
+        model = Invitation
+        fields = ["invitee", "expertise_note"]
+
+
+@admin.register(Invitation)
+class InvitationAdmin(admin.ModelAdmin):
+    form = InvitationForm
+    list_display = ["invitee", "created_by", "created_at", "expires_at", "state"]
+    readonly_fields = ["created_by", "expires_at", "used_at", "used_by", "revoked_at"]
+    actions = ["revoke"]
+
+    def get_fields(self, request: HttpRequest, obj: Invitation | None = None) -> list[str]:
+        if obj is None:
+            return ["invitee", "expertise_note", "valid_days"]
+        return ["invitee", "expertise_note", *self.readonly_fields]
+
+    def save_model(
+        self, request: HttpRequest, obj: Invitation, form: forms.ModelForm, change: bool
+    ) -> None:
+        if change:
+            super().save_model(request, obj, form, change)
+            return
+        try:
+            issued = invitation_create(
+                invitee=form.cleaned_data["invitee"],
+                expertise_note=form.cleaned_data["expertise_note"],
+                created_by=request.user,
+                valid_days=form.cleaned_data["valid_days"],
+            )
+        except InvitationInvalid as error:
+            self.message_user(request, str(error), messages.ERROR)
+            return
+        link = request.build_absolute_uri(
+            reverse("invitation-accept", kwargs={"token": issued.token})
+        )
+        # The token is stored only as a hash: this message is the one time it is shown.
+        self.message_user(
+            request,
+            format_html(
+                "Send this single-use link to {}: "
+                "<code class='invitation-link'>{}</code> (shown once)",
+                issued.invitation.invitee,
+                link,
+            ),
+            messages.SUCCESS,
+        )
+        obj.pk = issued.invitation.pk
+        obj._state.adding = False
+
+    @admin.display(description="state")
+    def state(self, invitation: Invitation) -> str:
+        if invitation.used_at:
+            return f"used by {invitation.used_by}"
+        if invitation.revoked_at:
+            return "revoked"
+        return "expired" if invitation.expires_at <= timezone.now() else "open"
+
+    @admin.action(description="Revoke the selected invitations")
+    def revoke(self, request: HttpRequest, queryset: QuerySet[Invitation]) -> None:
+        for invitation in queryset:
+            invitation_revoke(invitation=invitation)
+        self.message_user(request, "Revoked (invitations already used are unchanged).")
+
+
+@admin.register(Annotator)
+class AnnotatorAdmin(admin.ModelAdmin):
+    list_display = ["user", "active", "invited_by", "created_at"]
+    list_filter = ["active"]
+    search_fields = ["user__username", "expertise_note"]
+    fields = ["user", "invited_by", "expertise_note", "active", "created_at"]
+    readonly_fields = ["user", "invited_by", "created_at"]
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        # Annotators join through invitations only.
+        return False
