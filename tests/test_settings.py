@@ -58,6 +58,18 @@ def run_manage(*args: str, **env: str) -> subprocess.CompletedProcess:
             "CELERY_VISIBILITY_TIMEOUT_SECONDS='soon' is not an integer",
         ),
         (
+            {"DJANGO_DEBUG": "true", "SOULEVAL_WORK_STALE_SECONDS": "0"},
+            "SOULEVAL_WORK_STALE_SECONDS=0 must be at least 1",
+        ),
+        (
+            {"DJANGO_DEBUG": "true", "SOULEVAL_LOGIN_ADDRESS_FAILURE_LIMIT": "3"},
+            "SOULEVAL_LOGIN_ADDRESS_FAILURE_LIMIT=3 must be at least 5",
+        ),
+        (
+            {"DJANGO_DEBUG": "true", "DJANGO_BEHIND_TLS_PROXY": "true", "DJANGO_PROXY_HOPS": "0"},
+            "DJANGO_PROXY_HOPS=0 must be at least 1",
+        ),
+        (
             {"DJANGO_DEBUG": "true", "SOULEVAL_IMPORT_BATCH_SIZE": "0"},
             "SOULEVAL_IMPORT_BATCH_SIZE=0 must be at least 1",
         ),

@@ -131,23 +131,32 @@ LOGIN_URL = "login"
 LOGIN_REDIRECT_URL = "home"
 LOGOUT_REDIRECT_URL = "login"
 
-# Login guessing: django-axes counts failures per (username, address) and refuses that
-# pair for a while after too many, on the portal's and the admin's login alike.
+# Login guessing, on the portal's and the admin's login alike (annotation.lockout):
+# django-axes locks a (username, address) pair after SOULEVAL_LOGIN_FAILURE_LIMIT
+# failures, and an address after SOULEVAL_LOGIN_ADDRESS_FAILURE_LIMIT failures whatever
+# the usernames (one password sprayed over many accounts).
 AUTHENTICATION_BACKENDS = [
     "axes.backends.AxesStandaloneBackend",
     "django.contrib.auth.backends.ModelBackend",
 ]
+AXES_HANDLER = "annotation.lockout.PairAndAddressLockout"
 AXES_FAILURE_LIMIT = env_int("SOULEVAL_LOGIN_FAILURE_LIMIT", 5, minimum=1)
+SOULEVAL_LOGIN_ADDRESS_FAILURE_LIMIT = env_int(
+    "SOULEVAL_LOGIN_ADDRESS_FAILURE_LIMIT", 20, minimum=AXES_FAILURE_LIMIT
+)
 AXES_COOLOFF_TIME = timedelta(minutes=env_int("SOULEVAL_LOGIN_LOCKOUT_MINUTES", 15, minimum=1))
 AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
 AXES_RESET_ON_SUCCESS = True
 AXES_LOCKOUT_TEMPLATE = "registration/locked_out.html"
-# Behind a proxy the address comes from X-Forwarded-For, which only the proxy may set.
-AXES_IPWARE_META_PRECEDENCE_ORDER = (
-    ["HTTP_X_FORWARDED_FOR", "REMOTE_ADDR"]
+# The client's address: behind DJANGO_PROXY_HOPS proxies (DJANGO_BEHIND_TLS_PROXY), the
+# one the nearest proxy appended to X-Forwarded-For, which no client can forge; else the
+# peer's. Never the header without a proxy in front.
+SOULEVAL_PROXY_HOPS = (
+    env_int("DJANGO_PROXY_HOPS", 1, minimum=1)
     if env_bool("DJANGO_BEHIND_TLS_PROXY", default=False)
-    else ["REMOTE_ADDR"]
+    else 0
 )
+AXES_CLIENT_IP_CALLABLE = "annotation.lockout.login_client_address"
 SESSION_COOKIE_AGE = env_int("SOULEVAL_SESSION_HOURS", 12, minimum=1) * 3600
 
 REST_FRAMEWORK = {
