@@ -154,7 +154,8 @@ def score_parse(key: str, value: object) -> int:
     if isinstance(value, bool) or value is None or value == "":
         raise ValueError(f"choose {allowed}")
     if isinstance(value, str):
-        if not value.strip().isdigit():
+        # Decimal digits only (full-width ２ is 2); isdigit() would let ² through to int().
+        if not value.strip().isdecimal():
             raise ValueError(f"{value!r} is not a score: choose {allowed}")
         value = int(value.strip())
     if not isinstance(value, int):

@@ -164,8 +164,18 @@ def _item_page(
             "comment": chosen.get("comment", ""),
             "errors": errors or {},
             # A fresh id per rendering of the form: a double click or a resent POST of
-            # this form carries the same id and is stored once.
-            "submission_id": (values or {}).get("submission_id") or uuid.uuid4(),
+            # this form carries the same id and is stored once. A damaged one is replaced,
+            # so that the next submit can be stored.
+            "submission_id": (
+                None if "submission_id" in (errors or {}) else (values or {}).get("submission_id")
+            )
+            or uuid.uuid4(),
+            "form_error": (
+                "This form arrived damaged (its submission id is not one the page made), so "
+                "nothing was stored. Check your scores and submit again."
+                if "submission_id" in (errors or {})
+                else ""
+            ),
             "independence_zh": INDEPENDENCE_NOTE_ZH,
             "independence_en": INDEPENDENCE_NOTE_EN,
             "open_for_rating": view.status in (Assignment.Status.LEASED, Assignment.Status.EXPIRED)

@@ -86,6 +86,11 @@ class Claim:
         now = timezone.now()
         return bool(self.held().update(heartbeat_at=now, updated_at=now))
 
+    def release(self) -> bool:
+        """Drop the heartbeat of a run a person stopped (Ctrl-C): the work is stale at
+        once, so a rerun, a redelivery or the sweep takes it over without waiting."""
+        return bool(self.held().update(heartbeat_at=None, updated_at=timezone.now()))
+
     def settle(self, **fields: Any) -> bool:
         """Write the outcome, only while this run holds the work (a cancelled job stays
         cancelled; work another run took over is that run's to settle)."""

@@ -25,6 +25,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, BinaryIO
 
+from common.json_input import JsonTooDeep, json_loads
 from generation.dialogues import PSYCHOLOGIST, ROLES, USER, Dialogue, Turn
 from generation.prompts import soulchat_prompt
 
@@ -137,13 +138,15 @@ def _read_smilechat_file(path: Path, roles: Mapping[str, str], progress: Progres
     except OSError as error:
         raise SourceError(f"{path}: cannot be read ({error.strerror})") from None
     try:
-        data = json.loads(raw.decode("utf-8"))
+        data = json_loads(raw.decode("utf-8"))
     except UnicodeDecodeError:
         raise SourceError(f"{path}: not UTF-8 text") from None
     except json.JSONDecodeError as error:
         raise SourceError(
             f"{path}: not valid JSON ({error.msg} at line {error.lineno} column {error.colno})"
         ) from None
+    except JsonTooDeep as error:
+        raise SourceError(f"{path}: {error}") from None
     if progress:
         progress(len(raw))
     location = str(path)
@@ -165,12 +168,15 @@ def _read_json_lines(
         if not line.strip():
             continue
         try:
-            record = json.loads(line.decode("utf-8"))
+            record = json_loads(line.decode("utf-8"))
         except UnicodeDecodeError:
             yield Problem(location, "line is not UTF-8 text")
             continue
         except json.JSONDecodeError as error:
             yield Problem(location, f"not valid JSON ({error.msg} at column {error.colno})")
+            continue
+        except JsonTooDeep as error:
+            yield Problem(location, str(error))
             continue
         if not isinstance(record, dict):
             yield Problem(location, f"expected a JSON object, found {_kind(record)}")

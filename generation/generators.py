@@ -9,7 +9,6 @@ as it comes. A problem with one sample is an outcome with a reason, never an exc
 from __future__ import annotations
 
 import dataclasses
-import json
 import time
 from collections import defaultdict
 from collections.abc import Callable, Iterator, Sequence
@@ -20,6 +19,7 @@ from typing import Any, Protocol
 
 from django.core.exceptions import ImproperlyConfigured
 
+from common.json_input import json_loads
 from config.environment import env_str
 from generation.decoding import DecodingParams, batches_plan, decoding_params
 from generation.dialogues import USER, Turn
@@ -350,6 +350,9 @@ class ApiGenerator:
             return failed(key, f"cannot reach {self.system.endpoint}: {error}")
         except (openai.APIError, ValueError, TypeError) as error:
             return failed(key, f"malformed answer from {self.system.endpoint}: {error}")
+        except RecursionError:
+            return failed(key, f"malformed answer from {self.system.endpoint}: JSON nested "
+                               "too deeply to read")  # fmt: skip
         latency = time.perf_counter() - started
         text = _completion_text(completion)
         if text is None:
@@ -446,8 +449,8 @@ class ImportedGenerator:
     def _line_read(self, raw, line_number, by_id, by_source, found) -> None:
         where = f"{self.path.name}:{line_number}"
         try:
-            record = json.loads(raw)
-        except (UnicodeDecodeError, json.JSONDecodeError) as error:
+            record = json_loads(raw)
+        except ValueError as error:  # not UTF-8, not JSON, or nested too deep
             self._note(f"{where}: not a JSON object ({error})")
             return
         if not isinstance(record, dict):

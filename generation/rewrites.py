@@ -16,6 +16,7 @@ import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
+from common.json_input import JsonTooDeep, json_loads
 from generation.dialogues import PSYCHOLOGIST, USER, Turn
 
 ROLE_ALIASES = {
@@ -258,11 +259,13 @@ def qa_records(lines: Iterable[str]) -> Iterable[QARecord | LineProblem]:
             continue
         try:
             try:
-                record = json.loads(line)
+                record = json_loads(line)
             except json.JSONDecodeError as error:
                 raise ValueError(
                     f"not a JSON object ({error.msg} at column {error.colno})"
                 ) from None
+            except JsonTooDeep as error:
+                raise ValueError(f"not a usable JSON object ({error})") from None
             if not isinstance(record, dict):
                 raise ValueError("not a JSON object")
             identifier = record.get("id")

@@ -9,7 +9,7 @@ from typing import Any
 from django.db.models import Count, QuerySet, Sum
 from django.utils import timezone
 
-from common.work import work_holder
+from common.work import stale_after, work_holder
 from generation.dataset_formats import export_record
 from generation.dialogues import Turn
 from generation.models import Dataset, GenerationJob, Sample, System
@@ -117,7 +117,10 @@ def generation_jobs_unfinished(*, job_ids: list[int]) -> list[str]:
     ).select_related("system")
     for job in jobs.order_by("pk"):
         if job.status == GenerationJob.Status.RUNNING:
-            state = f"running ({work_holder(job)})"
+            state = (
+                f"running ({work_holder(job)}); taken back if it stays silent for "
+                f"{stale_after().total_seconds():.0f} s"
+            )
         elif job.requeues:
             state = f"queued again after its run fell silent ({job.requeues}×)"
         else:

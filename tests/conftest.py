@@ -13,6 +13,7 @@ import socket
 import subprocess
 import sys
 import time
+import traceback
 import uuid
 from datetime import timedelta
 from decimal import Decimal
@@ -47,6 +48,26 @@ def pytest_report_header(config) -> list[str]:
 def _redacted(url: str) -> str:
     parts = urlsplit(url)
     return url.replace(parts.password, "***") if parts.password else url
+
+
+@pytest.fixture(autouse=True)
+def no_request_ends_in_an_unhandled_exception():
+    """Every request of the suite, through the test client or to the live server (the
+    browser tests), is answered without an unhandled exception: the signal Django sends
+    for one (a 500 on a server) fails the test that made the request."""
+    from django.core.signals import got_request_exception
+
+    seen: list[str] = []
+
+    def record(sender, request=None, **kwargs) -> None:
+        where = f"{request.method} {request.get_full_path()}" if request is not None else "?"
+        seen.append(f"{where}\n{traceback.format_exc()}")
+
+    got_request_exception.connect(record, weak=False, dispatch_uid="tests.unhandled")
+    yield
+    got_request_exception.disconnect(dispatch_uid="tests.unhandled")
+    if seen:
+        pytest.fail("a request ended in an unhandled exception:\n" + "\n".join(seen))
 
 
 @pytest.fixture

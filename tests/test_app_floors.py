@@ -12,6 +12,7 @@ from tests.conftest import REPO_ROOT
 
 FLOORS = ["common", "generation", "training", "annotation", "reports"]
 PURE_MODULES = [
+    "common/json_input.py",
     "generation/dialogues.py",
     "generation/dataset_formats.py",
     "generation/prompts.py",

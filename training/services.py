@@ -282,6 +282,10 @@ def training_job_run(*, job_id: int, launch: Launch | None = None) -> TrainingJo
 
     try:
         return _train_and_register(job, hyper, data, claim=claim, launch=launch)
+    except KeyboardInterrupt:
+        if claim is not None:
+            claim.release()
+        raise
     except Exception as error:
         if claim is not None:
             _fail(claim, f"the run broke: {type(error).__name__}: {error}")

@@ -11,7 +11,7 @@ from django.contrib.auth import get_user_model
 from django.contrib.auth.base_user import AbstractBaseUser
 from django.contrib.auth.password_validation import validate_password
 from django.core.exceptions import ValidationError
-from django.db import transaction
+from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from annotation.models import Annotator, Invitation
@@ -101,7 +101,13 @@ def invitation_accept(*, token: str, username: str, password: str) -> Annotator:
     if errors:
         raise AccountInvalid(errors)
     user.set_password(password)
-    user.save()
+    try:
+        with transaction.atomic():
+            user.save()
+    except IntegrityError:
+        # Another invitation took the name between the check above and this insert; this
+        # one stays unspent, so its invitee can choose another name.
+        raise AccountInvalid({"username": ["A user with that username already exists."]}) from None
     annotator = Annotator.objects.create(
         user=user, invited_by=invitation.created_by, expertise_note=invitation.expertise_note
     )

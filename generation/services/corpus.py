@@ -367,6 +367,9 @@ def corpus_build_run(
         return None
     try:
         return _run(claim, on_progress)
+    except KeyboardInterrupt:
+        claim.release()
+        raise
     except Exception as error:
         claim.settle(
             status=Status.FAILED,

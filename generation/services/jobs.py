@@ -203,6 +203,9 @@ def generation_job_run(
         return None
     try:
         return _run(claim, on_progress)
+    except KeyboardInterrupt:
+        claim.release()
+        raise
     except Exception as error:
         claim.settle(
             status=Status.FAILED,

@@ -152,3 +152,20 @@ def test_run_eval_resuming_takes_back_silent_jobs_at_once(
     job.refresh_from_db()
     assert (job.status, job.requeues) == (Status.SUCCEEDED, 1)
     assert EvalRun.objects.get(pk=run.pk).status == EvalRun.Status.RATING
+
+
+def test_a_run_a_person_stopped_is_taken_over_without_waiting(job, monkeypatch):
+    from generation.services import generation_job_run
+    from generation.services import jobs as generation_jobs
+
+    def interrupted(claim, on_progress):
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(generation_jobs, "_run", interrupted)
+    with pytest.raises(KeyboardInterrupt):
+        generation_job_run(job_id=job.pk)
+    job.refresh_from_db()
+    assert (job.status, job.heartbeat_at) == (Status.RUNNING, None)
+    monkeypatch.undo()
+    # A rerun at once (say run_eval again after Ctrl-C) takes it over.
+    assert generation_job_run(job_id=job.pk).status == Status.SUCCEEDED

@@ -80,6 +80,8 @@ class Handler(BaseHTTPRequestHandler):
             return self._send(500, b'{"error": {"message": "the model fell over"}}')
         if model == "garbled":
             return self._send(200, b'{"choices": [{"message": ')
+        if model == "nested":
+            return self._send(200, b"[" * 100_000 + b"]" * 100_000)
         if model == "concurrent":
             time.sleep(0.2)
         which = re.search(r"第\d个", last).group()
@@ -179,6 +181,14 @@ def test_malformed_json_is_a_recorded_reason(endpoint, samples):
     assert all(
         r.startswith("malformed answer from") for r in job.failures.values_list("reason", flat=True)
     )
+
+
+def test_json_nested_too_deep_for_the_parser_is_a_recorded_reason(endpoint, samples):
+    job = run(endpoint, samples, "nested")
+    assert job.status == Status.FAILED
+    assert job.failures.count() == 6
+    reasons = set(job.failures.values_list("reason", flat=True))
+    assert {reason.split(":")[0] for reason in reasons} == {"malformed answer from http"}
 
 
 def test_a_timeout_is_a_recorded_reason(endpoint, samples):

@@ -153,15 +153,17 @@ def test_malformed_rows_are_reported_with_place_and_reason_and_skipped(tmp_path:
         "dialogue": [{"role": "client", "content": "x"}, {"role": "counselor", "content": "y"}],
     }
     lonely = {"id": "lonely", "dialogue": [{"role": "counselor", "content": "y"}]}
-    lines = [json.dumps(good), "{oops", json.dumps(lonely), json.dumps(good)]
+    nested = "[" * 100_000 + "]" * 100_000
+    lines = [json.dumps(good), "{oops", json.dumps(lonely), json.dumps(good), nested]
     path = tmp_path / "mixed.jsonl"
     path.write_text("\n".join(lines), encoding="utf-8")
     out, err = run_import(str(path), "--format", "smilechat")
     assert f"skipped {path}:2: not valid JSON" in err
     assert f"skipped {path}:3: no psychologist turn follows a user turn" in err
     assert f"skipped {path}:4: duplicate id 'ok' (first at {path}:1)" in err
+    assert f"skipped {path}:5: JSON nested deeper than 64 levels" in err
     assert "1 imported (1 samples)" in out
-    assert "3 skipped" in out
+    assert "4 skipped" in out
     assert Sample.objects.filter(dataset__name="mixed").count() == 1
 
 

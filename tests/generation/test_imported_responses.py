@@ -67,8 +67,11 @@ def test_a_sample_missing_from_the_file_or_answered_twice_is_not_guessed(tmp_pat
         ),
         encoding="utf-8",
     )
+    with path.open("a", encoding="utf-8") as lines:
+        lines.write("\n" + "[" * 100_000)
     job = run(path, Sample.objects.all())
     assert job.status == GenerationJob.Status.FAILED
+    assert "answers.jsonl:4: not a JSON object (JSON nested deeper than 64 levels)" in job.notes
     assert list(Response.objects.values_list("sample_id", flat=True)) == [answered.pk]
     assert dict(job.failures.values_list("sample_id", "reason")) == {
         missing.pk: "no response for this sample in answers.jsonl",

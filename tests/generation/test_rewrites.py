@@ -152,6 +152,7 @@ def test_single_turn_records_are_read_and_bad_lines_named():
         '{"id": 7, "question": "重复", "answer": "重复"}',
         '{"id": "q5", "question": "？", "answers": []}',
         '{"id": true, "question": "？", "answer": "好"}',
+        "[" * 100_000,
     ]
     read = list(qa_records(lines))
     assert [item for item in read if isinstance(item, QARecord)] == [
@@ -160,7 +161,8 @@ def test_single_turn_records_are_read_and_bad_lines_named():
         QARecord("q2#2", "和父母吵架", "", "试着表达感受。", "", 2),
     ]
     problems = [(item.line, item.message) for item in read if isinstance(item, LineProblem)]
-    assert [line for line, _ in problems] == [4, 5, 6, 7, 8, 9, 10]
+    assert [line for line, _ in problems] == [4, 5, 6, 7, 8, 9, 10, 11]
+    assert problems[7][1] == "not a usable JSON object (JSON nested deeper than 64 levels)"
     assert problems[2][1] == '"question" is missing'
     assert problems[3][1] == '"answer" is empty'
     assert problems[4][1] == "id '7' was already used on an earlier line"

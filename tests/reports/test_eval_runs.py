@@ -116,7 +116,9 @@ def test_the_draw_is_reproducible_and_depends_on_the_seed(world):
         return set(EvalSample.objects.filter(run=run).values_list("sample_id", flat=True))
 
     assert drawn(seed=1, raters=2) == drawn(seed=1, raters=3)
-    assert drawn(seed=1, raters=2) != drawn(seed=2, raters=2)
+    # Two seeds may draw the same few samples by chance (the dataset's name, random
+    # here, is part of the seed): five seeds all drawing alike would not be chance.
+    assert len({frozenset(drawn(seed=seed, raters=2)) for seed in range(1, 6)}) > 1
 
 
 @pytest.mark.parametrize(

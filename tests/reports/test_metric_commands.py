@@ -42,6 +42,10 @@ def test_score_pairs_writes_each_pair_and_a_summary(tmp_path):
         ('{"id": 1, "hypothesis": 5, "reference": "b"}', "must be strings"),
         ('{"id": 1, "hypothesis": "a", "reference": "b"}\n' * 2, "appears twice"),
         ("", "holds no pairs"),
+        (
+            '{"id": 1, "hypothesis": "a", "reference": "b"}\n' + "[" * 100_000,
+            ":2: JSON nested deeper than 64 levels",
+        ),
     ],
 )
 def test_score_pairs_refuses_bad_files(tmp_path, content, message):
@@ -82,6 +86,15 @@ def test_agreement_prints_the_textbook_kappa(tmp_path, capsys):
         ("item,rater,dimension,score\n1,a,content,x", "not a whole number"),
         ("item,rater,dimension,score\n1,a,content,1\n1,a,content,2", "twice"),
         ("item,rater,dimension,score\n", "no ratings"),
+        (
+            "item,rater,dimension,score\n1,a,mine,0\n1,b,mine,3000000",
+            "mine is scored from 0 to 3000000; a scale of at most 101 points",
+        ),
+        (
+            'item,rater,dimension,score\n1,a,content,1\n2,a,content,"' + "x" * 140_000 + '"',
+            ":3: not readable CSV \\(field larger than field limit",
+        ),
+        ("item,rater,dimension,score\n1,a,content,²", "'²' is not a whole number"),
     ],
 )
 def test_agreement_refuses_bad_files(tmp_path, content, message):

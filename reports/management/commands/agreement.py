@@ -12,6 +12,9 @@ from reports.formats import agreement_json, agreement_lines
 from reports.selectors import DOMAINS, export_agreement
 
 COLUMNS = ("item", "rater", "dimension", "score")
+# A custom dimension's scale runs from its lowest to its highest score; the agreement
+# tables hold a column per point (0–100 is the widest a rating scale sensibly is).
+MAX_SCALE_POINTS = 101
 
 
 def read_scores(path: Path) -> tuple[list[ScoreRecord], dict[str, list[int]]]:
@@ -20,11 +23,18 @@ def read_scores(path: Path) -> tuple[list[ScoreRecord], dict[str, list[int]]]:
     try:
         with path.open(encoding="utf-8-sig", newline="") as handle:
             reader = csv.DictReader(handle)
-            if reader.fieldnames is None or any(c not in reader.fieldnames for c in COLUMNS):
-                raise CommandError(
-                    f"{path}: the header must name {', '.join(COLUMNS)}; it has {reader.fieldnames}"
-                )
-            rows = list(enumerate(reader, start=2))
+            try:
+                if reader.fieldnames is None or any(c not in reader.fieldnames for c in COLUMNS):
+                    raise CommandError(
+                        f"{path}: the header must name {', '.join(COLUMNS)}; "
+                        f"it has {reader.fieldnames}"
+                    )
+                rows = [(reader.line_num, row) for row in reader]
+            except csv.Error as error:
+                # A cell over the csv module's field limit, a NUL byte, … (line_num counts
+                # the lines read before the record that failed).
+                line = reader.line_num + 1
+                raise CommandError(f"{path}:{line}: not readable CSV ({error})") from None
     except (OSError, UnicodeDecodeError) as error:
         raise CommandError(f"cannot read {path}: {error}") from None
     records = []
@@ -53,6 +63,12 @@ def read_scores(path: Path) -> tuple[list[ScoreRecord], dict[str, list[int]]]:
         records.append(ScoreRecord(item, rater, dimension, score))
     if not records:
         raise CommandError(f"{path} holds no ratings")
+    for dimension, scores in observed.items():
+        if dimension not in DOMAINS and max(scores) - min(scores) + 1 > MAX_SCALE_POINTS:
+            raise CommandError(
+                f"{path}: {dimension} is scored from {min(scores)} to {max(scores)}; a scale "
+                f"of at most {MAX_SCALE_POINTS} points can be analysed"
+            )
     domains = {
         dimension: DOMAINS.get(dimension) or list(range(min(scores), max(scores) + 1))
         for dimension, scores in observed.items()

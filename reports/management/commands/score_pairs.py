@@ -6,6 +6,7 @@ from pathlib import Path
 
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
+from common.json_input import JsonTooDeep, json_loads
 from reports.metrics import (
     METRIC_KEYS,
     METRIC_LABELS,
@@ -28,9 +29,11 @@ def read_pairs(path: Path) -> list[tuple[str, str, str]]:
         if not line.strip():
             continue
         try:
-            record = json.loads(line)
+            record = json_loads(line)
         except json.JSONDecodeError as error:
             raise CommandError(f"{path}:{number}: not JSON ({error.msg})") from None
+        except JsonTooDeep as error:
+            raise CommandError(f"{path}:{number}: {error}") from None
         if not isinstance(record, dict):
             raise CommandError(
                 f"{path}:{number}: expected an object with id, hypothesis, reference"
