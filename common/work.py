@@ -30,7 +30,7 @@ import uuid
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Any
+from typing import Any, TypeVar
 
 from django.conf import settings
 from django.db import models, transaction
@@ -39,8 +39,9 @@ from django.utils import timezone
 
 logger = logging.getLogger(__name__)
 
-# Every kind of queued work spells these two states the same way.
-QUEUED, RUNNING = "queued", "running"
+# Every kind of queued work spells these states the same way.
+QUEUED, RUNNING, FAILED = "queued", "running", "failed"
+T = TypeVar("T")
 
 
 def stale_after() -> timedelta:
@@ -115,6 +116,29 @@ def work_claim(*, model: type[models.Model], pk: int) -> Claim | None:
         return None
     model._default_manager.filter(pk=pk, started_at__isnull=True).update(started_at=now)
     return Claim(model, pk, token)
+
+
+def work_run(*, model: type[models.Model], pk: int, run: Callable[[Claim], T]) -> T | None:
+    """Claim the work and run it; None when it cannot be claimed (work_claim). A run a
+    person stops (Ctrl-C) drops its heartbeat, so a rerun takes over at once; a run that
+    breaks fails the work with the reason (a retry goes on from what was stored), and the
+    error goes on up."""
+    claim = work_claim(model=model, pk=pk)
+    if claim is None:
+        return None
+    try:
+        return run(claim)
+    except KeyboardInterrupt:
+        claim.release()
+        raise
+    except Exception as error:
+        claim.settle(
+            status=FAILED,
+            error=f"the run broke: {type(error).__name__}: {error}",
+            claimed_by="",
+            finished_at=timezone.now(),
+        )
+        raise
 
 
 @dataclass(frozen=True)

@@ -15,7 +15,7 @@ from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
 
-from common.work import Claim, work_claim, work_is_stale, work_requeue_stale
+from common.work import Claim, work_is_stale, work_requeue_stale, work_run
 from generation.models import Dataset, System
 from generation.selectors import dataset_export_records
 from generation.services import SystemInvalid, system_save
@@ -250,23 +250,25 @@ class Launch:
 
 
 def training_job_run(*, job_id: int, launch: Launch | None = None) -> TrainingJob | None:
-    """Run a queued job, or go on with one a lost worker left running, from its last
-    checkpoint. A finished, stopped or missing job is left alone (None).
+    """Run a queued job, or take over one whose run fell silent, from its last
+    checkpoint. A finished, stopped or missing job, or one a live run holds, is left
+    alone (None).
 
     Under a launcher every process runs this: rank 0 claims the job, records progress and
     registers the system; the others only train. A stop request is honoured only by a
     single process (ranks stopping at different steps would wait on each other forever):
     stop a launch by ending it, and retry from its last checkpoint."""
     launch = launch or Launch.from_environment()
-    claim = None
     if launch.rank == 0:
-        claim = work_claim(model=TrainingJob, pk=job_id)
-        if claim is None:
-            return None
-    elif not TrainingJob.objects.filter(
+        return work_run(model=TrainingJob, pk=job_id, run=lambda claim: _run(job_id, launch, claim))
+    if not TrainingJob.objects.filter(
         pk=job_id, status__in=[Status.QUEUED, Status.RUNNING]
     ).exists():
         return None
+    return _run(job_id, launch, None)
+
+
+def _run(job_id: int, launch: Launch, claim: Claim | None) -> TrainingJob | None:
     job = TrainingJob.objects.select_related("dataset", "base_system").get(pk=job_id)
     if launch.world > 1 and launch.world != job.devices:
         if claim is not None:
@@ -282,14 +284,6 @@ def training_job_run(*, job_id: int, launch: Launch | None = None) -> TrainingJo
 
     try:
         return _train_and_register(job, hyper, data, claim=claim, launch=launch)
-    except KeyboardInterrupt:
-        if claim is not None:
-            claim.release()
-        raise
-    except Exception as error:
-        if claim is not None:
-            _fail(claim, f"the run broke: {type(error).__name__}: {error}")
-        raise
     finally:
         distributed_finish()
 

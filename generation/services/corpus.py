@@ -25,7 +25,7 @@ from django.db import transaction
 from django.db.models import F
 from django.utils import timezone
 
-from common.work import Claim, work_claim, work_holder, work_is_stale, work_requeue_stale
+from common.work import Claim, work_holder, work_is_stale, work_requeue_stale, work_run
 from generation.dedup import dialogues_dedup
 from generation.dialogues import Dialogue, Turn
 from generation.generators import (
@@ -362,22 +362,7 @@ def corpus_build_run(
     """Run a queued build, or take over one whose run fell silent; a finished, cancelled
     or missing build, or one a live run holds, is left alone (None). A run that breaks
     fails the build with the reason; a resume goes on from there."""
-    claim = work_claim(model=CorpusBuild, pk=build_id)
-    if claim is None:
-        return None
-    try:
-        return _run(claim, on_progress)
-    except KeyboardInterrupt:
-        claim.release()
-        raise
-    except Exception as error:
-        claim.settle(
-            status=Status.FAILED,
-            error=f"the run broke: {type(error).__name__}: {error}",
-            claimed_by="",
-            finished_at=timezone.now(),
-        )
-        raise
+    return work_run(model=CorpusBuild, pk=build_id, run=lambda claim: _run(claim, on_progress))
 
 
 def _run(claim: Claim, on_progress: ProgressCallback | None) -> CorpusBuild:

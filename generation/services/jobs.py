@@ -17,7 +17,7 @@ from django.db import transaction
 from django.db.models import QuerySet
 from django.utils import timezone
 
-from common.work import Claim, work_claim, work_is_stale, work_requeue_stale
+from common.work import Claim, work_is_stale, work_requeue_stale, work_run
 from generation.generators import GenerationRequest, GeneratorUnavailable, Outcome, generator_for
 from generation.models import GenerationFailure, GenerationJob, Response, Sample, System
 from generation.signals import generation_job_finished, generation_responses_stored
@@ -198,22 +198,7 @@ def generation_job_run(
     """Run a queued job, or take over one whose run fell silent. A job that is finished,
     cancelled, gone or held by a live run is left alone (None). A run that breaks fails
     the job with the reason; a retry goes on from what was stored."""
-    claim = work_claim(model=GenerationJob, pk=job_id)
-    if claim is None:
-        return None
-    try:
-        return _run(claim, on_progress)
-    except KeyboardInterrupt:
-        claim.release()
-        raise
-    except Exception as error:
-        claim.settle(
-            status=Status.FAILED,
-            error=f"the run broke: {type(error).__name__}: {error}",
-            claimed_by="",
-            finished_at=timezone.now(),
-        )
-        raise
+    return work_run(model=GenerationJob, pk=job_id, run=lambda claim: _run(claim, on_progress))
 
 
 def _run(claim: Claim, on_progress: ProgressCallback | None) -> GenerationJob:

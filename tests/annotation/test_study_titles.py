@@ -73,33 +73,26 @@ def test_the_admin_change_form_refuses_a_title_naming_a_system(client):
     assert world.study.title == "Round two"
 
 
-def test_the_admin_add_form_refuses_a_title_naming_a_system_without_an_error_page(client):
+@pytest.mark.parametrize(
+    ("values", "message"),
+    [
+        ({"title": "SoulChat answers"}, "names system &#x27;soulchat&#x27;"),
+        ({"currency": "U$"}, "is not a three-letter code"),
+    ],
+)
+def test_the_admin_add_form_shows_a_refusal_on_its_field_instead_of_an_error_page(
+    client, values, message
+):
     world = study_world(samples=2, system_names=["soulchat", "base"], open_it=False)
     client.force_login(AdminFactory())
     page = client.post(
         reverse("admin:annotation_study_add"),
         {
-            **change_form(world.study, name="round-x", title="SoulChat answers"),
+            **change_form(world.study, name="round-x", **values),
             "dataset": world.responses[0].sample.dataset.pk, "split": "test",
             "systems": [system.pk for system in world.systems], "samples": 2, "seed": 0,
         },
     )  # fmt: skip
     assert page.status_code == 200
-    assert "names system &#x27;soulchat&#x27;" in page.content.decode()
+    assert message in page.content.decode()
     assert not Study.objects.filter(name="round-x").exists()
-
-
-def test_the_admin_add_form_names_a_bad_currency_on_its_field(client):
-    world = study_world(samples=2, open_it=False)
-    client.force_login(AdminFactory())
-    page = client.post(
-        reverse("admin:annotation_study_add"),
-        {
-            **change_form(world.study, name="round-y", currency="U$"),
-            "dataset": world.responses[0].sample.dataset.pk, "split": "test",
-            "systems": [system.pk for system in world.systems], "samples": 2, "seed": 0,
-        },
-    )  # fmt: skip
-    assert page.status_code == 200
-    assert "is not a three-letter code" in page.content.decode()
-    assert not Study.objects.filter(name="round-y").exists()
