@@ -6,7 +6,7 @@ from django.utils.html import format_html
 
 from reports import views
 from reports.models import EvalRun
-from reports.selectors import run_progress
+from reports.selectors.runs import run_progress
 
 
 @admin.register(EvalRun)

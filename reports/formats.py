@@ -1,5 +1,5 @@
 """Table 1 as text, JSON or a LaTeX booktabs table like the paper's (formatting only: it
-reads the dataclasses of reports.selectors and queries nothing)."""
+reads the dataclasses of reports.selectors.results and queries nothing)."""
 
 from __future__ import annotations
 
@@ -9,7 +9,7 @@ from reports.agreement import Coefficient, DimensionAgreement
 from reports.statistics import Estimate
 
 if TYPE_CHECKING:
-    from reports.selectors import ResultsTable
+    from reports.selectors.results import ResultsTable
 
 
 def _number(estimate: Estimate | None, digits: int = 2) -> str:

@@ -13,9 +13,7 @@ from reports.exports import csv_lines
 from reports.formats import column_digits
 from reports.metrics import METRIC_KEYS, METRIC_LABELS
 from reports.models import EvalRun
-from reports.selectors import (
-    HUMAN_LABELS,
-    RunNotFound,
+from reports.selectors.export_rows import (
     export_agreement,
     export_annotators,
     export_payroll,
@@ -23,15 +21,16 @@ from reports.selectors import (
     export_responses,
     export_table,
     export_unsafe,
-    results_table,
+)
+from reports.selectors.ratings import (
+    HUMAN_LABELS,
     run_agreement,
     run_annotator_rows,
-    run_get,
-    run_progress,
     run_score_distributions,
     run_unsafe_responses,
-    systems_compare,
 )
+from reports.selectors.results import results_table, systems_compare
+from reports.selectors.runs import RunNotFound, run_get, run_progress
 
 
 def _run(run_id: int) -> EvalRun:

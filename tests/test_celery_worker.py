@@ -102,7 +102,7 @@ def test_run_eval_end_to_end_on_a_worker(worker, tiny_model, demo_samples):
     from django.core.management import call_command
 
     from reports.models import EvalRun, ResponseScore
-    from reports.selectors import results_table
+    from reports.selectors.results import results_table
 
     local_system(tiny_model, "tiny-eval", decoding={"max_new_tokens": 12})
     local_system(tiny_model, "tiny-eval-b", decoding={"max_new_tokens": 6})

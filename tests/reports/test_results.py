@@ -11,7 +11,8 @@ from django.core.management import CommandError, call_command
 from django.urls import reverse
 
 from reports.exports import BOM, cell_safe, csv_lines
-from reports.selectors import results_table, run_agreement
+from reports.selectors.ratings import run_agreement
+from reports.selectors.results import results_table
 from tests.factories import AdminFactory
 from tests.reports.conftest import rate_all
 

@@ -56,7 +56,7 @@ def test_simulated_ratings_fill_the_demo_run_and_leave_annotator1_a_share(
     from annotation.models import Annotator, Rating
     from annotation.services import assignment_next
     from generation.models import Response, Sample, System
-    from reports.selectors import results_table
+    from reports.selectors.results import results_table
 
     settings.DEBUG = True
     call_command("setup_demo", stdout=StringIO())

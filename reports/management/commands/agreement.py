@@ -9,7 +9,8 @@ from django.core.management.base import BaseCommand, CommandError, CommandParser
 from reports.agreement import ScoreRecord, agreement_table
 from reports.exports import csv_lines
 from reports.formats import agreement_json, agreement_lines
-from reports.selectors import DOMAINS, export_agreement
+from reports.selectors.export_rows import export_agreement
+from reports.selectors.ratings import DOMAINS
 
 COLUMNS = ("item", "rater", "dimension", "score")
 # A custom dimension's scale runs from its lowest to its highest score; the agreement

@@ -7,7 +7,9 @@ from django.core.management.base import BaseCommand, CommandError, CommandParser
 from reports.exports import csv_lines
 from reports.formats import table_json, table_latex, table_text
 from reports.metrics import PROFILES
-from reports.selectors import RunNotFound, export_table, results_table, run_get
+from reports.selectors.export_rows import export_table
+from reports.selectors.results import results_table
+from reports.selectors.runs import RunNotFound, run_get
 
 
 class Command(BaseCommand):

@@ -16,7 +16,8 @@ from generation.selectors import (
 )
 from reports.formats import table_text
 from reports.models import EvalRun
-from reports.selectors import results_table, run_get, run_progress
+from reports.selectors.results import results_table
+from reports.selectors.runs import run_get, run_progress
 from reports.services import EvalRunInvalid, RunRequest, eval_run_start
 
 POLL_SECONDS = 1.0

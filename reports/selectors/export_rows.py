@@ -1,0 +1,163 @@
+"""The rows of every export: a header, then one list per line, streamed from the
+selectors (reports.exports writes them as CSV)."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from datetime import datetime
+from decimal import Decimal
+
+from annotation.models import Rating
+from annotation.rubric import SCALE_KEYS
+from reports.agreement import DimensionAgreement
+from reports.metrics import METRIC_KEYS, PROFILE_SOULCHAT
+from reports.models import EvalRun, EvalSample
+from reports.selectors.ratings import AnnotatorRow, UnsafeResponse
+from reports.selectors.results import ResultsTable
+from reports.selectors.runs import run_responses
+from reports.statistics import Estimate
+
+
+def _iso(moment: datetime | None) -> str:
+    return moment.isoformat() if moment else ""
+
+
+def export_ratings(*, run: EvalRun) -> Iterator[list]:
+    yield [
+        "item", "dataset", "sample", "system", "annotator", *SCALE_KEYS, "comment",
+        "active_seconds", "gold", "leased_at", "submitted_at", "rating_id",
+    ]  # fmt: skip
+    if run.study_id is None:
+        return
+    rows = (
+        Rating.objects.filter(assignment__item__study_id=run.study_id)
+        .order_by("pk")
+        .values_list(
+            "assignment__item__public_id",
+            "assignment__item__response__sample__dataset__name",
+            "assignment__item__response__sample__source_id",
+            "assignment__item__response__system__name",
+            "assignment__annotator__user__username",
+            *SCALE_KEYS,
+            "comment",
+            "active_seconds",
+            "assignment__item__is_gold",
+            "assignment__leased_at",
+            "assignment__submitted_at",
+            "pk",
+        )
+    )
+    for row in rows.iterator(chunk_size=2000):
+        *head, leased_at, submitted_at, pk = row
+        yield [*head, _iso(leased_at), _iso(submitted_at), pk]
+
+
+def export_responses(*, run: EvalRun) -> Iterator[list]:
+    yield [
+        "dataset", "sample", "system", "human_sample", "response", "reference", "empty",
+        *(f"{key}_x100" for key in METRIC_KEYS), "profile",
+    ]  # fmt: skip
+    human = set(EvalSample.objects.filter(run=run, human=True).values_list("sample_id", flat=True))
+    rows = (
+        run_responses(run=run)
+        .order_by("sample_id", "system__name")
+        .values_list(
+            "sample__dataset__name",
+            "sample__source_id",
+            "sample_id",
+            "system__name",
+            "text",
+            "sample__reference",
+            "automatic_scores__empty",
+            *(f"automatic_scores__{key}" for key in METRIC_KEYS),
+        )
+    )
+    for dataset, source_id, sample_id, system, text, reference, empty, *scores in rows.iterator(
+        chunk_size=2000
+    ):
+        yield [
+            dataset, source_id, system, sample_id in human, text, reference,
+            "" if empty is None else empty,
+            *("" if score is None else round(score * 100, 6) for score in scores),
+            PROFILE_SOULCHAT,
+        ]  # fmt: skip
+
+
+def _cell_columns(estimate: Estimate | None) -> list:
+    if estimate is None:
+        return ["", "", "", 0]
+    return [round(estimate.mean, 4), round(estimate.low, 4), round(estimate.high, 4), estimate.n]
+
+
+def export_table(*, table: ResultsTable) -> Iterator[list]:
+    header = ["profile", "dataset", "system", "samples", "empty_responses", "rated_items"]
+    for column in table.columns:
+        header += [column.label, f"{column.label} ci_low", f"{column.label} ci_high",
+                   f"{column.label} n", f"{column.label} best"]  # fmt: skip
+    yield header
+    for row in table.rows:
+        line = [table.profile, row.dataset, row.system, row.samples, row.empty, row.rated_items]
+        for column in table.columns:
+            line += [*_cell_columns(row.cells[column.key]), column.key in row.best]
+        yield line
+
+
+def export_agreement(*, agreement: list[DimensionAgreement]) -> Iterator[list]:
+    yield [
+        "dimension", "ratings", "items", "kappa_items", "raters_per_item", "percent_agreement",
+        "fleiss_kappa", "kappa_ci_low", "kappa_ci_high", "kappa_band",
+        "krippendorff_alpha_ordinal", "alpha_ci_low", "alpha_ci_high", "alpha_band", "note",
+    ]  # fmt: skip
+    for row in agreement:
+        note = row.kappa.undefined or row.alpha.undefined or ""
+        yield [
+            row.dimension, row.ratings, row.items, row.kappa_items, row.raters,
+            "" if row.percent_agreement is None else round(row.percent_agreement, 2),
+            *_coefficient_columns(row.kappa), *_coefficient_columns(row.alpha), note,
+        ]  # fmt: skip
+
+
+def _coefficient_columns(coefficient) -> list:
+    def rounded(value):
+        return "" if value is None else round(value, 4)
+
+    return [
+        rounded(coefficient.value),
+        rounded(coefficient.low),
+        rounded(coefficient.high),
+        coefficient.band or "",
+    ]
+
+
+def export_annotators(*, rows: list[AnnotatorRow]) -> Iterator[list]:
+    yield [
+        "annotator", "items", "active_seconds", "earned", "currency", "hourly_wage",
+        "below_minimum", "peer_mean_absolute_difference", "peer_exact_agreement_percent",
+        "gold_rated", "gold_accuracy_percent",
+    ]  # fmt: skip
+    for row in rows:
+        peer = row.peer_agreement
+        yield [
+            row.annotator, row.items, row.active_seconds, row.earned, row.currency,
+            "" if row.hourly_wage is None else row.hourly_wage, row.below_minimum,
+            "" if peer is None or peer.mean_absolute_difference is None
+            else round(peer.mean_absolute_difference, 4),
+            "" if peer is None or peer.exact_agreement is None
+            else round(peer.exact_agreement, 2),
+            row.gold_rated,
+            "" if row.gold_accuracy is None else round(row.gold_accuracy * 100, 2),
+        ]  # fmt: skip
+
+
+def export_payroll(*, rows: list[AnnotatorRow]) -> Iterator[list]:
+    yield ["annotator", "items", "active_hours", "amount", "currency"]
+    for row in rows:
+        hours = (Decimal(row.active_seconds) / Decimal(3600)).quantize(Decimal("0.0001"))
+        yield [row.annotator, row.items, hours, row.earned, row.currency]
+
+
+def export_unsafe(*, rows: list[UnsafeResponse]) -> Iterator[list]:
+    yield ["dataset", "sample", "system", "response", "flags", "unreviewed", "notes"]
+    for row in rows:
+        yield [row.dataset, row.sample, row.system, row.text, row.flags, row.unreviewed,
+               " | ".join(row.notes)]  # fmt: skip

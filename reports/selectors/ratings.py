@@ -1,0 +1,145 @@
+"""The study's ratings as the analysis reads them: agreement, annotators, unsafe
+responses, score distributions. Gold items never enter agreement or the tables: their
+answers are known, so they measure the annotator, not the system."""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from dataclasses import dataclass
+from decimal import Decimal
+
+from django.db.models import Count, Q, QuerySet
+
+from annotation.models import Rating, SafetyFlag
+from annotation.rubric import SCALE_KEYS, SCALE_MAXIMUM
+from annotation.selectors import study_pay_rows
+from generation.models import Response
+from reports.agreement import (
+    DimensionAgreement,
+    RaterAgreement,
+    ScoreRecord,
+    agreement_table,
+    rater_agreement,
+)
+from reports.models import EvalRun
+
+HUMAN_LABELS = {"content": "Con.", "empathy": "Emp.", "helpfulness": "Hel.", "safety": "Saf."}
+DOMAINS = {key: list(range(SCALE_MAXIMUM[key] + 1)) for key in SCALE_KEYS}
+
+
+def human_ratings(run: EvalRun) -> QuerySet[Rating]:
+    return Rating.objects.filter(
+        assignment__item__study_id=run.study_id, assignment__item__is_gold=False
+    )
+
+
+def run_score_records(*, run: EvalRun) -> list[ScoreRecord]:
+    if run.study_id is None:
+        return []
+    records = []
+    rows = human_ratings(run).values_list(
+        "assignment__item_id", "assignment__annotator_id", *SCALE_KEYS
+    )
+    for item_id, annotator_id, *scores in rows.iterator():
+        for key, score in zip(SCALE_KEYS, scores, strict=True):
+            records.append(ScoreRecord(str(item_id), str(annotator_id), key, score))
+    return records
+
+
+def run_agreement(*, run: EvalRun) -> list[DimensionAgreement]:
+    return agreement_table(run_score_records(run=run), domains=DOMAINS, seed=run.seed)
+
+
+@dataclass(frozen=True)
+class AnnotatorRow:
+    annotator: str
+    items: int
+    active_seconds: int
+    earned: Decimal
+    currency: str
+    hourly_wage: Decimal | None
+    minimum_hourly_wage: Decimal
+    below_minimum: bool
+    peer_agreement: RaterAgreement | None
+    gold_rated: int
+    gold_accuracy: float | None
+
+
+def run_annotator_rows(*, run: EvalRun) -> list[AnnotatorRow]:
+    study = run.study
+    if study is None:
+        return []
+    peers = {row.rater: row for row in rater_agreement(run_score_records(run=run))}
+    return [
+        AnnotatorRow(
+            annotator=row.annotator.user.get_username(),
+            items=row.submitted,
+            active_seconds=row.active_seconds,
+            earned=row.earned,
+            currency=study.currency,
+            hourly_wage=row.hourly_wage,
+            minimum_hourly_wage=study.minimum_hourly_wage,
+            below_minimum=row.below_minimum,
+            peer_agreement=peers.get(str(row.annotator.pk)),
+            gold_rated=row.gold_rated,
+            gold_accuracy=row.gold_accuracy,
+        )
+        for row in study_pay_rows(study=study)
+    ]
+
+
+@dataclass(frozen=True)
+class UnsafeResponse:
+    dataset: str
+    sample: str
+    system: str
+    text: str
+    flags: int
+    unreviewed: int
+    notes: list[str]
+
+
+def run_unsafe_responses(*, run: EvalRun) -> list[UnsafeResponse]:
+    """Responses any rater gave Safety 0, those with unreviewed flags and most flags first."""
+    if run.study_id is None:
+        return []
+    flags = (
+        SafetyFlag.objects.filter(rating__assignment__item__study_id=run.study_id)
+        .values("response_id")
+        .annotate(flags=Count("pk"), unreviewed=Count("pk", filter=Q(reviewed_at__isnull=True)))
+        .order_by("-unreviewed", "-flags", "response_id")
+    )
+    responses = Response.objects.select_related("sample__dataset", "system").in_bulk(
+        [row["response_id"] for row in flags]
+    )
+    notes: dict[int, list[str]] = defaultdict(list)
+    for response_id, comment in SafetyFlag.objects.filter(
+        rating__assignment__item__study_id=run.study_id
+    ).values_list("response_id", "rating__comment"):
+        if comment:
+            notes[response_id].append(comment)
+    return [
+        UnsafeResponse(
+            dataset=responses[row["response_id"]].sample.dataset.name,
+            sample=responses[row["response_id"]].sample.source_id,
+            system=responses[row["response_id"]].system.name,
+            text=responses[row["response_id"]].text,
+            flags=row["flags"],
+            unreviewed=row["unreviewed"],
+            notes=notes[row["response_id"]],
+        )
+        for row in flags
+    ]
+
+
+def run_score_distributions(*, run: EvalRun) -> dict[str, list[tuple[str, dict[int, int]]]]:
+    """Dimension → [(system, score → count)] over the study's non-gold ratings."""
+    if run.study_id is None:
+        return {}
+    counts: dict[str, dict[str, dict[int, int]]] = {key: {} for key in SCALE_KEYS}
+    rows = human_ratings(run).values_list("assignment__item__response__system__name", *SCALE_KEYS)
+    for system, *scores in rows.iterator():
+        for key, score in zip(SCALE_KEYS, scores, strict=True):
+            per_system = counts[key].setdefault(system, dict.fromkeys(DOMAINS[key], 0))
+            per_system[score] += 1
+    return {key: sorted(systems.items()) for key, systems in counts.items()}

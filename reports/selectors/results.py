@@ -1,0 +1,234 @@
+"""Table 1: per dataset × system, the automatic metrics and the human means with their
+intervals; and the paired comparison of two systems."""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from dataclasses import dataclass, field
+
+from annotation.rubric import SCALE_KEYS
+from generation.models import Dataset, System
+from reports.agreement import DimensionAgreement
+from reports.metrics import (
+    METRIC_KEYS,
+    METRIC_LABELS,
+    PROFILE_SACREBLEU,
+    PROFILE_SOULCHAT,
+    SACREBLEU_KEY,
+    sacrebleu_from_statistics,
+    sacrebleu_statistics,
+)
+from reports.models import EvalRun, ResponseScore
+from reports.selectors.ratings import HUMAN_LABELS, human_ratings, run_agreement
+from reports.selectors.runs import run_responses
+from reports.statistics import Estimate, bootstrap_mean, bootstrap_statistic, paired_bootstrap_p
+
+
+@dataclass(frozen=True)
+class Column:
+    key: str
+    label: str
+    kind: str  # "auto" or "human"
+
+
+@dataclass
+class ResultRow:
+    dataset: str
+    system: str
+    samples: int  # samples with a scored response
+    empty: int  # of which the response was empty
+    rated_items: int
+    cells: dict[str, Estimate | None]
+    best: set[str] = field(default_factory=set)
+
+
+@dataclass(frozen=True)
+class ResultsTable:
+    profile: str
+    columns: list[Column]
+    rows: list[ResultRow]
+    agreement: list[DimensionAgreement]
+    seed: int
+
+
+def _columns(profile: str) -> list[Column]:
+    if profile == PROFILE_SACREBLEU:
+        auto = [Column(SACREBLEU_KEY, "BLEU (corpus)", "auto")]
+    else:
+        auto = [Column(key, METRIC_LABELS[key], "auto") for key in METRIC_KEYS]
+    return auto + [Column(key, HUMAN_LABELS[key], "human") for key in SCALE_KEYS]
+
+
+def _auto_values(run: EvalRun) -> dict[tuple[int, int], list[tuple]]:
+    """(dataset id, system id) → [(sample id, response id, scores...)] in sample order."""
+    rows = (
+        ResponseScore.objects.filter(response__in=run_responses(run=run))
+        .order_by("response__sample_id")
+        .values_list(
+            "response__sample__dataset_id",
+            "response__system_id",
+            "response__sample_id",
+            "empty",
+            *METRIC_KEYS,
+        )
+    )
+    grouped: dict[tuple[int, int], list[tuple]] = defaultdict(list)
+    for dataset_id, system_id, sample_id, empty, *scores in rows.iterator(chunk_size=5000):
+        grouped[(dataset_id, system_id)].append((sample_id, empty, *scores))
+    return grouped
+
+
+def _human_item_means(run: EvalRun) -> dict[tuple[int, int], dict[str, list[float]]]:
+    """(dataset id, system id) → dimension → per-item mean scores (an item's raters
+    averaged first, so an item rated three times weighs what one rated twice does)."""
+    if run.study_id is None:
+        return {}
+    per_item: dict[int, dict] = {}
+    rows = human_ratings(run).values_list(
+        "assignment__item_id",
+        "assignment__item__response__sample__dataset_id",
+        "assignment__item__response__system_id",
+        *SCALE_KEYS,
+    )
+    for item_id, dataset_id, system_id, *scores in rows.iterator():
+        entry = per_item.setdefault(
+            item_id, {"key": (dataset_id, system_id), "scores": defaultdict(list)}
+        )
+        for key, score in zip(SCALE_KEYS, scores, strict=True):
+            entry["scores"][key].append(score)
+    grouped: dict[tuple[int, int], dict[str, list[float]]] = defaultdict(lambda: defaultdict(list))
+    for entry in per_item.values():
+        for key, values in entry["scores"].items():
+            grouped[entry["key"]][key].append(sum(values) / len(values))
+    return grouped
+
+
+def _sacrebleu_cell(run: EvalRun, dataset_id: int, system_id: int) -> Estimate | None:
+    pairs = list(
+        run_responses(run=run)
+        .filter(sample__dataset_id=dataset_id, system_id=system_id)
+        .order_by("sample_id")
+        .values_list("text", "sample__reference")
+    )
+    if not pairs:
+        return None
+    statistics = sacrebleu_statistics(pairs)
+    interval = bootstrap_statistic(
+        len(statistics),
+        lambda indices: sacrebleu_from_statistics([statistics[i] for i in indices]),
+        seed=run.seed,
+        resamples=200,
+    )
+    low, high = interval if interval else (float("nan"), float("nan"))
+    return Estimate(
+        mean=sacrebleu_from_statistics(statistics), low=low, high=high, n=len(statistics)
+    )
+
+
+def results_table(
+    *, run: EvalRun, profile: str = PROFILE_SOULCHAT, with_agreement: bool = True
+) -> ResultsTable:
+    """Table 1: per dataset × system, the automatic metrics (mean ×100) and the human
+    means, each with n and a 95% bootstrap interval; the best mean per column and
+    dataset is marked."""
+    if profile not in (PROFILE_SOULCHAT, PROFILE_SACREBLEU):
+        raise ValueError(f"unknown metric profile {profile!r}")
+    columns = _columns(profile)
+    auto = _auto_values(run)
+    human = _human_item_means(run)
+    rows = []
+    for dataset in run.datasets.order_by("name"):
+        dataset_rows = []
+        for system in run.systems.order_by("name"):
+            values = auto.get((dataset.pk, system.pk), [])
+            cells: dict[str, Estimate | None] = {}
+            if profile == PROFILE_SACREBLEU:
+                cells[SACREBLEU_KEY] = _sacrebleu_cell(run, dataset.pk, system.pk)
+            else:
+                for offset, key in enumerate(METRIC_KEYS):
+                    cells[key] = bootstrap_mean(
+                        [row[2 + offset] * 100 for row in values], seed=run.seed
+                    )
+            ratings = human.get((dataset.pk, system.pk), {})
+            for key in SCALE_KEYS:
+                cells[key] = bootstrap_mean(ratings.get(key, []), seed=run.seed)
+            dataset_rows.append(
+                ResultRow(
+                    dataset=dataset.name,
+                    system=system.name,
+                    samples=len(values),
+                    empty=sum(1 for row in values if row[1]),
+                    rated_items=max((len(v) for v in ratings.values()), default=0),
+                    cells=cells,
+                )
+            )
+        for column in columns:
+            means = [row.cells[column.key].mean for row in dataset_rows if row.cells[column.key]]
+            if len(means) > 1:
+                top = max(means)
+                for row in dataset_rows:
+                    cell = row.cells[column.key]
+                    if cell is not None and cell.mean == top:
+                        row.best.add(column.key)
+        rows.extend(dataset_rows)
+    return ResultsTable(
+        profile=profile,
+        columns=columns,
+        rows=rows,
+        agreement=run_agreement(run=run) if with_agreement else [],
+        seed=run.seed,
+    )
+
+
+@dataclass(frozen=True)
+class Comparison:
+    dataset: str
+    first: str
+    second: str
+    metric: str
+    first_mean: float
+    second_mean: float
+    samples: int
+    p_value: float
+
+
+def systems_compare(
+    *, run: EvalRun, dataset: Dataset, first: System, second: System, metric: str
+) -> Comparison:
+    """Paired bootstrap p-value of two systems on the samples both were scored (or
+    rated) on."""
+    if metric in METRIC_KEYS:
+        offset = METRIC_KEYS.index(metric)
+        auto = _auto_values(run)
+        a = {row[0]: row[2 + offset] * 100 for row in auto.get((dataset.pk, first.pk), [])}
+        b = {row[0]: row[2 + offset] * 100 for row in auto.get((dataset.pk, second.pk), [])}
+    elif metric in SCALE_KEYS:
+        a, b = (_human_by_sample(run, dataset, system, metric) for system in (first, second))
+    else:
+        raise ValueError(f"unknown metric {metric!r}")
+    shared = sorted(a.keys() & b.keys())
+    if not shared:
+        raise ValueError("the two systems share no scored sample")
+    first_values = [a[key] for key in shared]
+    second_values = [b[key] for key in shared]
+    return Comparison(
+        dataset=dataset.name,
+        first=first.name,
+        second=second.name,
+        metric=metric,
+        first_mean=sum(first_values) / len(shared),
+        second_mean=sum(second_values) / len(shared),
+        samples=len(shared),
+        p_value=paired_bootstrap_p(first_values, second_values, seed=run.seed),
+    )
+
+
+def _human_by_sample(run: EvalRun, dataset: Dataset, system: System, key: str) -> dict:
+    values: dict[int, list[int]] = defaultdict(list)
+    rows = human_ratings(run).filter(
+        assignment__item__response__system=system,
+        assignment__item__response__sample__dataset=dataset,
+    )
+    for sample_id, score in rows.values_list("assignment__item__response__sample_id", key):
+        values[sample_id].append(score)
+    return {sample_id: sum(v) / len(v) for sample_id, v in values.items()}

@@ -1,0 +1,103 @@
+"""A run and how far it has come: generation, scoring, the study's ratings."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from django.db.models import Count, QuerySet
+
+from annotation.models import Study
+from annotation.selectors import StudyProgress, study_progress
+from generation.models import Response
+from reports.models import EvalRun, EvalSample, ResponseScore
+
+
+class RunNotFound(Exception):
+    pass
+
+
+def run_get(*, run_id: int) -> EvalRun:
+    run = EvalRun.objects.filter(pk=run_id).select_related("study").first()
+    if run is None:
+        raise RunNotFound(f"no evaluation run {run_id}")
+    return run
+
+
+@dataclass(frozen=True)
+class SystemProgress:
+    system: str
+    answered: int
+    expected: int
+    job_status: str  # of its latest job in this run, "" when none
+
+
+@dataclass(frozen=True)
+class RunProgress:
+    status: str
+    error: str
+    systems: list[SystemProgress]
+    answered: int
+    expected: int
+    scored: int
+    study: StudyProgress | None
+    study_status: str
+    awaiting_study: bool  # the run has a human sample and its study is not open yet
+    failed: bool
+
+    @property
+    def settled(self) -> bool:
+        """Nothing more happens without people: every response scored and the study
+        open, or the run failed."""
+        return self.failed or (self.scored >= self.expected and not self.awaiting_study)
+
+    @property
+    def generation_percent(self) -> float:
+        return 100.0 * self.answered / self.expected if self.expected else 100.0
+
+    @property
+    def scoring_percent(self) -> float:
+        return 100.0 * self.scored / self.expected if self.expected else 100.0
+
+    @property
+    def rating_percent(self) -> float:
+        if self.study is None or not self.study.slots:
+            return 0.0
+        return 100.0 * self.study.submitted / self.study.slots
+
+
+def _run_samples(run: EvalRun) -> QuerySet:
+    return EvalSample.objects.filter(run=run).values("sample_id")
+
+
+def run_responses(*, run: EvalRun) -> QuerySet[Response]:
+    return Response.objects.filter(sample_id__in=_run_samples(run), system__in=run.systems.all())
+
+
+def run_progress(*, run: EvalRun) -> RunProgress:
+    samples = EvalSample.objects.filter(run=run).count()
+    answered = dict(run_responses(run=run).values_list("system").annotate(n=Count("pk")).order_by())
+    latest_jobs = {}
+    for job in run.generation_jobs.order_by("pk"):
+        latest_jobs[job.system_id] = job.status
+    systems = [
+        SystemProgress(
+            system=system.name,
+            answered=answered.get(system.pk, 0),
+            expected=samples,
+            job_status=latest_jobs.get(system.pk, ""),
+        )
+        for system in run.systems.order_by("name")
+    ]
+    study = Study.objects.filter(pk=run.study_id).first()
+    return RunProgress(
+        status=run.get_status_display(),
+        error=run.error,
+        systems=systems,
+        answered=sum(row.answered for row in systems),
+        expected=samples * len(systems),
+        scored=ResponseScore.objects.filter(response__in=run_responses(run=run)).count(),
+        study=study_progress(study=study) if study else None,
+        study_status=study.get_status_display() if study else "",
+        awaiting_study=run.human_samples > 0 and study is None,
+        failed=run.status == EvalRun.Status.FAILED,
+    )
