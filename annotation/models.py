@@ -114,6 +114,13 @@ class Study(TimestampedModel):
         help_text="How long an item stays reserved for the annotator it was handed to.",
     )
     rubric_version = models.CharField(max_length=20, default=RUBRIC_VERSION)
+    # For admins only (annotators never see it): ratings faster than this are counted
+    # against their rater's quality.
+    too_fast_seconds = models.PositiveIntegerField(
+        default=20,
+        validators=[MinValueValidator(1), MaxValueValidator(3600)],
+        help_text="Admins only: a rating with less active time than this counts as too fast.",
+    )
 
     class Meta:
         ordering = ["-created_at"]
@@ -289,3 +296,50 @@ class SafetyFlag(TimestampedModel):
 
     def __str__(self) -> str:
         return f"safety flag on response {self.response_id}"
+
+
+class RaterExclusion(TimestampedModel):
+    """An annotator, or one rating, left out of a study's analysis, and why. Pay never
+    changes with it (pay is for work done); undoing it puts the ratings back."""
+
+    study = models.ForeignKey(Study, on_delete=models.CASCADE, related_name="exclusions")
+    annotator = models.ForeignKey(
+        Annotator, on_delete=models.PROTECT, null=True, blank=True, related_name="exclusions"
+    )
+    rating = models.ForeignKey(
+        Rating, on_delete=models.PROTECT, null=True, blank=True, related_name="exclusions"
+    )
+    reason = models.TextField()
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, related_name="+"
+    )
+    undone_at = models.DateTimeField(null=True, blank=True)
+    undone_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True,
+        related_name="+",
+    )  # fmt: skip
+
+    class Meta:
+        ordering = ["-created_at"]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(annotator__isnull=False, rating__isnull=True)
+                | Q(annotator__isnull=True, rating__isnull=False),
+                name="exclusion_of_an_annotator_or_a_rating",
+            ),
+            models.UniqueConstraint(
+                fields=["study", "annotator"],
+                condition=Q(undone_at__isnull=True, annotator__isnull=False),
+                name="exclusion_one_live_per_annotator",
+            ),
+            models.UniqueConstraint(
+                fields=["rating"],
+                condition=Q(undone_at__isnull=True, rating__isnull=False),
+                name="exclusion_one_live_per_rating",
+            ),
+            models.CheckConstraint(condition=~Q(reason=""), name="exclusion_has_a_reason"),
+        ]
+
+    def __str__(self) -> str:
+        what = f"annotator {self.annotator}" if self.annotator_id else f"rating {self.rating_id}"
+        return f"{what} left out of {self.study}" + (" (undone)" if self.undone_at else "")

@@ -43,6 +43,8 @@ def table_text(table: ResultsTable, *, human: bool = True) -> str:
                 text += f" {cell.n}"
             line += f" {text:>22}"
         lines.append(line)
+    if human and table.note:
+        lines.append(table.note)
     if human and table.agreement:
         lines.append("")
         lines.append("agreement (items rated by the usual number of raters; gold items left out)")
@@ -97,6 +99,21 @@ def table_json(table: ResultsTable) -> dict:
     return {
         "profile": table.profile,
         "bootstrap_seed": table.seed,
+        "ratings": table.ratings,
+        "exclusions": {
+            "ratings_left_out": table.exclusions.ratings_left_out,
+            "entries": [
+                {
+                    "what": entry.what,
+                    "reason": entry.reason,
+                    "by": entry.by,
+                    "at": entry.at.isoformat(),
+                    "ratings": entry.ratings,
+                }
+                for entry in table.exclusions.entries
+            ],
+            "note": table.note,
+        },
         "columns": [{"key": c.key, "label": c.label, "kind": c.kind} for c in table.columns],
         "rows": [
             {
@@ -105,6 +122,7 @@ def table_json(table: ResultsTable) -> dict:
                 "samples": row.samples,
                 "empty_responses": row.empty,
                 "rated_items": row.rated_items,
+                "ratings_left_out": row.ratings_left_out,
                 "cells": {key: _estimate_json(value) for key, value in row.cells.items()},
                 "best": sorted(row.best),
             }
@@ -167,10 +185,12 @@ def table_latex(table: ResultsTable) -> str:
         )
         for row in table.agreement
     )
+    note = f" {latex_escape(table.note)}" if table.note else ""
     lines += [
         r"\bottomrule",
         r"\end{tabular}",
-        rf"\caption{{Automatic metrics ×100 and CEHS means; best per dataset in bold. {kappa}}}",
+        rf"\caption{{Automatic metrics ×100 and CEHS means; best per dataset in bold. "
+        rf"{kappa}{note}}}",
         r"\end{table*}",
     ]
     return "\n".join(lines)

@@ -3,6 +3,7 @@ EvalRunAdmin, which wraps each in admin_view)."""
 
 from __future__ import annotations
 
+from django.core.exceptions import BadRequest
 from django.http import Http404, HttpRequest, HttpResponse, JsonResponse, StreamingHttpResponse
 from django.shortcuts import render
 
@@ -24,12 +25,17 @@ from reports.selectors.export_rows import (
 )
 from reports.selectors.ratings import (
     HUMAN_LABELS,
-    run_agreement,
     run_annotator_rows,
     run_score_distributions,
     run_unsafe_responses,
 )
-from reports.selectors.results import results_table, systems_compare
+from reports.selectors.results import (
+    AFTER_EXCLUSIONS,
+    ALL_RATINGS,
+    RATINGS_VIEWS,
+    results_table,
+    systems_compare,
+)
 from reports.selectors.runs import RunNotFound, run_get, run_progress
 
 
@@ -86,7 +92,15 @@ def _charts(table, distributions) -> list[str]:
     return charts
 
 
-def _comparison(request: HttpRequest, run: EvalRun):
+def _ratings_view(request: HttpRequest) -> str:
+    """Which ratings the human figures read (?ratings=all, or after exclusions)."""
+    view = request.GET.get("ratings", AFTER_EXCLUSIONS)
+    if view not in RATINGS_VIEWS:
+        raise BadRequest(f"ratings={view!r}: use {' or '.join(RATINGS_VIEWS)}")
+    return view
+
+
+def _comparison(request: HttpRequest, run: EvalRun, ratings: str):
     wanted = {key: request.GET.get(key, "") for key in ("dataset", "first", "second", "metric")}
     if not all(wanted.values()):
         return None, ""
@@ -100,7 +114,12 @@ def _comparison(request: HttpRequest, run: EvalRun):
     try:
         return (
             systems_compare(
-                run=run, dataset=dataset, first=first, second=second, metric=wanted["metric"]
+                run=run,
+                dataset=dataset,
+                first=first,
+                second=second,
+                metric=wanted["metric"],
+                ratings=ratings,
             ),
             "",
         )
@@ -130,8 +149,10 @@ def _display_rows(table) -> list[tuple]:
 
 def dashboard_view(request: HttpRequest, run_id: int, admin_context: dict) -> HttpResponse:
     run = _run(run_id)
-    table = results_table(run=run)
-    comparison, comparison_error = _comparison(request, run)
+    ratings = _ratings_view(request)
+    table = results_table(run=run, ratings=ratings)
+    comparison, comparison_error = _comparison(request, run, ratings)
+    distributions = run_score_distributions(run=run, include_excluded=ratings == ALL_RATINGS)
     context = {
         **admin_context,
         "title": f"Results of evaluation run {run.pk}",
@@ -141,7 +162,9 @@ def dashboard_view(request: HttpRequest, run_id: int, admin_context: dict) -> Ht
         "table_rows": _display_rows(table),
         "annotators": run_annotator_rows(run=run),
         "unsafe": run_unsafe_responses(run=run),
-        "charts": _charts(table, run_score_distributions(run=run)),
+        "charts": _charts(table, distributions),
+        "ratings": ratings,
+        "other_ratings": AFTER_EXCLUSIONS if ratings == ALL_RATINGS else ALL_RATINGS,
         "datasets": Dataset.objects.filter(eval_runs=run).order_by("name"),
         "systems": System.objects.filter(eval_runs=run).order_by("name"),
         "metrics": [(key, METRIC_LABELS[key]) for key in METRIC_KEYS]
@@ -164,11 +187,12 @@ EXPORTS = {
 }
 
 
-def _export_rows(run: EvalRun, kind: str):
+def _export_rows(run: EvalRun, kind: str, ratings: str):
     if kind == "table":
-        return export_table(table=results_table(run=run, with_agreement=False))
+        return export_table(table=results_table(run=run, with_agreement=False, ratings=ratings))
     if kind == "agreement":
-        return export_agreement(agreement=run_agreement(run=run))
+        table = results_table(run=run, ratings=ratings)
+        return export_agreement(agreement=table.agreement, exclusions=table.note)
     if kind == "annotators":
         return export_annotators(rows=run_annotator_rows(run=run))
     if kind == "payroll":
@@ -186,8 +210,10 @@ def export_view(request: HttpRequest, run_id: int, kind: str) -> StreamingHttpRe
     run = _run(run_id)
     if kind not in EXPORTS:
         raise Http404("no such export")
+    ratings = _ratings_view(request)
     response = StreamingHttpResponse(
-        csv_lines(_export_rows(run, kind)), content_type="text/csv; charset=utf-8"
+        csv_lines(_export_rows(run, kind, ratings)), content_type="text/csv; charset=utf-8"
     )
-    response["Content-Disposition"] = f'attachment; filename="run-{run.pk}-{kind}.csv"'
+    suffix = "-all-ratings" if ratings == ALL_RATINGS else ""
+    response["Content-Disposition"] = f'attachment; filename="run-{run.pk}-{kind}{suffix}.csv"'
     return response

@@ -26,6 +26,7 @@ PURE_MODULES = [
     "training/examples.py",
     "training/plan.py",
     "annotation/rubric.py",
+    "annotation/rater_quality.py",
     "reports/metrics.py",
     "reports/statistics.py",
     "reports/agreement.py",

@@ -1,5 +1,5 @@
 """The annotation app's admin, one module per subject; importing them registers them."""
 
-from annotation.admin import people, ratings, studies
+from annotation.admin import exclusions, people, ratings, studies
 
-__all__ = ["people", "ratings", "studies"]
+__all__ = ["exclusions", "people", "ratings", "studies"]

@@ -8,6 +8,7 @@ from django.db.models import F, QuerySet
 from django.http import HttpRequest
 from django.utils import timezone
 
+from annotation.admin.exclusions import exclude_ratings_action
 from annotation.models import Rating, SafetyFlag
 
 
@@ -25,6 +26,7 @@ class RatingAdmin(admin.ModelAdmin):
     ]
     list_filter = ["assignment__item__study", "safety"]
     list_select_related = ["assignment__item__study", "assignment__annotator__user"]
+    actions = [exclude_ratings_action]
 
     def has_add_permission(self, request: HttpRequest) -> bool:
         return False

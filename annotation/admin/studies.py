@@ -12,11 +12,13 @@ from django import forms
 from django.contrib import admin, messages
 from django.db.models import QuerySet
 from django.http import HttpRequest
+from django.template.loader import render_to_string
 from django.utils.html import format_html, format_html_join
 
 from annotation.models import Assignment, Item, Rating, Study
 from annotation.rubric import SCALE_KEYS
 from annotation.selectors import study_pay_rows, study_progress
+from annotation.selectors.quality import study_rater_quality
 from annotation.services import (
     StudyInvalid,
     StudySettings,
@@ -48,7 +50,7 @@ class StudyCreateForm(forms.ModelForm):
         model = Study
         fields = [
             "name", "title", "raters_per_item", "pay_per_item", "currency",
-            "minimum_hourly_wage", "lease_minutes", "rubric_version",
+            "minimum_hourly_wage", "lease_minutes", "rubric_version", "too_fast_seconds",
         ]  # fmt: skip
 
     def clean(self) -> dict[str, Any]:
@@ -111,7 +113,10 @@ class StudyAdmin(admin.ModelAdmin):
     list_filter = ["status"]
     search_fields = ["name", "title"]
     actions = ["open_studies", "pause_studies", "close_studies"]
-    readonly_fields = ["public_id", "status", "progress", "pay_table", "created_at", "updated_at"]
+    readonly_fields = [
+        "public_id", "status", "progress", "pay_table", "rater_quality", "created_at",
+        "updated_at",
+    ]  # fmt: skip
 
     def get_form(self, request: HttpRequest, obj: Study | None = None, **kwargs: Any):
         kwargs["form"] = StudyCreateForm if obj is None else StudyChangeForm
@@ -123,7 +128,8 @@ class StudyAdmin(admin.ModelAdmin):
         return [
             "name", "title", "public_id", "status", "progress", "raters_per_item",
             "pay_per_item", "currency", "minimum_hourly_wage", "lease_minutes",
-            "rubric_version", "pay_table", "created_at", "updated_at",
+            "rubric_version", "too_fast_seconds", "pay_table", "rater_quality", "created_at",
+            "updated_at",
         ]  # fmt: skip
 
     def get_readonly_fields(self, request: HttpRequest, obj: Study | None = None) -> list[str]:
@@ -161,6 +167,7 @@ class StudyAdmin(admin.ModelAdmin):
                 lease_minutes=data["lease_minutes"],
                 rubric_version=data["rubric_version"],
                 title=data["title"],
+                too_fast_seconds=data["too_fast_seconds"],
             ),
         )
         obj.pk, obj.public_id, obj.created_at = study.pk, study.public_id, study.created_at
@@ -187,6 +194,16 @@ class StudyAdmin(admin.ModelAdmin):
         return (
             f"{progress.submitted}/{progress.slots} ratings, {progress.live_leases} in progress, "
             f"{progress.items} items + {progress.gold_items} gold"
+        )
+
+    @admin.display(description="rater quality")
+    def rater_quality(self, study: Study) -> str:
+        rows = study_rater_quality(study=study)
+        if not rows:
+            return "No ratings yet."
+        return render_to_string(
+            "admin/annotation/study/rater_quality.html",
+            {"rows": rows, "study": study, "dimensions": SCALE_KEYS},
         )
 
     @admin.display(description="pay per annotator")

@@ -9,6 +9,12 @@ from annotation.services.assignments import (
     assignment_skip,
     rating_submit,
 )
+from annotation.services.exclusions import (
+    ExclusionInvalid,
+    exclusion_undo,
+    rater_exclude,
+    rating_exclude,
+)
 from annotation.services.invitations import (
     AccountInvalid,
     InvitationInvalid,
@@ -34,6 +40,7 @@ from annotation.services.studies import (
 __all__ = [
     "AccountInvalid",
     "AssignmentRefused",
+    "ExclusionInvalid",
     "InvitationInvalid",
     "IssuedInvitation",
     "RatingInvalid",
@@ -43,11 +50,14 @@ __all__ = [
     "assignment_draft_save",
     "assignment_next",
     "assignment_skip",
+    "exclusion_undo",
     "gold_item_add",
     "invitation_accept",
     "invitation_create",
     "invitation_get_usable",
     "invitation_revoke",
+    "rater_exclude",
+    "rating_exclude",
     "rating_submit",
     "study_create",
     "study_currency_parse",

@@ -40,6 +40,7 @@ class StudySettings:
     lease_minutes: int = 30
     rubric_version: str = RUBRIC_VERSION
     title: str = "Counselling responses"
+    too_fast_seconds: int = 20
 
 
 def study_title_check(*, title: str, systems: Iterable[System]) -> None:
@@ -100,6 +101,7 @@ def study_create(
         minimum_hourly_wage=settings.minimum_hourly_wage,
         lease_minutes=settings.lease_minutes,
         rubric_version=settings.rubric_version,
+        too_fast_seconds=settings.too_fast_seconds,
     )
     _full_clean(study)
     system_ids = {response.system_id for response in responses}
@@ -115,7 +117,7 @@ def study_create(
 # they were once an item was handed out.
 STUDY_EDITABLE = (
     "name", "title", "raters_per_item", "pay_per_item", "currency", "minimum_hourly_wage",
-    "lease_minutes", "rubric_version",
+    "lease_minutes", "rubric_version", "too_fast_seconds",
 )  # fmt: skip
 STUDY_FIXED_ONCE_STARTED = ("raters_per_item", "pay_per_item", "currency", "rubric_version")
 

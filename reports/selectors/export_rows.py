@@ -94,19 +94,24 @@ def export_table(*, table: ResultsTable) -> Iterator[list]:
     for column in table.columns:
         header += [column.label, f"{column.label} ci_low", f"{column.label} ci_high",
                    f"{column.label} n", f"{column.label} best"]  # fmt: skip
-    yield header
+    # Which ratings the human columns read, and what exclusions left out of them.
+    yield [*header, "ratings", "ratings_left_out", "note"]
     for row in table.rows:
         line = [table.profile, row.dataset, row.system, row.samples, row.empty, row.rated_items]
         for column in table.columns:
             line += [*_cell_columns(row.cells[column.key]), column.key in row.best]
-        yield line
+        yield [*line, table.ratings, row.ratings_left_out, table.note]
 
 
-def export_agreement(*, agreement: list[DimensionAgreement]) -> Iterator[list]:
+def export_agreement(
+    *, agreement: list[DimensionAgreement], exclusions: str = ""
+) -> Iterator[list]:
+    """One row per dimension; `exclusions` is what the analysis left out, in words."""
     yield [
         "dimension", "ratings", "items", "kappa_items", "raters_per_item", "percent_agreement",
         "fleiss_kappa", "kappa_ci_low", "kappa_ci_high", "kappa_band",
         "krippendorff_alpha_ordinal", "alpha_ci_low", "alpha_ci_high", "alpha_band", "note",
+        "exclusions",
     ]  # fmt: skip
     for row in agreement:
         note = row.kappa.undefined or row.alpha.undefined or ""
@@ -114,6 +119,7 @@ def export_agreement(*, agreement: list[DimensionAgreement]) -> Iterator[list]:
             row.dimension, row.ratings, row.items, row.kappa_items, row.raters,
             "" if row.percent_agreement is None else round(row.percent_agreement, 2),
             *_coefficient_columns(row.kappa), *_coefficient_columns(row.alpha), note,
+            exclusions,
         ]  # fmt: skip
 
 
@@ -129,23 +135,42 @@ def _coefficient_columns(coefficient) -> list:
     ]
 
 
+def _rounded(value: float | None, digits: int) -> float | str:
+    return "" if value is None else round(value, digits)
+
+
 def export_annotators(*, rows: list[AnnotatorRow]) -> Iterator[list]:
     yield [
         "annotator", "items", "active_seconds", "earned", "currency", "hourly_wage",
         "below_minimum", "peer_mean_absolute_difference", "peer_exact_agreement_percent",
-        "gold_rated", "gold_accuracy_percent",
+        "gold_rated", "gold_accuracy_percent", "median_seconds_per_item",
+        "seconds_min", "seconds_q1", "seconds_q3", "seconds_max", "too_fast_seconds",
+        "too_fast_percent", "straight_lining_percent",
+        *(f"loo_spearman_{key}" for key in SCALE_KEYS), "flags", "excluded",
+        "ratings_left_out",
     ]  # fmt: skip
     for row in rows:
-        peer = row.peer_agreement
+        peer, quality = row.peer_agreement, row.quality
+        spread = quality.seconds_spread if quality else ("",) * 5
         yield [
             row.annotator, row.items, row.active_seconds, row.earned, row.currency,
             "" if row.hourly_wage is None else row.hourly_wage, row.below_minimum,
-            "" if peer is None or peer.mean_absolute_difference is None
-            else round(peer.mean_absolute_difference, 4),
-            "" if peer is None or peer.exact_agreement is None
-            else round(peer.exact_agreement, 2),
+            _rounded(peer.mean_absolute_difference if peer else None, 4),
+            _rounded(peer.exact_agreement if peer else None, 2),
             row.gold_rated,
             "" if row.gold_accuracy is None else round(row.gold_accuracy * 100, 2),
+            quality.median_seconds if quality else "", spread[0], spread[1], spread[3],
+            spread[4], row.too_fast_seconds,
+            round(quality.too_fast_share * 100, 2) if quality else "",
+            round(quality.straight_lining_share * 100, 2) if quality else "",
+            *(
+                (_rounded(quality.agreement[key].value, 4)
+                 if quality.agreement[key].value is not None
+                 else quality.agreement[key].undefined)
+                if quality else ""
+                for key in SCALE_KEYS
+            ),
+            " | ".join(quality.flags) if quality else "", row.excluded, row.ratings_left_out,
         ]  # fmt: skip
 
 

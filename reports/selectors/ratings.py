@@ -11,8 +11,15 @@ from decimal import Decimal
 from django.db.models import Count, Q, QuerySet
 
 from annotation.models import Rating, SafetyFlag
+from annotation.rater_quality import RaterQuality
 from annotation.rubric import SCALE_KEYS, SCALE_MAXIMUM
 from annotation.selectors import study_pay_rows
+from annotation.selectors.quality import (
+    ExclusionSummary,
+    ratings_in_analysis,
+    study_exclusions,
+    study_rater_quality,
+)
 from generation.models import Response
 from reports.agreement import (
     DimensionAgreement,
@@ -27,17 +34,19 @@ HUMAN_LABELS = {"content": "Con.", "empathy": "Emp.", "helpfulness": "Hel.", "sa
 DOMAINS = {key: list(range(SCALE_MAXIMUM[key] + 1)) for key in SCALE_KEYS}
 
 
-def human_ratings(run: EvalRun) -> QuerySet[Rating]:
-    return Rating.objects.filter(
-        assignment__item__study_id=run.study_id, assignment__item__is_gold=False
+def human_ratings(run: EvalRun, *, include_excluded: bool = False) -> QuerySet[Rating]:
+    """The ordinary ratings of the run's study that its analysis uses: after exclusions,
+    unless `include_excluded` (the "all ratings" view)."""
+    return ratings_in_analysis(study_id=run.study_id, include_excluded=include_excluded).filter(
+        assignment__item__is_gold=False
     )
 
 
-def run_score_records(*, run: EvalRun) -> list[ScoreRecord]:
+def run_score_records(*, run: EvalRun, include_excluded: bool = False) -> list[ScoreRecord]:
     if run.study_id is None:
         return []
     records = []
-    rows = human_ratings(run).values_list(
+    rows = human_ratings(run, include_excluded=include_excluded).values_list(
         "assignment__item_id", "assignment__annotator_id", *SCALE_KEYS
     )
     for item_id, annotator_id, *scores in rows.iterator():
@@ -46,16 +55,22 @@ def run_score_records(*, run: EvalRun) -> list[ScoreRecord]:
     return records
 
 
-def run_agreement(*, run: EvalRun) -> list[DimensionAgreement]:
-    return agreement_table(run_score_records(run=run), domains=DOMAINS, seed=run.seed)
+def run_agreement(*, run: EvalRun, include_excluded: bool = False) -> list[DimensionAgreement]:
+    records = run_score_records(run=run, include_excluded=include_excluded)
+    return agreement_table(records, domains=DOMAINS, seed=run.seed)
+
+
+def run_exclusions(*, run: EvalRun) -> ExclusionSummary:
+    return study_exclusions(study_id=run.study_id)
 
 
 @dataclass(frozen=True)
 class AnnotatorRow:
     annotator: str
+    annotator_id: int
     items: int
     active_seconds: int
-    earned: Decimal
+    earned: Decimal  # for all their work: exclusions never change pay
     currency: str
     hourly_wage: Decimal | None
     minimum_hourly_wage: Decimal
@@ -63,29 +78,48 @@ class AnnotatorRow:
     peer_agreement: RaterAgreement | None
     gold_rated: int
     gold_accuracy: float | None
+    quality: RaterQuality | None
+    too_fast_seconds: int
+    excluded: str  # the reason the whole rater is left out of the analysis, or ""
+    exclusion_id: int | None
+    ratings_left_out: int
 
 
 def run_annotator_rows(*, run: EvalRun) -> list[AnnotatorRow]:
+    """Pay, peer agreement and quality per annotator, over all their ratings (quality is
+    what an exclusion is decided on, so it is shown whether or not one was made)."""
     study = run.study
     if study is None:
         return []
-    peers = {row.rater: row for row in rater_agreement(run_score_records(run=run))}
-    return [
-        AnnotatorRow(
-            annotator=row.annotator.user.get_username(),
-            items=row.submitted,
-            active_seconds=row.active_seconds,
-            earned=row.earned,
-            currency=study.currency,
-            hourly_wage=row.hourly_wage,
-            minimum_hourly_wage=study.minimum_hourly_wage,
-            below_minimum=row.below_minimum,
-            peer_agreement=peers.get(str(row.annotator.pk)),
-            gold_rated=row.gold_rated,
-            gold_accuracy=row.gold_accuracy,
+    peers = {
+        row.rater: row for row in rater_agreement(run_score_records(run=run, include_excluded=True))
+    }
+    quality = {row.annotator.pk: row for row in study_rater_quality(study=study)}
+    rows = []
+    for row in study_pay_rows(study=study):
+        rater = quality.get(row.annotator.pk)
+        rows.append(
+            AnnotatorRow(
+                annotator=row.annotator.user.get_username(),
+                annotator_id=row.annotator.pk,
+                items=row.submitted,
+                active_seconds=row.active_seconds,
+                earned=row.earned,
+                currency=study.currency,
+                hourly_wage=row.hourly_wage,
+                minimum_hourly_wage=study.minimum_hourly_wage,
+                below_minimum=row.below_minimum,
+                peer_agreement=peers.get(str(row.annotator.pk)),
+                gold_rated=row.gold_rated,
+                gold_accuracy=row.gold_accuracy,
+                quality=rater.quality if rater else None,
+                too_fast_seconds=study.too_fast_seconds,
+                excluded=rater.exclusion.reason if rater and rater.exclusion else "",
+                exclusion_id=rater.exclusion.pk if rater and rater.exclusion else None,
+                ratings_left_out=rater.ratings_left_out if rater else 0,
+            )
         )
-        for row in study_pay_rows(study=study)
-    ]
+    return rows
 
 
 @dataclass(frozen=True)
@@ -132,12 +166,16 @@ def run_unsafe_responses(*, run: EvalRun) -> list[UnsafeResponse]:
     ]
 
 
-def run_score_distributions(*, run: EvalRun) -> dict[str, list[tuple[str, dict[int, int]]]]:
+def run_score_distributions(
+    *, run: EvalRun, include_excluded: bool = False
+) -> dict[str, list[tuple[str, dict[int, int]]]]:
     """Dimension → [(system, score → count)] over the study's non-gold ratings."""
     if run.study_id is None:
         return {}
     counts: dict[str, dict[str, dict[int, int]]] = {key: {} for key in SCALE_KEYS}
-    rows = human_ratings(run).values_list("assignment__item__response__system__name", *SCALE_KEYS)
+    rows = human_ratings(run, include_excluded=include_excluded).values_list(
+        "assignment__item__response__system__name", *SCALE_KEYS
+    )
     for system, *scores in rows.iterator():
         for key, score in zip(SCALE_KEYS, scores, strict=True):
             per_system = counts[key].setdefault(system, dict.fromkeys(DOMAINS[key], 0))

@@ -3,10 +3,11 @@ intervals; and the paired comparison of two systems."""
 
 from __future__ import annotations
 
-from collections import defaultdict
+from collections import Counter, defaultdict
 from dataclasses import dataclass, field
 
 from annotation.rubric import SCALE_KEYS
+from annotation.selectors.quality import ExclusionSummary, excluded_ratings
 from generation.models import Dataset, System
 from reports.agreement import DimensionAgreement
 from reports.metrics import (
@@ -19,9 +20,13 @@ from reports.metrics import (
     sacrebleu_statistics,
 )
 from reports.models import EvalRun, ResponseScore
-from reports.selectors.ratings import HUMAN_LABELS, human_ratings, run_agreement
+from reports.selectors.ratings import HUMAN_LABELS, human_ratings, run_agreement, run_exclusions
 from reports.selectors.runs import run_responses
 from reports.statistics import Estimate, bootstrap_mean, bootstrap_statistic, paired_bootstrap_p
+
+# Which ratings the human columns read: what exclusions left in, or every rating.
+AFTER_EXCLUSIONS, ALL_RATINGS = "after-exclusions", "all"
+RATINGS_VIEWS = (AFTER_EXCLUSIONS, ALL_RATINGS)
 
 
 @dataclass(frozen=True)
@@ -40,6 +45,7 @@ class ResultRow:
     rated_items: int
     cells: dict[str, Estimate | None]
     best: set[str] = field(default_factory=set)
+    ratings_left_out: int = 0  # of this row's items, by exclusions (0 in the "all" view)
 
 
 @dataclass(frozen=True)
@@ -49,6 +55,20 @@ class ResultsTable:
     rows: list[ResultRow]
     agreement: list[DimensionAgreement]
     seed: int
+    # Which ratings the human columns and agreement read, and what exclusions left out
+    # (listed in either view, so that a reader of "all ratings" knows of them too).
+    ratings: str = AFTER_EXCLUSIONS
+    exclusions: ExclusionSummary = field(default_factory=lambda: ExclusionSummary([], 0))
+
+    @property
+    def note(self) -> str:
+        """What the table's caption says about exclusions, or ""."""
+        described = self.exclusions.describe()
+        if not described:
+            return ""
+        if self.ratings == ALL_RATINGS:
+            return f"All ratings, exclusions ignored ({described})."
+        return f"After exclusions: {described}."
 
 
 def _columns(profile: str) -> list[Column]:
@@ -78,13 +98,15 @@ def _auto_values(run: EvalRun) -> dict[tuple[int, int], list[tuple]]:
     return grouped
 
 
-def _human_item_means(run: EvalRun) -> dict[tuple[int, int], dict[str, list[float]]]:
+def _human_item_means(
+    run: EvalRun, include_excluded: bool
+) -> dict[tuple[int, int], dict[str, list[float]]]:
     """(dataset id, system id) → dimension → per-item mean scores (an item's raters
     averaged first, so an item rated three times weighs what one rated twice does)."""
     if run.study_id is None:
         return {}
     per_item: dict[int, dict] = {}
-    rows = human_ratings(run).values_list(
+    rows = human_ratings(run, include_excluded=include_excluded).values_list(
         "assignment__item_id",
         "assignment__item__response__sample__dataset_id",
         "assignment__item__response__system_id",
@@ -126,16 +148,25 @@ def _sacrebleu_cell(run: EvalRun, dataset_id: int, system_id: int) -> Estimate |
 
 
 def results_table(
-    *, run: EvalRun, profile: str = PROFILE_SOULCHAT, with_agreement: bool = True
+    *,
+    run: EvalRun,
+    profile: str = PROFILE_SOULCHAT,
+    with_agreement: bool = True,
+    ratings: str = AFTER_EXCLUSIONS,
 ) -> ResultsTable:
     """Table 1: per dataset × system, the automatic metrics (mean ×100) and the human
     means, each with n and a 95% bootstrap interval; the best mean per column and
-    dataset is marked."""
+    dataset is marked. The human columns read the ratings left in after exclusions, or
+    with `ratings=ALL_RATINGS` every rating."""
     if profile not in (PROFILE_SOULCHAT, PROFILE_SACREBLEU):
         raise ValueError(f"unknown metric profile {profile!r}")
+    if ratings not in RATINGS_VIEWS:
+        raise ValueError(f"ratings {ratings!r}: one of {', '.join(RATINGS_VIEWS)}")
+    include_excluded = ratings == ALL_RATINGS
     columns = _columns(profile)
     auto = _auto_values(run)
-    human = _human_item_means(run)
+    human = _human_item_means(run, include_excluded)
+    left_out = Counter() if include_excluded else _left_out_per_row(run)
     rows = []
     for dataset in run.datasets.order_by("name"):
         dataset_rows = []
@@ -149,17 +180,18 @@ def results_table(
                     cells[key] = bootstrap_mean(
                         [row[2 + offset] * 100 for row in values], seed=run.seed
                     )
-            ratings = human.get((dataset.pk, system.pk), {})
+            scores = human.get((dataset.pk, system.pk), {})
             for key in SCALE_KEYS:
-                cells[key] = bootstrap_mean(ratings.get(key, []), seed=run.seed)
+                cells[key] = bootstrap_mean(scores.get(key, []), seed=run.seed)
             dataset_rows.append(
                 ResultRow(
                     dataset=dataset.name,
                     system=system.name,
                     samples=len(values),
                     empty=sum(1 for row in values if row[1]),
-                    rated_items=max((len(v) for v in ratings.values()), default=0),
+                    rated_items=max((len(v) for v in scores.values()), default=0),
                     cells=cells,
+                    ratings_left_out=left_out[(dataset.pk, system.pk)],
                 )
             )
         for column in columns:
@@ -175,8 +207,24 @@ def results_table(
         profile=profile,
         columns=columns,
         rows=rows,
-        agreement=run_agreement(run=run) if with_agreement else [],
+        agreement=run_agreement(run=run, include_excluded=include_excluded)
+        if with_agreement
+        else [],
         seed=run.seed,
+        ratings=ratings,
+        exclusions=run_exclusions(run=run),
+    )
+
+
+def _left_out_per_row(run: EvalRun) -> Counter:
+    """(dataset id, system id) → ordinary ratings that exclusions leave out."""
+    return Counter(
+        excluded_ratings(study_id=run.study_id)
+        .filter(assignment__item__is_gold=False)
+        .values_list(
+            "assignment__item__response__sample__dataset_id",
+            "assignment__item__response__system_id",
+        )
     )
 
 
@@ -193,17 +241,26 @@ class Comparison:
 
 
 def systems_compare(
-    *, run: EvalRun, dataset: Dataset, first: System, second: System, metric: str
+    *,
+    run: EvalRun,
+    dataset: Dataset,
+    first: System,
+    second: System,
+    metric: str,
+    ratings: str = AFTER_EXCLUSIONS,
 ) -> Comparison:
     """Paired bootstrap p-value of two systems on the samples both were scored (or
-    rated) on."""
+    rated, on the ratings of `ratings`) on."""
     if metric in METRIC_KEYS:
         offset = METRIC_KEYS.index(metric)
         auto = _auto_values(run)
         a = {row[0]: row[2 + offset] * 100 for row in auto.get((dataset.pk, first.pk), [])}
         b = {row[0]: row[2 + offset] * 100 for row in auto.get((dataset.pk, second.pk), [])}
     elif metric in SCALE_KEYS:
-        a, b = (_human_by_sample(run, dataset, system, metric) for system in (first, second))
+        a, b = (
+            _human_by_sample(run, dataset, system, metric, ratings == ALL_RATINGS)
+            for system in (first, second)
+        )
     else:
         raise ValueError(f"unknown metric {metric!r}")
     shared = sorted(a.keys() & b.keys())
@@ -223,9 +280,11 @@ def systems_compare(
     )
 
 
-def _human_by_sample(run: EvalRun, dataset: Dataset, system: System, key: str) -> dict:
+def _human_by_sample(
+    run: EvalRun, dataset: Dataset, system: System, key: str, include_excluded: bool
+) -> dict:
     values: dict[int, list[int]] = defaultdict(list)
-    rows = human_ratings(run).filter(
+    rows = human_ratings(run, include_excluded=include_excluded).filter(
         assignment__item__response__system=system,
         assignment__item__response__sample__dataset=dataset,
     )

@@ -1,6 +1,7 @@
 from reports.services.demo import (
     DEMO_CORPUS,
     DEMO_DATASET,
+    DEMO_HURRIED_RATER,
     DEMO_PASSWORD,
     DEMO_SIMULATED_RATERS,
     DemoAccount,
@@ -22,6 +23,7 @@ from reports.services.scoring import responses_score
 __all__ = [
     "DEMO_CORPUS",
     "DEMO_DATASET",
+    "DEMO_HURRIED_RATER",
     "DEMO_PASSWORD",
     "DEMO_SIMULATED_RATERS",
     "DemoAccount",

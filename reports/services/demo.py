@@ -12,7 +12,7 @@ from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.db import transaction
 
-from annotation.models import Annotator, Study
+from annotation.models import Annotator, Rating, Study
 from annotation.services import assignment_next, rating_submit
 from generation.services import ImportReport, dataset_import
 from reports.models import EvalRun, ResponseScore
@@ -21,8 +21,11 @@ DEMO_CORPUS = Path(settings.BASE_DIR) / "demo" / "corpus"
 DEMO_DATASET = "demo-counselling"
 # Shown on screen by bin/demo; refused outside DEBUG so they never reach a server.
 DEMO_PASSWORD = "souleval-demo"  # noqa: S105
-# Two of the three demo annotators; the third is left for a person to try the portal.
+# Two careful demo annotators rate everything; a third rates half the items in a hurry
+# (seconds an item, mostly the same scores), so that the dashboard has a rater to flag and
+# leave out; annotator1's share is left for a person to try the portal.
 DEMO_SIMULATED_RATERS = ("annotator2", "annotator3")
+DEMO_HURRIED_RATER = "annotator4"
 
 
 class DemoRefused(Exception):
@@ -46,7 +49,8 @@ class DemoSummary:
 class SimulatedRatings:
     run: EvalRun
     study: Study
-    submitted: int
+    submitted: int  # by the careful raters
+    hurried: int  # by DEMO_HURRIED_RATER
 
 
 def demo_check_allowed() -> None:
@@ -59,7 +63,7 @@ def demo_install() -> DemoSummary:
     """Demo users and the demo corpus; running it again changes nothing."""
     demo_check_allowed()
     accounts = [DemoAccount("admin", DEMO_PASSWORD, "admin")] + [
-        DemoAccount(f"annotator{number}", DEMO_PASSWORD, "annotator") for number in (1, 2, 3)
+        DemoAccount(f"annotator{number}", DEMO_PASSWORD, "annotator") for number in (1, 2, 3, 4)
     ]
     user_model = get_user_model()
     for account in accounts:
@@ -99,12 +103,47 @@ def _simulated_scores(quality: float, rng: Random) -> dict[str, int]:
     }
 
 
+def _hurried_scores(rng: Random) -> dict[str, int]:
+    """Someone clicking through: nearly always the same four scores."""
+    if rng.random() < 0.85:
+        return {"content": 2, "empathy": 2, "helpfulness": 2, "safety": 1}
+    scales = {"content": 2, "empathy": 2, "helpfulness": 2, "safety": 1}
+    return {key: rng.randint(0, maximum) for key, maximum in scales.items()}
+
+
+def _simulated_rating(annotator: Annotator, run: EvalRun, quality: dict, *, hurried: bool) -> bool:
+    """One simulated rating of the next item open to `annotator`; False when none is."""
+    with transaction.atomic():
+        assignment = assignment_next(annotator=annotator, study=run.study)
+        if assignment is None:
+            return False
+        item = assignment.item
+        rng = Random(f"{annotator.user.get_username()}:{item.pk}")  # noqa: S311 (a simulation)
+        seconds = rng.randint(2, 9) if hurried else rng.randint(40, 240)
+        # The portal credits no more than the wall time of the lease: the simulated
+        # rater's lease began as long ago as it "worked".
+        assignment.leased_at -= timedelta(seconds=seconds)
+        assignment.save(update_fields=["leased_at"])
+        rating_submit(
+            annotator=annotator,
+            item_public_id=item.public_id,
+            scores=_hurried_scores(rng)
+            if hurried
+            else _simulated_scores(quality.get(item.response_id, 0.0), rng),
+            comment="simulated by the demo",
+            active_seconds=seconds,
+            submission_id=uuid.UUID(int=rng.getrandbits(128)),
+        )
+    return True
+
+
 def demo_ratings_simulate() -> SimulatedRatings:
     """annotator2 and annotator3 rate every item of the newest demo run's study with
-    simulated scores (through the portal's own services), so a fresh demo's dashboard
-    shows human scores and agreement at once; annotator1's slots stay open for a
-    person. Each rater's scores are seeded by rater and item, so a fresh demo shows the
-    same figures everywhere; running it again adds nothing."""
+    simulated scores (through the portal's own services), and annotator4 rates half of
+    them in a hurry, so a fresh demo's dashboard shows human scores, agreement and a
+    rater to look at, at once; annotator1's slots stay open for a person. Each rater's
+    scores are seeded by rater and item, so a fresh demo shows the same figures
+    everywhere; running it again adds nothing."""
     demo_check_allowed()
     run = (
         EvalRun.objects.filter(datasets__name=DEMO_DATASET, study__isnull=False)
@@ -121,26 +160,13 @@ def demo_ratings_simulate() -> SimulatedRatings:
     )
     submitted = 0
     for username in DEMO_SIMULATED_RATERS:
-        annotator = Annotator.objects.get(user__username=username)
-        while True:
-            with transaction.atomic():
-                assignment = assignment_next(annotator=annotator, study=run.study)
-                if assignment is None:
-                    break
-                item = assignment.item
-                rng = Random(f"{username}:{item.pk}")  # noqa: S311 (a simulation)
-                seconds = rng.randint(40, 240)
-                # The portal credits no more than the wall time of the lease: the
-                # simulated rater's lease began as long ago as it "worked".
-                assignment.leased_at -= timedelta(seconds=seconds)
-                assignment.save(update_fields=["leased_at"])
-                rating_submit(
-                    annotator=annotator,
-                    item_public_id=item.public_id,
-                    scores=_simulated_scores(quality.get(item.response_id, 0.0), rng),
-                    comment="simulated by the demo",
-                    active_seconds=seconds,
-                    submission_id=uuid.UUID(int=rng.getrandbits(128)),
-                )
+        annotator = Annotator.objects.select_related("user").get(user__username=username)
+        while _simulated_rating(annotator, run, quality, hurried=False):
             submitted += 1
-    return SimulatedRatings(run=run, submitted=submitted, study=run.study)
+    hurried = Annotator.objects.select_related("user").get(user__username=DEMO_HURRIED_RATER)
+    done = Rating.objects.filter(assignment__annotator=hurried, assignment__item__study=run.study)
+    share = (run.study.items.filter(is_gold=False).count() + 1) // 2
+    rated = 0
+    while done.count() < share and _simulated_rating(hurried, run, quality, hurried=True):
+        rated += 1
+    return SimulatedRatings(run=run, submitted=submitted, study=run.study, hurried=rated)

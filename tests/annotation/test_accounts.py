@@ -132,7 +132,8 @@ def test_the_admin_makes_a_study_from_systems_and_samples_and_opens_it(client):
         {
             "name": "round-1", "title": "Round one", "raters_per_item": 3,
             "pay_per_item": "0.418", "currency": "USD", "minimum_hourly_wage": "7.12",
-            "lease_minutes": 30, "rubric_version": "cehs-1", "dataset": dataset.pk,
+            "lease_minutes": 30, "rubric_version": "cehs-1", "too_fast_seconds": 20,
+            "dataset": dataset.pk,
             "split": "test", "systems": [system.pk for system in world.systems],
             "samples": 3, "seed": 1,
         },
@@ -153,7 +154,8 @@ def test_the_admin_makes_a_study_from_systems_and_samples_and_opens_it(client):
         {
             "name": "round-2", "title": "t", "raters_per_item": 3, "pay_per_item": "0.418",
             "currency": "USD", "minimum_hourly_wage": "7.12", "lease_minutes": 30,
-            "rubric_version": "cehs-1", "dataset": dataset.pk, "split": "test",
+            "rubric_version": "cehs-1", "too_fast_seconds": 20, "dataset": dataset.pk,
+            "split": "test",
             "systems": [system.pk for system in world.systems], "samples": 99, "seed": 1,
         },
     )  # fmt: skip

@@ -21,6 +21,7 @@ def change_form(study: Study, **values) -> dict:
         "pay_per_item": str(study.pay_per_item), "currency": study.currency,
         "minimum_hourly_wage": str(study.minimum_hourly_wage),
         "lease_minutes": study.lease_minutes, "rubric_version": study.rubric_version,
+        "too_fast_seconds": study.too_fast_seconds,
     }  # fmt: skip
     return {**fields, **values}
 

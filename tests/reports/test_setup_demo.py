@@ -29,6 +29,7 @@ def test_it_installs_demo_users_and_corpus_once(settings):
         "annotator1",
         "annotator2",
         "annotator3",
+        "annotator4",
     ]
     assert not annotators.filter(is_staff=True).exists()
     assert users.get(username="annotator1").check_password("souleval-demo")
@@ -38,7 +39,7 @@ def test_it_installs_demo_users_and_corpus_once(settings):
     out = StringIO()
     call_command("setup_demo", stdout=out)
     assert "already imported" in out.getvalue()
-    assert users.count() == 4
+    assert users.count() == 5
 
 
 def test_it_refuses_without_debug_and_creates_nothing(settings):
@@ -54,8 +55,9 @@ def test_simulated_ratings_fill_the_demo_run_and_leave_annotator1_a_share(
     settings, django_capture_on_commit_callbacks
 ):
     from annotation.models import Annotator, Rating
-    from annotation.services import assignment_next
+    from annotation.services import assignment_next, rater_exclude
     from generation.models import Response, Sample, System
+    from reports.selectors.ratings import run_annotator_rows
     from reports.selectors.results import results_table
 
     settings.DEBUG = True
@@ -76,24 +78,42 @@ def test_simulated_ratings_fill_the_demo_run_and_leave_annotator1_a_share(
         )  # fmt: skip
     out = StringIO()
     call_command("setup_demo", "--simulate-ratings", stdout=out)
-    assert "12 simulated ratings added by annotator2 and annotator3" in out.getvalue()
+    assert (
+        "12 simulated ratings added by annotator2 and annotator3, and 3 by annotator4 in a hurry"
+        in out.getvalue()
+    )
     ratings = Rating.objects.all()
     assert sorted(set(ratings.values_list("assignment__annotator__user__username", flat=True))) == [
         "annotator2",
         "annotator3",
+        "annotator4",
     ]
     # The simulated time is credited, within what a person could have been paid for.
-    assert all(40 <= rating.active_seconds <= 240 for rating in ratings)
+    careful = ratings.exclude(assignment__annotator__user__username="annotator4")
+    assert all(40 <= rating.active_seconds <= 240 for rating in careful)
+    hurried = ratings.filter(assignment__annotator__user__username="annotator4")
+    assert all(2 <= rating.active_seconds <= 9 for rating in hurried)
 
     call_command("setup_demo", "--simulate-ratings", stdout=(again := StringIO()))
     assert "0 simulated ratings" in again.getvalue()
-    assert Rating.objects.count() == 12
+    assert Rating.objects.count() == 15
 
     run = Rating.objects.first().assignment.item.study.eval_run
     table = results_table(run=run)
     assert all(row.cells["content"].n == 3 for row in table.rows)
+    # Half the items have the hurried third rater: κ reads those; α reads all six.
+    assert {row.kappa_items for row in table.agreement} == {3}
+    rows = {row.annotator: row for row in run_annotator_rows(run=run)}
+    assert rows["annotator4"].quality.flags[0].startswith("100% of ratings under 20 s")
+    assert not any("under 20 s" in flag for flag in rows["annotator2"].quality.flags)
+    rater_exclude(
+        study=run.study, annotator=Annotator.objects.get(user__username="annotator4"),
+        reason="rated in a hurry", by=None,
+    )  # fmt: skip
+    table = results_table(run=run)
     assert [row.dimension for row in table.agreement if row.kappa_items == 6] == [
         "content", "empathy", "helpfulness", "safety",
     ]  # fmt: skip
+    assert table.note == "After exclusions: 3 ratings left out: annotator4 (rated in a hurry)."
     annotator1 = Annotator.objects.get(user__username="annotator1")
     assert assignment_next(annotator=annotator1, study=run.study) is not None

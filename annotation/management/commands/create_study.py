@@ -41,6 +41,10 @@ class Command(BaseCommand):
         parser.add_argument("--min-wage", default=str(defaults.minimum_hourly_wage))
         parser.add_argument("--lease-minutes", type=int, default=defaults.lease_minutes)
         parser.add_argument("--title", default=defaults.title, help="what annotators see")
+        parser.add_argument(
+            "--too-fast-seconds", type=int, default=defaults.too_fast_seconds,
+            help="ratings with less active time count against their rater (admins only)",
+        )  # fmt: skip
         parser.add_argument("--open", action="store_true", help="open it at once")
 
     def handle(self, *args, **options) -> str:
@@ -57,6 +61,7 @@ class Command(BaseCommand):
             minimum_hourly_wage=_decimal(options["min_wage"]),
             lease_minutes=options["lease_minutes"],
             title=options["title"],
+            too_fast_seconds=options["too_fast_seconds"],
         )
         try:
             responses = study_responses_for_samples(

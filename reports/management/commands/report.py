@@ -8,7 +8,7 @@ from reports.exports import csv_lines
 from reports.formats import table_json, table_latex, table_text
 from reports.metrics import PROFILES
 from reports.selectors.export_rows import export_table
-from reports.selectors.results import results_table
+from reports.selectors.results import AFTER_EXCLUSIONS, RATINGS_VIEWS, results_table
 from reports.selectors.runs import RunNotFound, run_get
 
 
@@ -23,13 +23,18 @@ class Command(BaseCommand):
         parser.add_argument("run", type=int, help="the run's number (run_eval prints it)")
         parser.add_argument("--format", choices=["table", "csv", "json", "latex"], default="table")
         parser.add_argument("--profile", choices=PROFILES, default="soulchat")
+        parser.add_argument(
+            "--ratings", choices=RATINGS_VIEWS, default=AFTER_EXCLUSIONS,
+            help="the human columns and agreement read the ratings left in after "
+            "exclusions (default) or all of them",
+        )  # fmt: skip
 
     def handle(self, *args, **options) -> str:
         try:
             run = run_get(run_id=options["run"])
         except RunNotFound as error:
             raise CommandError(str(error)) from None
-        table = results_table(run=run, profile=options["profile"])
+        table = results_table(run=run, profile=options["profile"], ratings=options["ratings"])
         if options["format"] == "json":
             return json.dumps(table_json(table), ensure_ascii=False, indent=2)
         if options["format"] == "latex":

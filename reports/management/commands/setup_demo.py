@@ -5,6 +5,7 @@ from django.core.management.base import BaseCommand, CommandError, CommandParser
 
 from annotation.services import AssignmentRefused
 from reports.services import (
+    DEMO_HURRIED_RATER,
     DEMO_SIMULATED_RATERS,
     DemoRefused,
     demo_check_allowed,
@@ -16,7 +17,7 @@ from reports.services import (
 class Command(BaseCommand):
     help = (
         "Migrate, then install the demo users and the demo corpus (DJANGO_DEBUG=true only); "
-        "with --simulate-ratings, let two demo annotators rate the demo run's study instead."
+        "with --simulate-ratings, let demo annotators rate the demo run's study instead."
     )
 
     def add_arguments(self, parser: CommandParser) -> None:
@@ -25,7 +26,8 @@ class Command(BaseCommand):
             action="store_true",
             help=(
                 f"{' and '.join(DEMO_SIMULATED_RATERS)} rate every item of the newest "
-                "run_eval study over the demo dataset with simulated scores"
+                f"run_eval study over the demo dataset with simulated scores, and "
+                f"{DEMO_HURRIED_RATER} half of them in a hurry"
             ),
         )
 
@@ -37,7 +39,8 @@ class Command(BaseCommand):
                 self.stdout.write(
                     f"Study {simulated.study.name} of run {simulated.run.pk}: "
                     f"{simulated.submitted} simulated ratings added by "
-                    f"{' and '.join(DEMO_SIMULATED_RATERS)}."
+                    f"{' and '.join(DEMO_SIMULATED_RATERS)}, and {simulated.hurried} by "
+                    f"{DEMO_HURRIED_RATER} in a hurry (the dashboard flags them)."
                 )
                 return
             call_command("migrate", interactive=False, verbosity=0)
