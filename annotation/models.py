@@ -165,6 +165,29 @@ class Item(models.Model):
     response = models.ForeignKey(Response, on_delete=models.PROTECT, related_name="items")
     public_id = models.CharField(max_length=32, unique=True, default=public_id_new, editable=False)
     shuffle_key = models.BigIntegerField(default=shuffle_key_new, editable=False)
+
+    class Screening(models.TextChoices):
+        """Whether the response names a system (annotation.identity_screen): held back
+        from annotators until an admin masks the span, releases it or leaves it out."""
+
+        CLEAR = "", "nothing found"
+        HELD = "held", "held back: awaiting a decision"
+        MASKED = "masked", "masked"
+        RELEASED = "released", "released as it is"
+        EXCLUDED = "excluded", "left out"
+
+    screening = models.CharField(
+        max_length=10, choices=Screening.choices, default=Screening.CLEAR, blank=True
+    )
+    # [{"start", "end", "pattern"}] in the response's text, as found when screened.
+    identity_matches = models.JSONField(default=list, blank=True, encoder=UnicodeJSONEncoder)
+    # What annotators see instead of the response once masked; the response is untouched.
+    masked_text = models.TextField(blank=True)
+    screened_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True,
+        related_name="+",
+    )  # fmt: skip
+    screened_at = models.DateTimeField(null=True, blank=True)
     is_gold = models.BooleanField(default=False)
     expected_content = _score("expected content", 2, null=True, blank=True)
     expected_empathy = _score("expected empathy", 2, null=True, blank=True)
@@ -189,6 +212,10 @@ class Item(models.Model):
             models.CheckConstraint(
                 condition=_scores_in_range("expected_", nullable=True),
                 name="item_expected_scores_in_range",
+            ),
+            models.CheckConstraint(
+                condition=~Q(screening="masked") | ~Q(masked_text=""),
+                name="item_masked_has_its_text",
             ),
         ]
 

@@ -112,7 +112,13 @@ def table_json(table: ResultsTable) -> dict:
                 }
                 for entry in table.exclusions.entries
             ],
-            "note": table.note,
+        },
+        "note": table.note,
+        "identity_screening": {
+            "held": table.screening.held,
+            "masked": table.screening.masked,
+            "released": table.screening.released,
+            "excluded": table.screening.excluded,
         },
         "columns": [{"key": c.key, "label": c.label, "kind": c.kind} for c in table.columns],
         "rows": [

@@ -15,6 +15,7 @@ from django.http import HttpRequest
 from django.template.loader import render_to_string
 from django.utils.html import format_html, format_html_join
 
+from annotation.admin.screening import ScreeningReviewMixin
 from annotation.models import Assignment, Item, Rating, Study
 from annotation.rubric import SCALE_KEYS
 from annotation.selectors import study_pay_rows, study_progress
@@ -100,7 +101,7 @@ class StudyChangeForm(forms.ModelForm):
 
 
 @admin.register(Study)
-class StudyAdmin(admin.ModelAdmin):
+class StudyAdmin(ScreeningReviewMixin, admin.ModelAdmin):
     list_display = [
         "name",
         "status",
@@ -114,8 +115,8 @@ class StudyAdmin(admin.ModelAdmin):
     search_fields = ["name", "title"]
     actions = ["open_studies", "pause_studies", "close_studies"]
     readonly_fields = [
-        "public_id", "status", "progress", "pay_table", "rater_quality", "created_at",
-        "updated_at",
+        "public_id", "status", "progress", "identity_screening", "pay_table", "rater_quality",
+        "created_at", "updated_at",
     ]  # fmt: skip
 
     def get_form(self, request: HttpRequest, obj: Study | None = None, **kwargs: Any):
@@ -128,8 +129,8 @@ class StudyAdmin(admin.ModelAdmin):
         return [
             "name", "title", "public_id", "status", "progress", "raters_per_item",
             "pay_per_item", "currency", "minimum_hourly_wage", "lease_minutes",
-            "rubric_version", "too_fast_seconds", "pay_table", "rater_quality", "created_at",
-            "updated_at",
+            "rubric_version", "too_fast_seconds", "identity_screening", "pay_table",
+            "rater_quality", "created_at", "updated_at",
         ]  # fmt: skip
 
     def get_readonly_fields(self, request: HttpRequest, obj: Study | None = None) -> list[str]:

@@ -25,6 +25,10 @@ class NotFound(Exception):
     pass
 
 
+# Items never handed out: held back for naming their system, or left out for it.
+UNSERVED = (Item.Screening.HELD, Item.Screening.EXCLUDED)
+
+
 def annotator_for_user(*, user: AbstractBaseUser | AnonymousUser) -> Annotator | None:
     if not user.is_authenticated:
         return None
@@ -78,6 +82,8 @@ def items_open_to(*, study: Study, annotator: Annotator, now: datetime) -> Query
     multiplier, offset = _permutation(study, annotator)
     return (
         Item.objects.filter(study=study)
+        # A response that names its system waits for an admin (or was left out).
+        .exclude(screening__in=UNSERVED)
         .exclude(
             # Anything they rated, skipped or hold; an expired lease of theirs may return.
             pk__in=Assignment.objects.filter(annotator=annotator, item__study=study)
@@ -145,7 +151,10 @@ def item_view(*, annotator: Annotator, item_public_id: str) -> ItemView:
         conversation=[
             ConversationTurn(role=turn["role"], content=turn["content"]) for turn in sample.context
         ],
-        response_text=item.response.text,
+        # Masked: the span that named the system is replaced; the response is untouched.
+        response_text=item.masked_text
+        if item.screening == Item.Screening.MASKED
+        else item.response.text,
         draft=dict(assignment.draft),
         active_seconds=assignment.active_seconds,
         rating=None
@@ -321,8 +330,10 @@ class StudyProgress:
 
 def study_progress(*, study: Study) -> StudyProgress:
     now = timezone.now()
-    items = Item.objects.filter(study=study).aggregate(
-        total=Count("pk"), gold=Count("pk", filter=Q(is_gold=True))
+    items = (
+        Item.objects.filter(study=study)
+        .exclude(screening=Item.Screening.EXCLUDED)
+        .aggregate(total=Count("pk"), gold=Count("pk", filter=Q(is_gold=True)))
     )
     ordinary = items["total"] - items["gold"]
     assignments = Assignment.objects.filter(item__study=study, item__is_gold=False).aggregate(

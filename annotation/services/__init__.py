@@ -24,6 +24,12 @@ from annotation.services.invitations import (
     invitation_get_usable,
     invitation_revoke,
 )
+from annotation.services.screening import (
+    ScreeningInvalid,
+    item_screening_decide,
+    study_items_screen,
+    study_systems,
+)
 from annotation.services.studies import (
     StudyInvalid,
     StudySettings,
@@ -32,7 +38,6 @@ from annotation.services.studies import (
     study_currency_parse,
     study_responses_for_samples,
     study_status_set,
-    study_systems,
     study_title_check,
     study_update,
 )
@@ -44,6 +49,7 @@ __all__ = [
     "InvitationInvalid",
     "IssuedInvitation",
     "RatingInvalid",
+    "ScreeningInvalid",
     "StudyInvalid",
     "StudySettings",
     "SubmitResult",
@@ -56,11 +62,13 @@ __all__ = [
     "invitation_create",
     "invitation_get_usable",
     "invitation_revoke",
+    "item_screening_decide",
     "rater_exclude",
     "rating_exclude",
     "rating_submit",
     "study_create",
     "study_currency_parse",
+    "study_items_screen",
     "study_responses_for_samples",
     "study_status_set",
     "study_systems",

@@ -6,15 +6,15 @@ import random
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from decimal import Decimal
-from pathlib import PurePath
 from typing import Any
 
 from django.core.exceptions import ValidationError
 from django.db import transaction
-from django.db.models import Count, Q, QuerySet
+from django.db.models import Count, Q
 
 from annotation.models import Assignment, Item, Study
 from annotation.rubric import RUBRIC_VERSION, ScoresInvalid, scores_parse
+from annotation.services.screening import study_items_screen, study_systems, system_identifiers
 from generation.models import Response, Sample, System
 
 
@@ -45,16 +45,11 @@ class StudySettings:
 
 def study_title_check(*, title: str, systems: Iterable[System]) -> None:
     """The title is the one admin-written text annotators see about a study: it may not
-    name a system under study (its name, model or checkpoint), on creation or later."""
+    name a system under study (system_identifiers), on creation or later."""
     lowered = title.casefold()
     for system in systems:
-        paths = [path for path in (system.checkpoint, system.adapter) if path]
-        # A checkpoint's folder is usually the model's name (/models/ChatGLM-6B).
-        folders = [PurePath(path.rstrip("/")).name for path in paths]
-        revealing_texts = [system.name, system.model_name, *paths]
-        revealing_texts += [folder for folder in folders if len(folder) >= 3]
-        for revealing in revealing_texts:
-            if revealing and revealing.casefold() in lowered:
+        for revealing in system_identifiers(system):
+            if revealing.casefold() in lowered:
                 raise StudyInvalid(
                     {
                         "title": f"names system {system.name!r}: annotators must not learn "
@@ -110,6 +105,7 @@ def study_create(
     # Creation order is the responses' order; public ids and shuffle keys are random,
     # and items are handed out by a per-annotator permutation, never by primary key.
     Item.objects.bulk_create(Item(study=study, response=response) for response in responses)
+    study_items_screen(study=study)
     return study
 
 
@@ -120,10 +116,6 @@ STUDY_EDITABLE = (
     "lease_minutes", "rubric_version", "too_fast_seconds",
 )  # fmt: skip
 STUDY_FIXED_ONCE_STARTED = ("raters_per_item", "pay_per_item", "currency", "rubric_version")
-
-
-def study_systems(*, study: Study) -> QuerySet[System]:
-    return System.objects.filter(responses__items__study=study).distinct()
 
 
 @transaction.atomic
@@ -242,4 +234,6 @@ def gold_item_add(*, study: Study, response: Response, expected: Mapping[str, ob
     for key, score in scores.items():
         setattr(item, f"expected_{key}", score)
     item.save()
+    study_items_screen(study=study)
+    item.refresh_from_db()
     return item

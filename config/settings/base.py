@@ -283,3 +283,7 @@ SOULEVAL_SITE_URL = env_str("SOULEVAL_SITE_URL", "http://127.0.0.1:8000").rstrip
 # corpus, comma-separated. Unset: the defaults of generation.rewrites (the paper's 我是,
 # 自杀, 跳楼 and a few more crisis words); phone, ID-card and e-mail patterns always apply.
 SOULEVAL_CORPUS_MARKER_WORDS = env_list("SOULEVAL_CORPUS_MARKER_WORDS", []) or None
+# Names and phrases by which a response gives its system away to annotators ("我是ChatGLM",
+# "作为一个AI语言模型"), comma-separated; unset: the defaults of annotation.identity_screen.
+# A study adds its own systems' names; items that match wait for an admin's decision.
+SOULEVAL_IDENTITY_PATTERNS = env_list("SOULEVAL_IDENTITY_PATTERNS", []) or None

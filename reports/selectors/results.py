@@ -8,6 +8,7 @@ from dataclasses import dataclass, field
 
 from annotation.rubric import SCALE_KEYS
 from annotation.selectors.quality import ExclusionSummary, excluded_ratings
+from annotation.selectors.screening import ScreeningCounts, study_screening_counts
 from generation.models import Dataset, System
 from reports.agreement import DimensionAgreement
 from reports.metrics import (
@@ -59,16 +60,20 @@ class ResultsTable:
     # (listed in either view, so that a reader of "all ratings" knows of them too).
     ratings: str = AFTER_EXCLUSIONS
     exclusions: ExclusionSummary = field(default_factory=lambda: ExclusionSummary([], 0))
+    screening: ScreeningCounts = field(default_factory=lambda: ScreeningCounts(0, 0, 0, 0))
 
     @property
     def note(self) -> str:
-        """What the table's caption says about exclusions, or ""."""
+        """What the table's caption says about exclusions and identity screening, or ""."""
+        notes = []
         described = self.exclusions.describe()
-        if not described:
-            return ""
-        if self.ratings == ALL_RATINGS:
-            return f"All ratings, exclusions ignored ({described})."
-        return f"After exclusions: {described}."
+        if described and self.ratings == ALL_RATINGS:
+            notes.append(f"All ratings, exclusions ignored ({described}).")
+        elif described:
+            notes.append(f"After exclusions: {described}.")
+        if self.screening.found:
+            notes.append(f"{self.screening.describe()}.")
+        return " ".join(notes)
 
 
 def _columns(profile: str) -> list[Column]:
@@ -213,6 +218,7 @@ def results_table(
         seed=run.seed,
         ratings=ratings,
         exclusions=run_exclusions(run=run),
+        screening=study_screening_counts(study_id=run.study_id),
     )
 
 

@@ -4,6 +4,7 @@ from decimal import Decimal, InvalidOperation
 
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
+from annotation.selectors.screening import study_screening_counts
 from annotation.services import (
     StudyInvalid,
     StudySettings,
@@ -76,4 +77,10 @@ class Command(BaseCommand):
                 study = study_status_set(study=study, status="open")
         except StudyInvalid as error:
             raise CommandError(str(error)) from None
-        return f"study {study.name}: {len(responses)} items, {study.status}"
+        held = study_screening_counts(study_id=study.pk).held
+        screened = (
+            f"; {held} held back for naming a system (decide on the study's admin page)"
+            if held
+            else ""
+        )
+        return f"study {study.name}: {len(responses)} items, {study.status}{screened}"
