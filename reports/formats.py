@@ -17,8 +17,9 @@ def _number(estimate: Estimate | None, digits: int = 2) -> str:
 
 
 def column_digits(kind: str) -> int:
-    # Metrics are ×100 (two decimals, as in the paper); CEHS means are 0–2 (three).
-    return 2 if kind == "auto" else 3
+    # Metrics, Distinct-n (×100) and lengths get two decimals, as in the paper; CEHS means
+    # are 0–2 (three).
+    return 3 if kind == "human" else 2
 
 
 def table_text(table: ResultsTable, *, human: bool = True) -> str:
@@ -153,16 +154,27 @@ def table_latex(table: ResultsTable) -> str:
     system, automatic metrics then CEHS, best value per column in bold."""
     columns = table.columns
     spec = "ll" + "c" * len(columns)
-    auto = sum(1 for c in columns if c.kind == "auto")
-    human = len(columns) - auto
+    groups = [
+        (kind, title, sum(1 for column in columns if column.kind == kind))
+        for kind, title in (
+            ("auto", f"Automatic ({latex_escape(table.profile)})"),
+            ("diversity", "Distinct-n, length"),
+            ("human", "Human (CEHS)"),
+        )
+    ]
+    groups = [group for group in groups if group[2]]
+    header, rules, first = " & ", [], 3
+    for _, title, width in groups:
+        header += rf" & \multicolumn{{{width}}}{{c}}{{{title}}}"
+        rules.append(rf"\cmidrule(lr){{{first}-{first + width - 1}}}")
+        first += width
     lines = [
         r"\begin{table*}[t]",
         r"\centering",
         rf"\begin{{tabular}}{{{spec}}}",
         r"\toprule",
-        rf" & & \multicolumn{{{auto}}}{{c}}{{Automatic ({latex_escape(table.profile)})}}"
-        rf" & \multicolumn{{{human}}}{{c}}{{Human (CEHS)}} \\",
-        rf"\cmidrule(lr){{3-{2 + auto}}} \cmidrule(lr){{{3 + auto}-{2 + len(columns)}}}",
+        header.strip() + r" \\",
+        " ".join(rules),
         "Dataset & Model & " + " & ".join(latex_escape(c.label) for c in columns) + r" \\",
         r"\midrule",
     ]

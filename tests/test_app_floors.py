@@ -29,6 +29,7 @@ PURE_MODULES = [
     "annotation/rater_quality.py",
     "reports/metrics.py",
     "reports/statistics.py",
+    "reports/diversity.py",
     "reports/agreement.py",
     "reports/exports.py",
     "reports/charts.py",

@@ -11,6 +11,7 @@ from annotation.selectors.quality import ExclusionSummary, excluded_ratings
 from annotation.selectors.screening import ScreeningCounts, study_screening_counts
 from generation.models import Dataset, System
 from reports.agreement import DimensionAgreement
+from reports.diversity import distinct_n_estimate, mean_length
 from reports.metrics import (
     METRIC_KEYS,
     METRIC_LABELS,
@@ -25,6 +26,7 @@ from reports.selectors.ratings import HUMAN_LABELS, human_ratings, run_agreement
 from reports.selectors.runs import run_responses
 from reports.statistics import Estimate, bootstrap_mean, bootstrap_statistic, paired_bootstrap_p
 
+DIVERSITY_LABELS = {"distinct_1": "D-1", "distinct_2": "D-2", "length": "Len."}
 # Which ratings the human columns read: what exclusions left in, or every rating.
 AFTER_EXCLUSIONS, ALL_RATINGS = "after-exclusions", "all"
 RATINGS_VIEWS = (AFTER_EXCLUSIONS, ALL_RATINGS)
@@ -81,7 +83,29 @@ def _columns(profile: str) -> list[Column]:
         auto = [Column(SACREBLEU_KEY, "BLEU (corpus)", "auto")]
     else:
         auto = [Column(key, METRIC_LABELS[key], "auto") for key in METRIC_KEYS]
-    return auto + [Column(key, HUMAN_LABELS[key], "human") for key in SCALE_KEYS]
+    diversity = [Column(key, label, "diversity") for key, label in DIVERSITY_LABELS.items()]
+    return auto + diversity + [Column(key, HUMAN_LABELS[key], "human") for key in SCALE_KEYS]
+
+
+def _texts(run: EvalRun) -> dict[tuple[int, int], list[str]]:
+    """(dataset id, system id) → the texts of its responses to the run's samples."""
+    grouped: dict[tuple[int, int], list[str]] = defaultdict(list)
+    rows = (
+        run_responses(run=run)
+        .order_by("sample_id")
+        .values_list("sample__dataset_id", "system_id", "text")
+    )
+    for dataset_id, system_id, text in rows.iterator(chunk_size=5000):
+        grouped[(dataset_id, system_id)].append(text)
+    return grouped
+
+
+def diversity_cells(texts: list[str], *, seed: int) -> dict[str, Estimate | None]:
+    return {
+        "distinct_1": distinct_n_estimate(texts, 1, seed=seed),
+        "distinct_2": distinct_n_estimate(texts, 2, seed=seed),
+        "length": mean_length(texts, seed=seed),
+    }
 
 
 def _auto_values(run: EvalRun) -> dict[tuple[int, int], list[tuple]]:
@@ -170,6 +194,7 @@ def results_table(
     include_excluded = ratings == ALL_RATINGS
     columns = _columns(profile)
     auto = _auto_values(run)
+    texts = _texts(run)
     human = _human_item_means(run, include_excluded)
     left_out = Counter() if include_excluded else _left_out_per_row(run)
     rows = []
@@ -185,6 +210,7 @@ def results_table(
                     cells[key] = bootstrap_mean(
                         [row[2 + offset] * 100 for row in values], seed=run.seed
                     )
+            cells.update(diversity_cells(texts.get((dataset.pk, system.pk), []), seed=run.seed))
             scores = human.get((dataset.pk, system.pk), {})
             for key in SCALE_KEYS:
                 cells[key] = bootstrap_mean(scores.get(key, []), seed=run.seed)
@@ -199,7 +225,8 @@ def results_table(
                     ratings_left_out=left_out[(dataset.pk, system.pk)],
                 )
             )
-        for column in columns:
+        # Diversity and length describe answers; more of them is not better.
+        for column in (column for column in columns if column.kind != "diversity"):
             means = [row.cells[column.key].mean for row in dataset_rows if row.cells[column.key]]
             if len(means) > 1:
                 top = max(means)

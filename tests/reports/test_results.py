@@ -30,7 +30,8 @@ def rated(world):
 def test_table_one_has_every_metric_with_n_and_intervals(rated):
     table = results_table(run=rated.run)
     assert [column.label for column in table.columns] == [
-        "B-1", "B-2", "B-3", "B-4", "R-1", "R-2", "R-L", "Con.", "Emp.", "Hel.", "Saf.",
+        "B-1", "B-2", "B-3", "B-4", "R-1", "R-2", "R-L", "D-1", "D-2", "Len.",
+        "Con.", "Emp.", "Hel.", "Saf.",
     ]  # fmt: skip
     assert len(table.rows) == 2
     for row in table.rows:
@@ -47,6 +48,25 @@ def test_table_one_has_every_metric_with_n_and_intervals(rated):
     assert [row.dimension for row in table.agreement] == [
         "content", "empathy", "helpfulness", "safety",
     ]  # fmt: skip
+    # Diversity and length describe the answers: never marked best.
+    assert not any({"distinct_1", "distinct_2", "length"} & row.best for row in table.rows)
+
+
+def test_distinct_n_and_length_are_those_of_each_systems_answers(rated):
+    from generation.models import Response
+    from reports.diversity import distinct_n
+
+    table = results_table(run=rated.run)
+    for row in table.rows:
+        texts = list(
+            Response.objects.filter(system__name=row.system, sample__eval_samples__run=rated.run)
+            .order_by("sample_id")
+            .values_list("text", flat=True)
+        )
+        assert row.cells["distinct_1"].mean == distinct_n(texts, 1)
+        assert row.cells["distinct_2"].mean == distinct_n(texts, 2)
+        assert row.cells["length"].mean == sum(len(t.strip()) for t in texts) / len(texts)
+        assert row.cells["length"].n == 6
 
 
 def test_an_all_equal_dimension_is_reported_undefined(world):

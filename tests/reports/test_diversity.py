@@ -1,0 +1,41 @@
+"""Distinct-n and length on hand-made responses whose answers are known (no database)."""
+
+from __future__ import annotations
+
+import pytest
+
+from reports.diversity import character_ngrams, distinct_n, distinct_n_estimate, mean_length
+
+
+def test_distinct_n_counts_character_ngrams_over_all_responses():
+    texts = ["你好你好", " 好的 ", ""]
+    assert character_ngrams(" 好的 ", 2) == ["好的"]
+    # 1-grams: 你 好 你 好 好 的 → 3 distinct of 6; 2-grams: 你好 好你 你好 好的 → 3 of 4.
+    assert distinct_n(texts, 1) == pytest.approx(50.0)
+    assert distinct_n(texts, 2) == pytest.approx(75.0)
+
+
+def test_no_ngram_at_all_is_undefined_not_zero():
+    assert distinct_n(["", "  ", "好"], 2) is None
+    assert distinct_n_estimate(["", "好"], 2) is None
+    assert distinct_n([], 1) is None
+
+
+def test_the_interval_is_seeded_and_holds_the_value_of_the_whole():
+    texts = [f"我理解你的感受{n % 4}，慢慢来。" for n in range(40)]
+    estimate = distinct_n_estimate(texts, 2, seed=3)
+    assert estimate.mean == pytest.approx(distinct_n(texts, 2))
+    assert estimate.n == 40
+    assert estimate.low <= estimate.mean <= estimate.high + 1e-9
+    assert distinct_n_estimate(texts, 2, seed=3) == estimate
+    # The same text forty times: 2 distinct characters of 160, and every resample of
+    # forty texts sees the same.
+    same = distinct_n_estimate(["好的好的"] * 40, 1)
+    assert (same.low, same.mean, same.high) == (1.25, 1.25, 1.25)
+
+
+def test_mean_length_counts_stripped_characters_and_empty_answers():
+    estimate = mean_length(["  你好 ", "", "我听到了"])
+    assert estimate.mean == pytest.approx(2.0)
+    assert estimate.n == 3
+    assert mean_length([]) is None
