@@ -29,7 +29,7 @@ def table_text(table: ResultsTable, *, human: bool = True) -> str:
     for column in columns:
         header += f" {column.label:>22}"
     lines.append(header)
-    for row in table.rows:
+    for row in table.ordered_rows():
         line = f"{row.dataset:<18} {row.system:<18} {row.samples:>6} {row.empty:>5}"
         for column in columns:
             cell = row.cells[column.key]
@@ -96,6 +96,20 @@ def agreement_json(rows: list[DimensionAgreement]) -> list[dict]:
     ]
 
 
+def _row_json(row) -> dict:
+    return {
+        "kind": row.kind,
+        "dataset": row.dataset,
+        "system": row.system,
+        "samples": row.samples,
+        "empty_responses": row.empty,
+        "rated_items": row.rated_items,
+        "ratings_left_out": row.ratings_left_out,
+        "cells": {key: _estimate_json(value) for key, value in row.cells.items()},
+        "best": sorted(row.best),
+    }
+
+
 def table_json(table: ResultsTable) -> dict:
     return {
         "profile": table.profile,
@@ -122,19 +136,10 @@ def table_json(table: ResultsTable) -> dict:
             "excluded": table.screening.excluded,
         },
         "columns": [{"key": c.key, "label": c.label, "kind": c.kind} for c in table.columns],
-        "rows": [
-            {
-                "dataset": row.dataset,
-                "system": row.system,
-                "samples": row.samples,
-                "empty_responses": row.empty,
-                "rated_items": row.rated_items,
-                "ratings_left_out": row.ratings_left_out,
-                "cells": {key: _estimate_json(value) for key, value in row.cells.items()},
-                "best": sorted(row.best),
-            }
-            for row in table.rows
-        ],
+        "rows": [_row_json(row) for row in table.rows],
+        # Per dataset, every drawn sample answered by a real counsellor turn from another
+        # dialogue: what the rows' automatic scores are read against.
+        "floors": [_row_json(row) for row in table.floors],
         "agreement": agreement_json(table.agreement),
     }
 
@@ -178,9 +183,10 @@ def table_latex(table: ResultsTable) -> str:
         "Dataset & Model & " + " & ".join(latex_escape(c.label) for c in columns) + r" \\",
         r"\midrule",
     ]
-    datasets = list(dict.fromkeys(row.dataset for row in table.rows))
+    ordered = table.ordered_rows()
+    datasets = list(dict.fromkeys(row.dataset for row in ordered))
     for index, dataset in enumerate(datasets):
-        rows = [row for row in table.rows if row.dataset == dataset]
+        rows = [row for row in ordered if row.dataset == dataset]
         for position, row in enumerate(rows):
             cells = []
             for column in columns:
@@ -191,7 +197,10 @@ def table_latex(table: ResultsTable) -> str:
                 if position == 0
                 else ""
             )
-            lines.append(f"{name} & {latex_escape(row.system)} & " + " & ".join(cells) + r" \\")
+            system = latex_escape(row.system)
+            if row.kind == "floor":
+                system = r"\textit{random counsellor turn}$^\dagger$"
+            lines.append(f"{name} & {system} & " + " & ".join(cells) + r" \\")
         if index < len(datasets) - 1:
             lines.append(r"\midrule")
     kappa = "; ".join(
@@ -204,6 +213,11 @@ def table_latex(table: ResultsTable) -> str:
         for row in table.agreement
     )
     note = f" {latex_escape(table.note)}" if table.note else ""
+    if table.floors:
+        note += (
+            r" $^\dagger$Floor: each sample answered by a real counsellor turn from another "
+            "dialogue of the same dataset (seeded)."
+        )
     lines += [
         r"\bottomrule",
         r"\end{tabular}",

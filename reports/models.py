@@ -94,3 +94,31 @@ class ResponseScore(models.Model):
 
     def __str__(self) -> str:
         return f"scores of response {self.response_id}"
+
+
+class FloorScore(models.Model):
+    """The "random counsellor turn" floor of a run (METRICS.md): a drawn sample answered
+    by a real counsellor turn from another dialogue of the same dataset (seeded), scored
+    against the sample's reference like any response. What a score means is read against
+    it: a system near its floor has learnt little beyond sounding like a counsellor."""
+
+    run = models.ForeignKey(EvalRun, on_delete=models.CASCADE, related_name="floor_scores")
+    sample = models.ForeignKey(Sample, on_delete=models.PROTECT, related_name="+")
+    # The sample whose reference stands in for an answer.
+    donor = models.ForeignKey(Sample, on_delete=models.PROTECT, related_name="+")
+    bleu_1 = models.FloatField()
+    bleu_2 = models.FloatField()
+    bleu_3 = models.FloatField()
+    bleu_4 = models.FloatField()
+    rouge_1 = models.FloatField()
+    rouge_2 = models.FloatField()
+    rouge_l = models.FloatField()
+    empty = models.BooleanField(default=False)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["run", "sample"], name="floor_score_unique"),
+        ]
+
+    def __str__(self) -> str:
+        return f"run {self.run_id} floor for sample {self.sample_id}"

@@ -129,7 +129,7 @@ def _comparison(request: HttpRequest, run: EvalRun, ratings: str):
 
 def _display_rows(table) -> list[tuple]:
     rows = []
-    for row in table.rows:
+    for row in table.ordered_rows():
         cells = []
         for column in table.columns:
             estimate = row.cells.get(column.key)

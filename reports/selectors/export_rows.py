@@ -95,12 +95,12 @@ def export_table(*, table: ResultsTable) -> Iterator[list]:
         header += [column.label, f"{column.label} ci_low", f"{column.label} ci_high",
                    f"{column.label} n", f"{column.label} best"]  # fmt: skip
     # Which ratings the human columns read, and what exclusions left out of them.
-    yield [*header, "ratings", "ratings_left_out", "note"]
-    for row in table.rows:
+    yield [*header, "ratings", "ratings_left_out", "note", "kind"]
+    for row in table.ordered_rows():
         line = [table.profile, row.dataset, row.system, row.samples, row.empty, row.rated_items]
         for column in table.columns:
             line += [*_cell_columns(row.cells[column.key]), column.key in row.best]
-        yield [*line, table.ratings, row.ratings_left_out, table.note]
+        yield [*line, table.ratings, row.ratings_left_out, table.note, row.kind]
 
 
 def export_agreement(

@@ -4,78 +4,35 @@ intervals; and the paired comparison of two systems."""
 from __future__ import annotations
 
 from collections import Counter, defaultdict
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 from annotation.rubric import SCALE_KEYS
-from annotation.selectors.quality import ExclusionSummary, excluded_ratings
-from annotation.selectors.screening import ScreeningCounts, study_screening_counts
+from annotation.selectors.quality import excluded_ratings
+from annotation.selectors.screening import study_screening_counts
 from generation.models import Dataset, System
-from reports.agreement import DimensionAgreement
-from reports.diversity import distinct_n_estimate, mean_length
 from reports.metrics import (
     METRIC_KEYS,
     METRIC_LABELS,
     PROFILE_SACREBLEU,
     PROFILE_SOULCHAT,
     SACREBLEU_KEY,
-    sacrebleu_from_statistics,
-    sacrebleu_statistics,
 )
 from reports.models import EvalRun, ResponseScore
+from reports.selectors.floors import run_floor_rows
 from reports.selectors.ratings import HUMAN_LABELS, human_ratings, run_agreement, run_exclusions
 from reports.selectors.runs import run_responses
-from reports.statistics import Estimate, bootstrap_mean, bootstrap_statistic, paired_bootstrap_p
-
-DIVERSITY_LABELS = {"distinct_1": "D-1", "distinct_2": "D-2", "length": "Len."}
-# Which ratings the human columns read: what exclusions left in, or every rating.
-AFTER_EXCLUSIONS, ALL_RATINGS = "after-exclusions", "all"
-RATINGS_VIEWS = (AFTER_EXCLUSIONS, ALL_RATINGS)
-
-
-@dataclass(frozen=True)
-class Column:
-    key: str
-    label: str
-    kind: str  # "auto" or "human"
-
-
-@dataclass
-class ResultRow:
-    dataset: str
-    system: str
-    samples: int  # samples with a scored response
-    empty: int  # of which the response was empty
-    rated_items: int
-    cells: dict[str, Estimate | None]
-    best: set[str] = field(default_factory=set)
-    ratings_left_out: int = 0  # of this row's items, by exclusions (0 in the "all" view)
-
-
-@dataclass(frozen=True)
-class ResultsTable:
-    profile: str
-    columns: list[Column]
-    rows: list[ResultRow]
-    agreement: list[DimensionAgreement]
-    seed: int
-    # Which ratings the human columns and agreement read, and what exclusions left out
-    # (listed in either view, so that a reader of "all ratings" knows of them too).
-    ratings: str = AFTER_EXCLUSIONS
-    exclusions: ExclusionSummary = field(default_factory=lambda: ExclusionSummary([], 0))
-    screening: ScreeningCounts = field(default_factory=lambda: ScreeningCounts(0, 0, 0, 0))
-
-    @property
-    def note(self) -> str:
-        """What the table's caption says about exclusions and identity screening, or ""."""
-        notes = []
-        described = self.exclusions.describe()
-        if described and self.ratings == ALL_RATINGS:
-            notes.append(f"All ratings, exclusions ignored ({described}).")
-        elif described:
-            notes.append(f"After exclusions: {described}.")
-        if self.screening.found:
-            notes.append(f"{self.screening.describe()}.")
-        return " ".join(notes)
+from reports.selectors.table import (
+    AFTER_EXCLUSIONS,
+    ALL_RATINGS,
+    DIVERSITY_LABELS,
+    RATINGS_VIEWS,
+    Column,
+    ResultRow,
+    ResultsTable,
+    diversity_cells,
+    sacrebleu_estimate,
+)
+from reports.statistics import Estimate, bootstrap_mean, paired_bootstrap_p
 
 
 def _columns(profile: str) -> list[Column]:
@@ -98,14 +55,6 @@ def _texts(run: EvalRun) -> dict[tuple[int, int], list[str]]:
     for dataset_id, system_id, text in rows.iterator(chunk_size=5000):
         grouped[(dataset_id, system_id)].append(text)
     return grouped
-
-
-def diversity_cells(texts: list[str], *, seed: int) -> dict[str, Estimate | None]:
-    return {
-        "distinct_1": distinct_n_estimate(texts, 1, seed=seed),
-        "distinct_2": distinct_n_estimate(texts, 2, seed=seed),
-        "length": mean_length(texts, seed=seed),
-    }
 
 
 def _auto_values(run: EvalRun) -> dict[tuple[int, int], list[tuple]]:
@@ -161,19 +110,7 @@ def _sacrebleu_cell(run: EvalRun, dataset_id: int, system_id: int) -> Estimate |
         .order_by("sample_id")
         .values_list("text", "sample__reference")
     )
-    if not pairs:
-        return None
-    statistics = sacrebleu_statistics(pairs)
-    interval = bootstrap_statistic(
-        len(statistics),
-        lambda indices: sacrebleu_from_statistics([statistics[i] for i in indices]),
-        seed=run.seed,
-        resamples=200,
-    )
-    low, high = interval if interval else (float("nan"), float("nan"))
-    return Estimate(
-        mean=sacrebleu_from_statistics(statistics), low=low, high=high, n=len(statistics)
-    )
+    return sacrebleu_estimate(pairs, seed=run.seed)
 
 
 def results_table(
@@ -185,8 +122,9 @@ def results_table(
 ) -> ResultsTable:
     """Table 1: per dataset × system, the automatic metrics (mean ×100) and the human
     means, each with n and a 95% bootstrap interval; the best mean per column and
-    dataset is marked. The human columns read the ratings left in after exclusions, or
-    with `ratings=ALL_RATINGS` every rating."""
+    dataset is marked (never on the floor rows, which come per dataset in `floors`).
+    The human columns read the ratings left in after exclusions, or with
+    `ratings=ALL_RATINGS` every rating."""
     if profile not in (PROFILE_SOULCHAT, PROFILE_SACREBLEU):
         raise ValueError(f"unknown metric profile {profile!r}")
     if ratings not in RATINGS_VIEWS:
@@ -246,6 +184,7 @@ def results_table(
         ratings=ratings,
         exclusions=run_exclusions(run=run),
         screening=study_screening_counts(study_id=run.study_id),
+        floors=run_floor_rows(run=run, profile=profile, human_keys=list(SCALE_KEYS)),
     )
 
 

@@ -22,6 +22,7 @@ from common.work import work_requeue_stale
 from generation.models import Dataset, GenerationJob, Response, Sample, System
 from generation.services import generation_job_create, generation_job_retry
 from reports.models import EvalRun, EvalSample
+from reports.services.floor import run_floor_score
 from reports.services.scoring import responses_score
 
 ACTIVE_JOB = (GenerationJob.Status.QUEUED, GenerationJob.Status.RUNNING)
@@ -199,6 +200,7 @@ def eval_run_advance(*, run_id: int, workers: int = 1) -> EvalRun | None:
         return None
     outstanding = _generation_step(run)
     responses_score(response_ids=_run_responses(run).values_list("pk", flat=True), workers=workers)
+    run_floor_score(run=run, workers=workers)
     _study_step(run)
     run.refresh_from_db()
     if not outstanding and run.status != EvalRun.Status.RATING:

@@ -97,7 +97,9 @@ def test_report_formats(rated, capsys, fmt):
     elif fmt == "csv":
         rows = list(csv.reader(io.StringIO(out)))
         assert rows[0][:3] == ["profile", "dataset", "system"]
-        assert len(rows) == 3
+        # Two systems, then the dataset's floor.
+        assert len(rows) == 4
+        assert [row[-1] for row in rows[1:]] == ["system", "system", "floor"]
     else:
         assert "profile soulchat" in out
         assert "Fleiss" not in out

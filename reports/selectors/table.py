@@ -1,0 +1,108 @@
+"""What Table 1 is made of: its columns, rows and the table, and how a cell is computed
+from values (no queries here: reports.selectors.results and .floors fetch the values)."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+
+from annotation.selectors.quality import ExclusionSummary
+from annotation.selectors.screening import ScreeningCounts
+from reports.agreement import DimensionAgreement
+from reports.diversity import distinct_n_estimate, mean_length
+from reports.metrics import sacrebleu_from_statistics, sacrebleu_statistics
+from reports.statistics import Estimate, bootstrap_statistic
+
+DIVERSITY_LABELS = {"distinct_1": "D-1", "distinct_2": "D-2", "length": "Len."}
+# Which ratings the human columns read: what exclusions left in, or every rating.
+AFTER_EXCLUSIONS, ALL_RATINGS = "after-exclusions", "all"
+RATINGS_VIEWS = (AFTER_EXCLUSIONS, ALL_RATINGS)
+# What a row is: a system's answers, or the floor (a random counsellor turn).
+SYSTEM_ROW, FLOOR_ROW = "system", "floor"
+FLOOR_LABEL = "random counsellor turn (floor)"
+
+
+@dataclass(frozen=True)
+class Column:
+    key: str
+    label: str
+    kind: str  # "auto", "diversity" or "human"
+
+
+@dataclass
+class ResultRow:
+    dataset: str
+    system: str
+    samples: int  # samples with a scored response
+    empty: int  # of which the response was empty
+    rated_items: int
+    cells: dict[str, Estimate | None]
+    best: set[str] = field(default_factory=set)
+    ratings_left_out: int = 0  # of this row's items, by exclusions (0 in the "all" view)
+    # "system", or "floor": the random counsellor turn, what a score means is read against.
+    kind: str = SYSTEM_ROW
+
+
+@dataclass(frozen=True)
+class ResultsTable:
+    profile: str
+    columns: list[Column]
+    rows: list[ResultRow]
+    agreement: list[DimensionAgreement]
+    seed: int
+    # Which ratings the human columns and agreement read, and what exclusions left out
+    # (listed in either view, so that a reader of "all ratings" knows of them too).
+    ratings: str = AFTER_EXCLUSIONS
+    exclusions: ExclusionSummary = field(default_factory=lambda: ExclusionSummary([], 0))
+    screening: ScreeningCounts = field(default_factory=lambda: ScreeningCounts(0, 0, 0, 0))
+    # One per dataset: a real counsellor turn from another dialogue as every answer.
+    floors: list[ResultRow] = field(default_factory=list)
+
+    def ordered_rows(self) -> list[ResultRow]:
+        """Each dataset's systems, then its floor: how every format lays the table out."""
+        datasets = list(dict.fromkeys(row.dataset for row in [*self.rows, *self.floors]))
+        return [
+            row
+            for dataset in datasets
+            for row in [*self.rows, *self.floors]
+            if row.dataset == dataset
+        ]
+
+    @property
+    def note(self) -> str:
+        """What the table's caption says about exclusions and identity screening, or ""."""
+        notes = []
+        described = self.exclusions.describe()
+        if described and self.ratings == ALL_RATINGS:
+            notes.append(f"All ratings, exclusions ignored ({described}).")
+        elif described:
+            notes.append(f"After exclusions: {described}.")
+        if self.screening.found:
+            notes.append(f"{self.screening.describe()}.")
+        return " ".join(notes)
+
+
+def diversity_cells(texts: list[str], *, seed: int) -> dict[str, Estimate | None]:
+    return {
+        "distinct_1": distinct_n_estimate(texts, 1, seed=seed),
+        "distinct_2": distinct_n_estimate(texts, 2, seed=seed),
+        "length": mean_length(texts, seed=seed),
+    }
+
+
+def sacrebleu_estimate(pairs: Sequence[tuple[str, str]], *, seed: int) -> Estimate | None:
+    """Corpus BLEU (profile sacrebleu) of (hypothesis, reference) pairs with a seeded
+    bootstrap interval over pairs (200 resamples: each recomputes the corpus score)."""
+    if not pairs:
+        return None
+    statistics = sacrebleu_statistics(list(pairs))
+    interval = bootstrap_statistic(
+        len(statistics),
+        lambda indices: sacrebleu_from_statistics([statistics[i] for i in indices]),
+        seed=seed,
+        resamples=200,
+    )
+    low, high = interval if interval else (float("nan"), float("nan"))
+    return Estimate(
+        mean=sacrebleu_from_statistics(statistics), low=low, high=high, n=len(statistics)
+    )
