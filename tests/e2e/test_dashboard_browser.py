@@ -94,8 +94,9 @@ def test_the_dashboard_follows_a_run_on_a_worker_and_downloads_its_tables(
 
     data, rows = downloaded_rows(page, "Download Table 1 (CSV)")
     assert data.startswith(codecs.BOM_UTF8)
-    assert [(row["dataset"], row["system"], row["samples"]) for row in rows] == [
-        (DEMO_DATASET, SYSTEM, "7")
+    assert [(row["dataset"], row["system"], row["samples"], row["kind"]) for row in rows] == [
+        (DEMO_DATASET, SYSTEM, "7", "system"),
+        (DEMO_DATASET, "random counsellor turn (floor)", "7", "floor"),
     ]
     mean_bleu_1 = (
         sum(score.bleu_1 for score in ResponseScore.objects.filter(response__system__name=SYSTEM))
