@@ -110,8 +110,9 @@ def test_the_dashboard_follows_a_run_on_a_worker_and_downloads_its_tables(
 
     # A reload computes the tables afresh: the run's figures are there now.
     page.reload()
-    expect(page.locator("#table-1 tbody tr")).to_have_count(1)
-    bleu_1 = page.locator("#table-1 tbody td").nth(4)
+    expect(page.locator("#table-1 tbody tr")).to_have_count(2)
+    expect(page.locator("#table-1 tbody tr.floor")).to_contain_text("random counsellor turn")
+    bleu_1 = page.locator("#table-1 tbody tr.system td").nth(4)
     expect(bleu_1.locator(".mean")).to_have_text(f"{100 * mean_bleu_1:.2f}")
     expect(bleu_1).to_contain_text("n=7")
     # Seven metric charts, each a bar with its mean printed.
