@@ -66,13 +66,9 @@ class EvalSample(models.Model):
         return f"run {self.run_id} sample {self.sample_id}"
 
 
-class ResponseScore(models.Model):
-    """A response's automatic scores under profile ``soulchat`` (fractions 0..1; tables
-    show ×100). They depend only on the two texts, so every run shares them."""
+class AutomaticScores(models.Model):
+    """The metrics of profile ``soulchat`` of one answer (fractions 0..1; tables show ×100)."""
 
-    response = models.OneToOneField(
-        Response, on_delete=models.CASCADE, related_name="automatic_scores"
-    )
     bleu_1 = models.FloatField()
     bleu_2 = models.FloatField()
     bleu_3 = models.FloatField()
@@ -80,8 +76,20 @@ class ResponseScore(models.Model):
     rouge_1 = models.FloatField()
     rouge_2 = models.FloatField()
     rouge_l = models.FloatField()
-    # The response was empty or whitespace: every score is 0 and the table counts it.
+    # The answer was empty or whitespace: every score is 0 and the table counts it.
     empty = models.BooleanField(default=False)
+
+    class Meta:
+        abstract = True
+
+
+class ResponseScore(AutomaticScores):
+    """A response's automatic scores. They depend only on the two texts, so every run
+    shares them."""
+
+    response = models.OneToOneField(
+        Response, on_delete=models.CASCADE, related_name="automatic_scores"
+    )
     scored_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:
@@ -96,7 +104,7 @@ class ResponseScore(models.Model):
         return f"scores of response {self.response_id}"
 
 
-class FloorScore(models.Model):
+class FloorScore(AutomaticScores):
     """The "random counsellor turn" floor of a run (METRICS.md): a drawn sample answered
     by a real counsellor turn from another dialogue of the same dataset (seeded), scored
     against the sample's reference like any response. What a score means is read against
@@ -106,14 +114,6 @@ class FloorScore(models.Model):
     sample = models.ForeignKey(Sample, on_delete=models.PROTECT, related_name="+")
     # The sample whose reference stands in for an answer.
     donor = models.ForeignKey(Sample, on_delete=models.PROTECT, related_name="+")
-    bleu_1 = models.FloatField()
-    bleu_2 = models.FloatField()
-    bleu_3 = models.FloatField()
-    bleu_4 = models.FloatField()
-    rouge_1 = models.FloatField()
-    rouge_2 = models.FloatField()
-    rouge_l = models.FloatField()
-    empty = models.BooleanField(default=False)
 
     class Meta:
         constraints = [
