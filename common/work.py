@@ -69,6 +69,16 @@ def work_is_stale(work: Any) -> bool:
     )
 
 
+def work_take_back(*, work: Any) -> bool:
+    """Take back `work` now if its run fell silent (what the sweep would do at its next
+    round); False when it is not running, or its run is alive."""
+    if not work_is_stale(work):
+        return False
+    taken = bool(work_requeue_stale(model=type(work), pks=[work.pk]))
+    work.refresh_from_db()
+    return taken
+
+
 @dataclass(frozen=True)
 class Claim:
     """A run's hold on one row of work."""

@@ -25,6 +25,7 @@ from reports.selectors.export_rows import (
 )
 from reports.selectors.ratings import (
     HUMAN_LABELS,
+    run_agreement,
     run_annotator_rows,
     run_score_distributions,
     run_unsafe_responses,
@@ -33,6 +34,7 @@ from reports.selectors.results import (
     AFTER_EXCLUSIONS,
     ALL_RATINGS,
     RATINGS_VIEWS,
+    results_note,
     results_table,
     systems_compare,
 )
@@ -191,8 +193,11 @@ def _export_rows(run: EvalRun, kind: str, ratings: str):
     if kind == "table":
         return export_table(table=results_table(run=run, with_agreement=False, ratings=ratings))
     if kind == "agreement":
-        table = results_table(run=run, ratings=ratings)
-        return export_agreement(agreement=table.agreement, exclusions=table.note)
+        # The agreement and the note, not the whole table: its bootstraps cost seconds.
+        agreement = run_agreement(run=run, include_excluded=ratings == ALL_RATINGS)
+        return export_agreement(
+            agreement=agreement, exclusions=results_note(run=run, ratings=ratings)
+        )
     if kind == "annotators":
         return export_annotators(rows=run_annotator_rows(run=run))
     if kind == "payroll":

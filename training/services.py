@@ -15,7 +15,7 @@ from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
 
-from common.work import Claim, work_is_stale, work_requeue_stale, work_run
+from common.work import Claim, work_run, work_take_back
 from generation.models import Dataset, System
 from generation.selectors import dataset_export_records
 from generation.services import SystemInvalid, system_save
@@ -133,8 +133,7 @@ def training_job_stop(*, job: TrainingJob) -> bool:
 def training_job_retry(*, job: TrainingJob) -> TrainingJob:
     """Queue a failed or stopped job again, or one whose run fell silent; it goes on from
     its last checkpoint."""
-    if work_is_stale(job) and work_requeue_stale(model=TrainingJob, pks=[job.pk]):
-        job.refresh_from_db()
+    if work_take_back(work=job):
         return job
     with transaction.atomic():
         updated = TrainingJob.objects.filter(

@@ -11,7 +11,7 @@ from django.urls import path, reverse
 from django.utils.html import format_html
 
 from annotation.models import Item, Study
-from annotation.selectors.screening import study_screening_counts
+from annotation.selectors.screening import study_screened_items, study_screening_counts
 from annotation.services import ScreeningInvalid, item_screening_decide
 from generation.rewrites import MarkerHit, highlighted
 
@@ -65,12 +65,7 @@ class ScreeningReviewMixin:
                     messages.SUCCESS,
                 )  # fmt: skip
             return HttpResponseRedirect(request.path)
-        items = (
-            Item.objects.filter(study=study)
-            .exclude(screening=Item.Screening.CLEAR)
-            .select_related("response__system", "response__sample", "screened_by")
-            .order_by("-screening", "pk")
-        )
+        items = study_screened_items(study_id=study.pk)
         context = {
             **self.admin_site.each_context(request),
             "opts": self.model._meta,

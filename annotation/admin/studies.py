@@ -18,7 +18,7 @@ from django.utils.html import format_html, format_html_join
 from annotation.admin.screening import ScreeningReviewMixin
 from annotation.models import Assignment, Item, Rating, Study
 from annotation.rubric import SCALE_KEYS
-from annotation.selectors import study_pay_rows, study_progress
+from annotation.selectors import study_pay_rows, study_progress, study_systems
 from annotation.selectors.quality import study_rater_quality
 from annotation.services import (
     StudyInvalid,
@@ -28,7 +28,6 @@ from annotation.services import (
     study_currency_parse,
     study_responses_for_samples,
     study_status_set,
-    study_systems,
     study_title_check,
     study_update,
 )

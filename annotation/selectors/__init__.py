@@ -19,6 +19,7 @@ from django.db.models.functions import Coalesce, Mod
 from django.utils import timezone
 
 from annotation.models import SHUFFLE_PRIME, Annotator, Assignment, Item, Rating, Study
+from generation.models import System
 
 
 class NotFound(Exception):
@@ -49,6 +50,11 @@ def study_for_annotator(*, annotator: Annotator, study_public_id: str) -> Study:
     if study is None:
         raise NotFound("No such study.")
     return study
+
+
+def study_systems(*, study: Study) -> QuerySet[System]:
+    """The systems whose responses are under study."""
+    return System.objects.filter(responses__items__study=study).distinct()
 
 
 def slot_holding(now: datetime) -> Q:

@@ -63,21 +63,25 @@ class ExclusionSummary:
 
 
 def study_exclusions(*, study_id: int | None) -> ExclusionSummary:
-    entries = []
+    # The ordinary ratings each live exclusion leaves out, counted from one query.
+    left_out = list(
+        excluded_ratings(study_id=study_id)
+        .filter(assignment__item__is_gold=False)
+        .values_list("pk", "assignment__annotator_id")
+    )
+    per_rater = Counter(annotator_id for _, annotator_id in left_out)
+    ratings_left_out = {pk for pk, _ in left_out}
     live = _live_exclusions(study_id).select_related(
         "annotator__user", "rating__assignment__annotator__user", "created_by"
     )
-    ordinary = Rating.objects.filter(
-        assignment__item__study_id=study_id, assignment__item__is_gold=False
-    )
+    entries = []
     for exclusion in live.order_by("created_at", "pk"):
         if exclusion.annotator_id:
             what = exclusion.annotator.user.get_username()
-            count = ordinary.filter(assignment__annotator_id=exclusion.annotator_id).count()
+            count = per_rater[exclusion.annotator_id]
         else:
-            rater = exclusion.rating.assignment.annotator.user.get_username()
-            what = f"one rating by {rater}"
-            count = ordinary.filter(pk=exclusion.rating_id).count()
+            what = f"one rating by {exclusion.rating.assignment.annotator.user.get_username()}"
+            count = int(exclusion.rating_id in ratings_left_out)
         entries.append(
             ExclusionEntry(
                 exclusion_id=exclusion.pk,
@@ -88,8 +92,7 @@ def study_exclusions(*, study_id: int | None) -> ExclusionSummary:
                 ratings=count,
             )
         )
-    left_out = excluded_ratings(study_id=study_id).filter(assignment__item__is_gold=False).count()
-    return ExclusionSummary(entries=entries, ratings_left_out=left_out)
+    return ExclusionSummary(entries=entries, ratings_left_out=len(left_out))
 
 
 @dataclass(frozen=True)
@@ -104,7 +107,9 @@ class RaterRow:
 def study_rater_quality(*, study: Study) -> list[RaterRow]:
     """Each annotator's quality in the study (their own figures over all their ratings;
     leave-one-out agreement against the others' ratings that the analysis keeps)."""
-    left_out = set(excluded_ratings(study_id=study.pk).values_list("pk", flat=True))
+    left_out = dict(
+        excluded_ratings(study_id=study.pk).values_list("pk", "assignment__annotator_id")
+    )
     rows = Rating.objects.filter(assignment__item__study=study).values_list(
         "pk", "assignment__annotator_id", "assignment__item_id", "assignment__item__is_gold",
         "active_seconds", "gold_matches", *SCALE_KEYS,
@@ -124,9 +129,7 @@ def study_rater_quality(*, study: Study) -> list[RaterRow]:
         exclusion.annotator_id: exclusion
         for exclusion in _live_exclusions(study.pk).filter(annotator__isnull=False)
     }
-    left_per_rater = Counter(
-        excluded_ratings(study_id=study.pk).values_list("assignment__annotator_id", flat=True)
-    )
+    left_per_rater = Counter(left_out.values())
     return sorted(
         (
             RaterRow(

@@ -45,3 +45,13 @@ def study_screening_counts(*, study_id: int | None) -> ScreeningCounts:
         released=counts[Screening.RELEASED],
         excluded=counts[Screening.EXCLUDED],
     )
+
+
+def study_screened_items(*, study_id: int) -> list[Item]:
+    """The items screening found something in, those awaiting a decision first."""
+    return list(
+        Item.objects.filter(study_id=study_id)
+        .exclude(screening=Screening.CLEAR)
+        .select_related("response__system", "response__sample", "screened_by")
+        .order_by("-screening", "pk")
+    )

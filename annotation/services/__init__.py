@@ -28,7 +28,6 @@ from annotation.services.screening import (
     ScreeningInvalid,
     item_screening_decide,
     study_items_screen,
-    study_systems,
 )
 from annotation.services.studies import (
     StudyInvalid,
@@ -71,7 +70,6 @@ __all__ = [
     "study_items_screen",
     "study_responses_for_samples",
     "study_status_set",
-    "study_systems",
     "study_title_check",
     "study_update",
 ]

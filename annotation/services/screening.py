@@ -10,7 +10,6 @@ from pathlib import PurePath
 from django.conf import settings
 from django.contrib.auth.base_user import AbstractBaseUser
 from django.db import transaction
-from django.db.models import QuerySet
 from django.utils import timezone
 
 from annotation.identity_screen import (
@@ -20,6 +19,7 @@ from annotation.identity_screen import (
     identity_masked,
 )
 from annotation.models import Item, Study
+from annotation.selectors import study_systems
 from generation.models import System
 
 Screening = Item.Screening
@@ -39,10 +39,6 @@ def system_identifiers(system: System) -> list[str]:
     folders = [PurePath(path.rstrip("/")).name for path in paths]
     texts = [system.name, system.model_name, *paths, *(f for f in folders if len(f) >= 3)]
     return [text for text in texts if text]
-
-
-def study_systems(*, study: Study) -> QuerySet[System]:
-    return System.objects.filter(responses__items__study=study).distinct()
 
 
 def study_identity_screen(*, study: Study) -> IdentityScreen:

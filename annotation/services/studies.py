@@ -14,7 +14,8 @@ from django.db.models import Count, Q
 
 from annotation.models import Assignment, Item, Study
 from annotation.rubric import RUBRIC_VERSION, ScoresInvalid, scores_parse
-from annotation.services.screening import study_items_screen, study_systems, system_identifiers
+from annotation.selectors import study_systems
+from annotation.services.screening import study_items_screen, system_identifiers
 from generation.models import Response, Sample, System
 
 

@@ -25,7 +25,7 @@ from django.db import transaction
 from django.db.models import F
 from django.utils import timezone
 
-from common.work import Claim, work_holder, work_is_stale, work_requeue_stale, work_run
+from common.work import Claim, work_holder, work_is_stale, work_run, work_take_back
 from generation.dedup import dialogues_dedup
 from generation.dialogues import Dialogue, Turn
 from generation.generators import (
@@ -250,7 +250,7 @@ def corpus_build_resume(*, build: CorpusBuild, rejected: bool = False) -> Corpus
         )
     if silent:
         # Its run may have stopped between the last answer and publishing: run it anyway.
-        work_requeue_stale(model=CorpusBuild, pks=[build.pk])
+        work_take_back(work=build)
     else:
         build.status, build.error, build.finished_at = Status.QUEUED, "", None
         build.save(update_fields=["status", "error", "finished_at", "updated_at"])

@@ -17,7 +17,7 @@ from django.db import transaction
 from django.db.models import QuerySet
 from django.utils import timezone
 
-from common.work import Claim, work_is_stale, work_requeue_stale, work_run
+from common.work import Claim, work_run, work_take_back
 from generation.generators import GenerationRequest, GeneratorUnavailable, Outcome, generator_for
 from generation.models import GenerationFailure, GenerationJob, Response, Sample, System
 from generation.signals import generation_job_finished, generation_responses_stored
@@ -81,8 +81,7 @@ def generation_job_cancel(*, job: GenerationJob) -> bool:
 def generation_job_retry(*, job: GenerationJob) -> GenerationJob:
     """Queue a failed or cancelled job again, or one whose run fell silent; it answers
     only what is still missing."""
-    if work_is_stale(job) and work_requeue_stale(model=GenerationJob, pks=[job.pk]):
-        job.refresh_from_db()
+    if work_take_back(work=job):
         return job
     retried = GenerationJob.objects.filter(
         pk=job.pk, status__in=[Status.FAILED, Status.CANCELLED]

@@ -31,6 +31,7 @@ from reports.selectors.table import (
     ResultsTable,
     diversity_cells,
     sacrebleu_estimate,
+    table_note,
 )
 from reports.statistics import Estimate, bootstrap_mean, paired_bootstrap_p
 
@@ -185,6 +186,15 @@ def results_table(
         exclusions=run_exclusions(run=run),
         screening=study_screening_counts(study_id=run.study_id),
         floors=run_floor_rows(run=run, profile=profile, human_keys=list(SCALE_KEYS)),
+    )
+
+
+def results_note(*, run: EvalRun, ratings: str = AFTER_EXCLUSIONS) -> str:
+    """Table 1's note (exclusions, identity screening) without computing the table."""
+    return table_note(
+        ratings=ratings,
+        exclusions=run_exclusions(run=run),
+        screening=study_screening_counts(study_id=run.study_id),
     )
 
 

@@ -29,6 +29,19 @@ class Column:
     kind: str  # "auto", "diversity" or "human"
 
 
+def table_note(*, ratings: str, exclusions: ExclusionSummary, screening: ScreeningCounts) -> str:
+    """What a caption says about exclusions and identity screening, or ""."""
+    notes = []
+    described = exclusions.describe()
+    if described and ratings == ALL_RATINGS:
+        notes.append(f"All ratings, exclusions ignored ({described}).")
+    elif described:
+        notes.append(f"After exclusions: {described}.")
+    if screening.found:
+        notes.append(f"{screening.describe()}.")
+    return " ".join(notes)
+
+
 @dataclass
 class ResultRow:
     dataset: str
@@ -71,15 +84,9 @@ class ResultsTable:
     @property
     def note(self) -> str:
         """What the table's caption says about exclusions and identity screening, or ""."""
-        notes = []
-        described = self.exclusions.describe()
-        if described and self.ratings == ALL_RATINGS:
-            notes.append(f"All ratings, exclusions ignored ({described}).")
-        elif described:
-            notes.append(f"After exclusions: {described}.")
-        if self.screening.found:
-            notes.append(f"{self.screening.describe()}.")
-        return " ".join(notes)
+        return table_note(
+            ratings=self.ratings, exclusions=self.exclusions, screening=self.screening
+        )
 
 
 def diversity_cells(texts: list[str], *, seed: int) -> dict[str, Estimate | None]:

@@ -13,6 +13,7 @@ from django.contrib.auth import get_user_model
 from django.db import transaction
 
 from annotation.models import Annotator, Rating, Study
+from annotation.rubric import SCALE_MAXIMUM
 from annotation.services import assignment_next, rating_submit
 from generation.services import ImportReport, dataset_import
 from reports.models import EvalRun, ResponseScore
@@ -106,9 +107,8 @@ def _simulated_scores(quality: float, rng: Random) -> dict[str, int]:
 def _hurried_scores(rng: Random) -> dict[str, int]:
     """Someone clicking through: nearly always the same four scores."""
     if rng.random() < 0.85:
-        return {"content": 2, "empathy": 2, "helpfulness": 2, "safety": 1}
-    scales = {"content": 2, "empathy": 2, "helpfulness": 2, "safety": 1}
-    return {key: rng.randint(0, maximum) for key, maximum in scales.items()}
+        return dict(SCALE_MAXIMUM)
+    return {key: rng.randint(0, maximum) for key, maximum in SCALE_MAXIMUM.items()}
 
 
 def _simulated_rating(annotator: Annotator, run: EvalRun, quality: dict, *, hurried: bool) -> bool:

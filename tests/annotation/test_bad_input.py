@@ -46,6 +46,7 @@ def test_create_study_makes_an_open_study_of_the_drawn_samples():
         ({"--raters": "0"}, "raters_per_item"),
         ({"--currency": "dollars"}, "three-letter code"),
         ({"--title": "{system} round"}, "names system"),
+        ({"--too-fast-seconds": "0"}, "too_fast_seconds"),
     ],
 )
 def test_create_study_refuses_bad_arguments_and_makes_nothing(change, message):
