@@ -130,12 +130,15 @@ class Sample(models.Model):
 
 
 class System(TimestampedModel):
-    """Something that answers a context: a local checkpoint, an API model, or a file."""
+    """Something that answers a context: a local checkpoint, an API model, a file, or
+    the dataset's own counsellor reply (the human reference)."""
 
     class Kind(models.TextChoices):
         HF_LOCAL = "hf_local", "Local Hugging Face checkpoint"
         OPENAI_API = "openai_api", "OpenAI-compatible API"
         IMPORTED = "imported", "Responses imported from a file"
+        # The dataset's own counsellor reply, rated blind as the human ceiling.
+        REFERENCE = "reference", "The dataset's counsellor reply (human reference)"
 
     name = models.CharField(max_length=100, unique=True, validators=[name_validator])
     kind = models.CharField(max_length=20, choices=Kind.choices)

@@ -44,6 +44,9 @@ def table_text(table: ResultsTable, *, human: bool = True) -> str:
                 text += f" {cell.n}"
             line += f" {text:>22}"
         lines.append(line)
+    legend = row_legend(table)
+    if legend:
+        lines.append(legend)
     if human and table.note:
         lines.append(table.note)
     if human and table.agreement:
@@ -51,6 +54,25 @@ def table_text(table: ResultsTable, *, human: bool = True) -> str:
         lines.append("agreement (items rated by the usual number of raters; gold items left out)")
         lines.append(agreement_lines(table.agreement))
     return "\n".join(lines)
+
+
+REFERENCE_LEGEND = (
+    "each sample's own counsellor reply, rated blind like any system (the human ceiling; "
+    "no automatic scores: it is the reference)"
+)
+FLOOR_LEGEND = "each sample answered by a real counsellor turn from another dialogue (seeded)"
+
+
+def row_legend(table: ResultsTable) -> str:
+    """What the reference and floor rows are, for the formats that show them, or ""."""
+    kinds = {row.kind for row in table.ordered_rows()}
+    parts = []
+    if "reference" in kinds:
+        names = sorted({row.system for row in table.rows if row.kind == "reference"})
+        parts.append(f"{', '.join(names)}: {REFERENCE_LEGEND}")
+    if "floor" in kinds:
+        parts.append(f"floor: {FLOOR_LEGEND}")
+    return "; ".join(parts) + "." if parts else ""
 
 
 def agreement_lines(rows: list[DimensionAgreement]) -> str:
@@ -200,6 +222,8 @@ def table_latex(table: ResultsTable) -> str:
             system = latex_escape(row.system)
             if row.kind == "floor":
                 system = r"\textit{random counsellor turn}$^\dagger$"
+            elif row.kind == "reference":
+                system = r"\textit{counsellor's reply}$^\ddagger$"
             lines.append(f"{name} & {system} & " + " & ".join(cells) + r" \\")
         if index < len(datasets) - 1:
             lines.append(r"\midrule")
@@ -213,6 +237,8 @@ def table_latex(table: ResultsTable) -> str:
         for row in table.agreement
     )
     note = f" {latex_escape(table.note)}" if table.note else ""
+    if any(row.kind == "reference" for row in table.rows):
+        note += rf" $^\ddagger$Human reference: {latex_escape(REFERENCE_LEGEND)}."
     if table.floors:
         note += (
             r" $^\dagger$Floor: each sample answered by a real counsellor turn from another "

@@ -59,6 +59,7 @@ def _progress_json(run: EvalRun) -> dict:
         "answered": progress.answered,
         "scored": progress.scored,
         "expected": progress.expected,
+        "to_score": progress.to_score,
         "ratings": progress.study.submitted if progress.study else 0,
         "slots": progress.study.slots if progress.study else 0,
         "systems": [

@@ -113,7 +113,8 @@ def test_a_killed_workers_generation_job_is_taken_over_and_scored_once(
     finished = time.monotonic()
     job.refresh_from_db()
     assert job.requeues == 1
-    assert "taken back from" in sweeper.log_text()
+    # The sweep logs after it commits; its line can reach the file after the job is done.
+    wait_for(lambda: "taken back from" in sweeper.log_text(), sweeper, 30)
     assert Response.objects.filter(system=system).count() == tests
     assert Response.objects.filter(system=system).values("sample").distinct().count() == tests
     wait_for(lambda: EvalRun.objects.get(pk=run.pk).status == EvalRun.Status.RATING, sweeper)

@@ -8,8 +8,9 @@ from typing import Any
 from django import forms
 from django.contrib import admin, messages
 from django.db.models import QuerySet
-from django.http import HttpRequest
+from django.http import HttpRequest, HttpResponseRedirect
 from django.template.response import TemplateResponse
+from django.utils.http import url_has_allowed_host_and_scheme
 
 from annotation.models import RaterExclusion, Rating
 from annotation.services import (
@@ -93,6 +94,16 @@ class RaterExclusionAdmin(admin.ModelAdmin):
             made = rating_exclude(rating=data["rating"], reason=data["reason"], by=request.user)
         obj.pk, obj.created_at, obj.created_by = made.pk, made.created_at, made.created_by
         obj._state.adding = False
+
+    def response_add(self, request: HttpRequest, obj: RaterExclusion, post_url_continue=None):
+        # Left out from the dashboard or the study page: back to the figures it changed.
+        back = request.GET.get("next", "")
+        if "_save" in request.POST and url_has_allowed_host_and_scheme(
+            back, allowed_hosts={request.get_host()}, require_https=request.is_secure()
+        ):
+            self.message_user(request, f"Left out: {self.what(obj)} ({obj.reason}).")
+            return HttpResponseRedirect(back)
+        return super().response_add(request, obj, post_url_continue)
 
     @admin.display(description="left out")
     def what(self, exclusion: RaterExclusion) -> str:

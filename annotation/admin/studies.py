@@ -45,6 +45,12 @@ class StudyCreateForm(forms.ModelForm):
         help_text="How many samples; empty means all that every system answered.",
     )
     seed = forms.IntegerField(initial=0)
+    with_reference = forms.BooleanField(
+        required=False,
+        label="With the human reference",
+        help_text="One more blind system: each drawn sample's own counsellor reply, rated "
+        "like any answer (the human ceiling of Table 1).",
+    )
 
     class Meta:
         model = Study
@@ -66,6 +72,7 @@ class StudyCreateForm(forms.ModelForm):
                 systems=list(data["systems"]),
                 samples=data.get("samples"),
                 seed=data["seed"],
+                with_reference=data.get("with_reference", False),
             )
         except StudyInvalid as error:
             _refusal_show(self, error)
@@ -124,7 +131,8 @@ class StudyAdmin(ScreeningReviewMixin, admin.ModelAdmin):
 
     def get_fields(self, request: HttpRequest, obj: Study | None = None) -> list[str]:
         if obj is None:
-            return [*StudyCreateForm.Meta.fields, "dataset", "split", "systems", "samples", "seed"]
+            return [*StudyCreateForm.Meta.fields, "dataset", "split", "systems", "samples", "seed",
+                    "with_reference"]  # fmt: skip
         return [
             "name", "title", "public_id", "status", "progress", "raters_per_item",
             "pay_per_item", "currency", "minimum_hourly_wage", "lease_minutes",

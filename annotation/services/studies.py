@@ -17,6 +17,7 @@ from annotation.rubric import RUBRIC_VERSION, ScoresInvalid, scores_parse
 from annotation.selectors import study_systems
 from annotation.services.screening import study_items_screen, system_identifiers
 from generation.models import Response, Sample, System
+from generation.services import SystemInvalid, reference_responses_store, reference_system_get
 
 
 class StudyInvalid(Exception):
@@ -147,23 +148,36 @@ def study_update(*, study: Study, fields: Mapping[str, Any]) -> Study:
 
 
 def study_responses_for_samples(
-    *, dataset_id: int, split: str, systems: list[System], samples: int | None, seed: int = 0
+    *,
+    dataset_id: int,
+    split: str,
+    systems: list[System],
+    samples: int | None,
+    seed: int = 0,
+    with_reference: bool = False,
 ) -> list[Response]:
     """Every system's response to ``samples`` samples (all when None) that all of them
     answered, drawn at random with ``seed``: the paper's "each model's response to 100
-    samples"."""
+    samples". With ``with_reference`` (or the reference among ``systems``) the drawn
+    samples' own counsellor replies are one more blind system, the human ceiling; its
+    answers are stored as they are needed, once per sample."""
+    systems = list(systems)
+    if with_reference:
+        try:
+            reference = reference_system_get()
+        except SystemInvalid as error:
+            raise StudyInvalid({"systems": str(error)}) from None
+        if reference not in systems:
+            systems.append(reference)
     if not systems:
         raise StudyInvalid({"systems": "name at least one system"})
-    answered_by_all = (
-        Sample.objects.filter(dataset_id=dataset_id, split=split)
-        .annotate(
-            answered=Count("responses", filter=Q(responses__system__in=systems), distinct=True)
-        )
-        .filter(answered=len(systems))
-        .order_by("pk")
-        .values_list("pk", flat=True)
-    )
-    candidates = list(answered_by_all)
+    answering = [system for system in systems if system.kind != System.Kind.REFERENCE]
+    candidates_query = Sample.objects.filter(dataset_id=dataset_id, split=split).order_by("pk")
+    if answering:
+        candidates_query = candidates_query.annotate(
+            answered=Count("responses", filter=Q(responses__system__in=answering), distinct=True)
+        ).filter(answered=len(answering))
+    candidates = list(candidates_query.values_list("pk", flat=True))
     if not candidates:
         raise StudyInvalid(
             {"systems": f"no {split} sample of this dataset has a response from every system"}
@@ -179,6 +193,9 @@ def study_responses_for_samples(
                 }
             )
         candidates = sorted(random.Random(seed).sample(candidates, samples))  # noqa: S311 (a reproducible draw, not a secret)
+    for system in systems:
+        if system.kind == System.Kind.REFERENCE:
+            reference_responses_store(system=system, sample_ids=candidates)
     return list(
         Response.objects.filter(sample_id__in=candidates, system__in=systems).order_by(
             "sample_id", "system_id"

@@ -14,9 +14,16 @@ from generation.services.jobs import (
     generation_job_retry,
     generation_job_run,
 )
-from generation.services.systems import SystemInvalid, system_save
+from generation.services.systems import (
+    REFERENCE_SYSTEM_NAME,
+    SystemInvalid,
+    reference_responses_store,
+    reference_system_get,
+    system_save,
+)
 
 __all__ = [
+    "REFERENCE_SYSTEM_NAME",
     "DatasetImportError",
     "GenerationJobError",
     "ImportReport",
@@ -28,5 +35,7 @@ __all__ = [
     "generation_job_create",
     "generation_job_retry",
     "generation_job_run",
+    "reference_responses_store",
+    "reference_system_get",
     "system_save",
 ]

@@ -1,7 +1,9 @@
-"""The demo model: trained from the shipped demo corpus, registered as a local system."""
+"""The demo's systems: a model trained from the shipped demo corpus, registered as a
+local system, and canned replies imported from a file the demo writes."""
 
 from __future__ import annotations
 
+import json
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -11,7 +13,7 @@ from django.conf import settings
 
 from generation.dataset_formats import read_file, source_files
 from generation.dialogues import Dialogue
-from generation.models import System
+from generation.models import Sample, System
 from generation.prompts import role_prefixed_transcript
 from generation.services.systems import system_save
 
@@ -74,3 +76,56 @@ def demo_model_install(
         existing.responses.all().delete()
     system = system_save(name=name, fields=fields, update=existing is not None)
     return DemoModelResult(system=system, directory=directory, report=report)
+
+
+DEMO_CANNED_SYSTEM = "demo-canned"
+# A template baseline: the same few warm, generic replies whatever was said (long generic
+# answers are what Distinct-n and length columns are there to expose). Two of them give
+# their maker away, as chat models do, so the demo's study has items held back for an
+# admin's review before any annotator sees them.
+DEMO_CANNED_REPLIES = (
+    "听起来你最近承受了很多压力，这种感受是可以理解的。你愿意和我多说说是什么让你最难受吗？",
+    "谢谢你愿意说出来。你的感受很重要，我们可以一起慢慢理清楚，先从最困扰你的那件事开始好吗？",
+    "我能感觉到你很不容易。试着给自己一点时间休息，也可以和信任的人聊一聊，你并不孤单。",
+    "这种情况确实让人很焦虑。你之前有没有试过什么方法，让自己好受一些？",
+)
+DEMO_CANNED_LEAKS = (
+    "作为一个AI语言模型，我没有亲身经历，但我能理解你现在很难受。你愿意多说说发生了什么吗？",
+    "我是ChatGLM，很高兴陪你聊聊。你的担心很正常，我们一起想想可以先做些什么。",
+)
+
+
+def demo_canned_install(*, dataset_name: str) -> System:
+    """Writes the demo's canned replies to every test sample of the demo dataset (the
+    first two leak their maker's identity) and registers them as an imported system;
+    running it again changes nothing."""
+    samples = list(
+        Sample.objects.filter(dataset__name=dataset_name, split=Sample.Split.TEST)
+        .order_by("pk")
+        .values_list("source_id", flat=True)
+    )
+    directory = Path(settings.VAR_DIR) / "demo"
+    directory.mkdir(parents=True, exist_ok=True)
+    path = directory / f"{DEMO_CANNED_SYSTEM}.jsonl"
+    leaks, replies = len(DEMO_CANNED_LEAKS), DEMO_CANNED_REPLIES
+    lines = [
+        json.dumps(
+            {
+                "source_id": source_id,
+                "response": DEMO_CANNED_LEAKS[index]
+                if index < leaks
+                else replies[(index - leaks) % len(replies)],
+            },
+            ensure_ascii=False,
+        )
+        for index, source_id in enumerate(samples)
+    ]
+    path.write_text("".join(f"{line}\n" for line in lines), encoding="utf-8")
+    fields = {
+        "kind": System.Kind.IMPORTED,
+        "responses_file": str(path.resolve()),
+        "description": "Canned generic replies, two of which name an AI: the demo's "
+        "template baseline and its identity-screening example.",
+    }
+    existing = System.objects.filter(name=DEMO_CANNED_SYSTEM).exists()
+    return system_save(name=DEMO_CANNED_SYSTEM, fields=fields, update=existing)

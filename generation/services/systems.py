@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from typing import Any
 
 from django.core.exceptions import ValidationError
 from django.db import transaction
 
-from generation.models import System
+from generation.models import Response, Sample, System
 
 # Changing any of these after a system has answered would mix two configurations'
 # outputs under one name.
@@ -72,3 +72,45 @@ def system_save(*, name: str, fields: Mapping[str, Any], update: bool = False) -
         raise SystemInvalid(_validation_message(error)) from error
     system.save()
     return system
+
+
+REFERENCE_SYSTEM_NAME = "human-reference"
+
+
+@transaction.atomic
+def reference_system_get() -> System:
+    """The system whose answer is each sample's own counsellor reply, registered on
+    first use; refused when another kind of system already has its name."""
+    system, _ = System.objects.get_or_create(
+        name=REFERENCE_SYSTEM_NAME,
+        defaults={
+            "kind": System.Kind.REFERENCE,
+            "description": "The dataset's own counsellor reply, rated blind like any "
+            "system's answer: the human ceiling of the CEHS scales.",
+        },
+    )
+    if system.kind != System.Kind.REFERENCE:
+        raise SystemInvalid(
+            f"a {system.kind} system is named {REFERENCE_SYSTEM_NAME!r}, the name of the "
+            "human reference: rename it to include the reference"
+        )
+    return system
+
+
+def reference_responses_store(*, system: System, sample_ids: Iterable[int]) -> int:
+    """Stores the human reference's answer (the sample's own counsellor reply) to each
+    sample that has none; returns how many had none. Instant, so no job: a run or
+    study that includes the reference has its answers at once."""
+    if system.kind != System.Kind.REFERENCE:
+        raise SystemInvalid(f"system {system.name!r} is not the human reference")
+    missing = Sample.objects.filter(pk__in=list(sample_ids)).exclude(responses__system=system)
+    created = Response.objects.bulk_create(
+        [
+            Response(sample_id=pk, system=system, text=reference)
+            for pk, reference in missing.values_list("pk", "reference").iterator(chunk_size=5000)
+        ],
+        batch_size=5000,
+        # Stored meanwhile by another run: the unique constraint keeps the first.
+        ignore_conflicts=True,
+    )
+    return len(created)

@@ -16,6 +16,7 @@ from reports.metrics import (
     PROFILE_SACREBLEU,
     PROFILE_SOULCHAT,
     SACREBLEU_KEY,
+    is_empty,
 )
 from reports.models import EvalRun, ResponseScore
 from reports.selectors.floors import run_floor_rows
@@ -26,6 +27,8 @@ from reports.selectors.table import (
     ALL_RATINGS,
     DIVERSITY_LABELS,
     RATINGS_VIEWS,
+    REFERENCE_ROW,
+    SYSTEM_ROW,
     Column,
     ResultRow,
     ResultsTable,
@@ -123,7 +126,8 @@ def results_table(
 ) -> ResultsTable:
     """Table 1: per dataset × system, the automatic metrics (mean ×100) and the human
     means, each with n and a 95% bootstrap interval; the best mean per column and
-    dataset is marked (never on the floor rows, which come per dataset in `floors`).
+    dataset is marked among the systems (never on the human reference's row, whose
+    automatic cells are empty, nor on the floor rows, which come per dataset in `floors`).
     The human columns read the ratings left in after exclusions, or with
     `ratings=ALL_RATINGS` every rating."""
     if profile not in (PROFILE_SOULCHAT, PROFILE_SACREBLEU):
@@ -141,15 +145,20 @@ def results_table(
         dataset_rows = []
         for system in run.systems.order_by("name"):
             values = auto.get((dataset.pk, system.pk), [])
+            answers = texts.get((dataset.pk, system.pk), [])
+            is_reference = system.kind == System.Kind.REFERENCE
             cells: dict[str, Estimate | None] = {}
-            if profile == PROFILE_SACREBLEU:
+            if is_reference:
+                # Its automatic metrics would score the reference against itself.
+                cells.update({column.key: None for column in columns if column.kind == "auto"})
+            elif profile == PROFILE_SACREBLEU:
                 cells[SACREBLEU_KEY] = _sacrebleu_cell(run, dataset.pk, system.pk)
             else:
                 for offset, key in enumerate(METRIC_KEYS):
                     cells[key] = bootstrap_mean(
                         [row[2 + offset] * 100 for row in values], seed=run.seed
                     )
-            cells.update(diversity_cells(texts.get((dataset.pk, system.pk), []), seed=run.seed))
+            cells.update(diversity_cells(answers, seed=run.seed))
             scores = human.get((dataset.pk, system.pk), {})
             for key in SCALE_KEYS:
                 cells[key] = bootstrap_mean(scores.get(key, []), seed=run.seed)
@@ -157,19 +166,24 @@ def results_table(
                 ResultRow(
                     dataset=dataset.name,
                     system=system.name,
-                    samples=len(values),
-                    empty=sum(1 for row in values if row[1]),
+                    samples=len(answers) if is_reference else len(values),
+                    empty=sum(1 for text in answers if is_empty(text))
+                    if is_reference
+                    else sum(1 for row in values if row[1]),
                     rated_items=max((len(v) for v in scores.values()), default=0),
                     cells=cells,
                     ratings_left_out=left_out[(dataset.pk, system.pk)],
+                    kind=REFERENCE_ROW if is_reference else SYSTEM_ROW,
                 )
             )
-        # Diversity and length describe answers; more of them is not better.
+        # Diversity and length describe answers; more of them is not better. The human
+        # reference is the ceiling the systems are read against, not a contender.
+        contenders = [row for row in dataset_rows if row.kind == SYSTEM_ROW]
         for column in (column for column in columns if column.kind != "diversity"):
-            means = [row.cells[column.key].mean for row in dataset_rows if row.cells[column.key]]
+            means = [row.cells[column.key].mean for row in contenders if row.cells[column.key]]
             if len(means) > 1:
                 top = max(means)
-                for row in dataset_rows:
+                for row in contenders:
                     cell = row.cells[column.key]
                     if cell is not None and cell.mean == top:
                         row.best.add(column.key)
@@ -234,6 +248,11 @@ def systems_compare(
     """Paired bootstrap p-value of two systems on the samples both were scored (or
     rated, on the ratings of `ratings`) on."""
     if metric in METRIC_KEYS:
+        for system in (first, second):
+            if system.kind == System.Kind.REFERENCE:
+                raise ValueError(
+                    f"{system.name} has no {METRIC_LABELS[metric]}: it is the reference itself"
+                )
         offset = METRIC_KEYS.index(metric)
         auto = _auto_values(run)
         a = {row[0]: row[2 + offset] * 100 for row in auto.get((dataset.pk, first.pk), [])}

@@ -8,7 +8,7 @@ from django.db.models import Count, QuerySet
 
 from annotation.models import Study
 from annotation.selectors import StudyProgress, study_progress
-from generation.models import Response
+from generation.models import Response, System
 from reports.models import EvalRun, EvalSample, ResponseScore
 
 
@@ -39,6 +39,8 @@ class RunProgress:
     answered: int
     expected: int
     scored: int
+    # Responses that get automatic scores: the human reference's are never scored.
+    to_score: int
     study: StudyProgress | None
     study_status: str
     awaiting_study: bool  # the run has a human sample and its study is not open yet
@@ -48,7 +50,7 @@ class RunProgress:
     def settled(self) -> bool:
         """Nothing more happens without people: every response scored and the study
         open, or the run failed."""
-        return self.failed or (self.scored >= self.expected and not self.awaiting_study)
+        return self.failed or (self.scored >= self.to_score and not self.awaiting_study)
 
     @property
     def generation_percent(self) -> float:
@@ -56,7 +58,7 @@ class RunProgress:
 
     @property
     def scoring_percent(self) -> float:
-        return 100.0 * self.scored / self.expected if self.expected else 100.0
+        return 100.0 * self.scored / self.to_score if self.to_score else 100.0
 
     @property
     def rating_percent(self) -> float:
@@ -95,6 +97,7 @@ def run_progress(*, run: EvalRun) -> RunProgress:
         systems=systems,
         answered=sum(row.answered for row in systems),
         expected=samples * len(systems),
+        to_score=samples * sum(1 for s in run.systems.all() if s.kind != System.Kind.REFERENCE),
         scored=ResponseScore.objects.filter(response__in=run_responses(run=run)).count(),
         study=study_progress(study=study) if study else None,
         study_status=study.get_status_display() if study else "",

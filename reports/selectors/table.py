@@ -17,8 +17,11 @@ DIVERSITY_LABELS = {"distinct_1": "D-1", "distinct_2": "D-2", "length": "Len."}
 # Which ratings the human columns read: what exclusions left in, or every rating.
 AFTER_EXCLUSIONS, ALL_RATINGS = "after-exclusions", "all"
 RATINGS_VIEWS = (AFTER_EXCLUSIONS, ALL_RATINGS)
-# What a row is: a system's answers, or the floor (a random counsellor turn).
-SYSTEM_ROW, FLOOR_ROW = "system", "floor"
+# What a row is: a system's answers, the human reference (each sample's own counsellor
+# reply, rated blind: the ceiling of the human columns), or the floor (a random
+# counsellor turn: what the automatic columns are read against).
+SYSTEM_ROW, REFERENCE_ROW, FLOOR_ROW = "system", "reference", "floor"
+ROW_ORDER = (SYSTEM_ROW, REFERENCE_ROW, FLOOR_ROW)
 FLOOR_LABEL = "random counsellor turn (floor)"
 
 
@@ -46,14 +49,13 @@ def table_note(*, ratings: str, exclusions: ExclusionSummary, screening: Screeni
 class ResultRow:
     dataset: str
     system: str
-    samples: int  # samples with a scored response
+    samples: int  # samples with a scored response (the reference row: with an answer)
     empty: int  # of which the response was empty
     rated_items: int
     cells: dict[str, Estimate | None]
     best: set[str] = field(default_factory=set)
     ratings_left_out: int = 0  # of this row's items, by exclusions (0 in the "all" view)
-    # "system", or "floor": the random counsellor turn, what a score means is read against.
-    kind: str = SYSTEM_ROW
+    kind: str = SYSTEM_ROW  # one of ROW_ORDER
 
 
 @dataclass(frozen=True)
@@ -72,13 +74,16 @@ class ResultsTable:
     floors: list[ResultRow] = field(default_factory=list)
 
     def ordered_rows(self) -> list[ResultRow]:
-        """Each dataset's systems, then its floor: how every format lays the table out."""
-        datasets = list(dict.fromkeys(row.dataset for row in [*self.rows, *self.floors]))
+        """Each dataset's systems, then its human reference (when rated), then its floor:
+        how every format lays the table out."""
+        rows = [*self.rows, *self.floors]
+        datasets = list(dict.fromkeys(row.dataset for row in rows))
         return [
             row
             for dataset in datasets
-            for row in [*self.rows, *self.floors]
-            if row.dataset == dataset
+            for kind in ROW_ORDER
+            for row in rows
+            if row.dataset == dataset and row.kind == kind
         ]
 
     @property

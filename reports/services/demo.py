@@ -16,6 +16,7 @@ from annotation.models import Annotator, Rating, Study
 from annotation.rubric import SCALE_MAXIMUM
 from annotation.services import assignment_next, rating_submit
 from generation.services import ImportReport, dataset_import
+from generation.services.demo import demo_canned_install
 from reports.models import EvalRun, ResponseScore
 
 DEMO_CORPUS = Path(settings.BASE_DIR) / "demo" / "corpus"
@@ -61,7 +62,8 @@ def demo_check_allowed() -> None:
 
 @transaction.atomic
 def demo_install() -> DemoSummary:
-    """Demo users and the demo corpus; running it again changes nothing."""
+    """Demo users, the demo corpus and its canned-replies system; running it again
+    changes nothing."""
     demo_check_allowed()
     accounts = [DemoAccount("admin", DEMO_PASSWORD, "admin")] + [
         DemoAccount(f"annotator{number}", DEMO_PASSWORD, "annotator") for number in (1, 2, 3, 4)
@@ -83,6 +85,7 @@ def demo_install() -> DemoSummary:
         test_ratio=0.25,
         licence_note="Written by the SoulEval project for its demo; CC0.",
     )
+    demo_canned_install(dataset_name=DEMO_DATASET)
     return DemoSummary(accounts=accounts, dataset=report)
 
 

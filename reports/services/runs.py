@@ -20,7 +20,11 @@ from annotation.models import Study
 from annotation.services import StudySettings, study_create, study_status_set
 from common.work import work_requeue_stale
 from generation.models import Dataset, GenerationJob, Response, Sample, System
-from generation.services import generation_job_create, generation_job_retry
+from generation.services import (
+    generation_job_create,
+    generation_job_retry,
+    reference_responses_store,
+)
 from reports.models import EvalRun, EvalSample
 from reports.services.floor import run_floor_score
 from reports.services.scoring import responses_score
@@ -158,6 +162,12 @@ def _generation_step(run: EvalRun) -> bool:
     for system in run.systems.order_by("name"):
         missing = Sample.objects.filter(pk__in=sample_ids).exclude(responses__system=system)
         if not missing.exists():
+            continue
+        if system.kind == System.Kind.REFERENCE:
+            # Each sample's own reply: stored at once, never generated nor scored.
+            reference_responses_store(
+                system=system, sample_ids=missing.values_list("pk", flat=True)
+            )
             continue
         outstanding = True
         jobs = run.generation_jobs.filter(system=system)

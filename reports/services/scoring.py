@@ -6,7 +6,7 @@ from collections.abc import Iterable
 
 from django.db import transaction
 
-from generation.models import Response
+from generation.models import Response, System
 from reports.metrics import METRIC_KEYS, is_empty, score_pairs
 from reports.models import ResponseScore
 
@@ -14,10 +14,13 @@ BATCH = 2000
 
 
 def responses_score(*, response_ids: Iterable[int], workers: int = 1) -> int:
-    """Scores the given responses that have no scores yet; returns how many it stored.
+    """Scores the given responses that have no scores yet (never the human reference's);
+    returns how many it stored.
     Safe to run twice at once: a score stored meanwhile wins over this one."""
     pending = list(
         Response.objects.filter(pk__in=list(response_ids), automatic_scores__isnull=True)
+        # Scored against itself, the human reference would top every column.
+        .exclude(system__kind=System.Kind.REFERENCE)
         .order_by("pk")
         .values_list("pk", flat=True)
     )

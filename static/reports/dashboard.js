@@ -11,7 +11,7 @@
       document.getElementById("bar-" + name).value = progress[name];
     }
     document.getElementById("text-generation").textContent = progress.answered + "/" + progress.expected;
-    document.getElementById("text-scoring").textContent = progress.scored + "/" + progress.expected;
+    document.getElementById("text-scoring").textContent = progress.scored + "/" + progress.to_score;
     document.getElementById("text-rating").textContent = progress.ratings + "/" + progress.slots;
     document.getElementById("run-status").textContent = progress.status;
     const error = document.getElementById("run-error");

@@ -33,6 +33,10 @@ def blind_study(db):
         )
         for name, secret in SECRETS_OF.items()
     ]
+    # The human reference is a blind system too: nothing may tell its items apart.
+    reference = System.objects.create(
+        pk=987_653, name="human-reference", kind=System.Kind.REFERENCE
+    )
     responses = []
     for number in range(3):
         sample = SampleFactory()
@@ -43,7 +47,7 @@ def blind_study(db):
                 system=system,
                 text=f"我听到了你的难过。({number})",
             )
-            for index, system in enumerate(systems)
+            for index, system in enumerate([*systems, reference])
         ]
     study = study_create(
         name="soulchat-secret-name-vs-mechat-hidden-lora",
@@ -55,6 +59,7 @@ def blind_study(db):
 
 def forbidden_strings() -> list[str]:
     strings = ["hf_local", "openai_api", "imported", "soulchat-secret-name-vs"]
+    strings += ["human-reference", "987653", "counsellor reply", "ceiling"]
     for name, secret in SECRETS_OF.items():
         strings += [name, str(secret["id"]), secret["checkpoint"], "weird-ckpts", "ΔΔ"]
     strings += [str(pk) for pk in Response.objects.values_list("pk", flat=True)]

@@ -10,6 +10,7 @@ from django.test import TestCase
 
 from annotation.models import Annotator
 from generation.models import Dataset, Response, System
+from generation.services import reference_system_get
 from reports.models import EvalRun
 from reports.services import RunRequest, eval_run_start
 from tests.factories import AnnotatorFactory, DatasetFactory, SampleFactory, SystemFactory
@@ -25,7 +26,10 @@ class RunWorld:
     annotators: list[Annotator]
 
 
-def run_world(*, samples: int = 6, human: int = 3, raters: int = 2, seed: int = 0) -> RunWorld:
+def run_world(
+    *, samples: int = 6, human: int = 3, raters: int = 2, seed: int = 0,
+    with_reference: bool = False,
+) -> RunWorld:  # fmt: skip
     dataset = DatasetFactory()
     systems = [SystemFactory(name=f"sys-{uuid.uuid4().hex[:6]}") for _ in range(2)]
     for number in range(samples + 2):
@@ -37,7 +41,7 @@ def run_world(*, samples: int = 6, human: int = 3, raters: int = 2, seed: int = 
     with TestCase.captureOnCommitCallbacks(execute=True):
         run, created = eval_run_start(request=RunRequest(
             datasets=[dataset],
-            systems=systems,
+            systems=[*systems, reference_system_get()] if with_reference else systems,
             auto_samples=samples,
             human_samples=human,
             raters_per_item=raters,

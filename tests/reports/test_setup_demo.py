@@ -117,3 +117,41 @@ def test_simulated_ratings_fill_the_demo_run_and_leave_annotator1_a_share(
     assert table.note == "After exclusions: 3 ratings left out: annotator4 (rated in a hurry)."
     annotator1 = Annotator.objects.get(user__username="annotator1")
     assert assignment_next(annotator=annotator1, study=run.study) is not None
+
+
+def test_the_demo_run_holds_the_canned_replies_that_name_an_ai_until_reviewed(
+    settings, tmp_path, django_capture_on_commit_callbacks
+):
+    from annotation.models import Item, Rating
+    from annotation.selectors.screening import study_screening_counts
+    from generation.models import Sample, System
+    from generation.services.demo import DEMO_CANNED_LEAKS
+    from reports.models import EvalRun
+    from reports.selectors.results import results_table
+
+    settings.DEBUG = True
+    settings.VAR_DIR = tmp_path
+    call_command("setup_demo", stdout=StringIO())
+    canned = System.objects.get(name="demo-canned")
+    assert canned.kind == "imported"
+    assert canned.responses_file.startswith(str(tmp_path))
+    tests = Sample.objects.filter(dataset__name="demo-counselling", split="test").count()
+    with django_capture_on_commit_callbacks(execute=True):
+        call_command(
+            "run_eval", "--dataset", "demo-counselling", "--systems", "demo-canned",
+            "--with-reference", "--auto", str(tests), "--human", str(tests), "--raters", "2",
+            stdout=StringIO(), stderr=StringIO(),
+        )  # fmt: skip
+    run = EvalRun.objects.get()
+    counts = study_screening_counts(study_id=run.study_id)
+    assert counts.held == len(DEMO_CANNED_LEAKS) == 2
+    held = Item.objects.filter(study=run.study, screening=Item.Screening.HELD)
+    assert {item.response.text for item in held} == set(DEMO_CANNED_LEAKS)
+    call_command("setup_demo", "--simulate-ratings", stdout=StringIO())
+    assert not Rating.objects.filter(assignment__item__in=held).exists()
+    table = results_table(run=run)
+    assert [row.kind for row in table.ordered_rows()] == ["system", "reference", "floor"]
+    assert "2 awaiting a decision" in table.note
+    # setup_demo again changes nothing.
+    call_command("setup_demo", stdout=StringIO())
+    assert System.objects.filter(name="demo-canned").count() == 1

@@ -32,7 +32,7 @@ def tokenizer(tiny_model):
 @pytest.mark.django_db
 @pytest.mark.parametrize("preset", PRESETS)
 def test_the_input_is_what_generation_feeds_the_model(tiny_model, tokenizer, preset):
-    from generation.generators import LocalGenerator
+    from generation.generators.local import LocalGenerator
     from tests.factories import SystemFactory
 
     system = SystemFactory(

@@ -46,6 +46,11 @@ class Command(BaseCommand):
             "--too-fast-seconds", type=int, default=defaults.too_fast_seconds,
             help="ratings with less active time count against their rater (admins only)",
         )  # fmt: skip
+        parser.add_argument(
+            "--with-reference",
+            action="store_true",
+            help="one more blind system: each sample's own counsellor reply (the human ceiling)",
+        )
         parser.add_argument("--open", action="store_true", help="open it at once")
 
     def handle(self, *args, **options) -> str:
@@ -71,6 +76,7 @@ class Command(BaseCommand):
                 systems=systems,
                 samples=options["samples"],
                 seed=options["seed"],
+                with_reference=options["with_reference"],
             )
             study = study_create(name=options["name"], responses=responses, settings=settings)
             if options["open"]:

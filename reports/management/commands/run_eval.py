@@ -14,6 +14,7 @@ from generation.selectors import (
     generation_jobs_unfinished,
     system_get,
 )
+from generation.services import REFERENCE_SYSTEM_NAME, SystemInvalid, reference_system_get
 from reports.formats import table_text
 from reports.models import EvalRun
 from reports.selectors.results import results_table
@@ -43,6 +44,12 @@ class Command(BaseCommand):
         parser.add_argument("--raters", type=int, default=3, help="raters per item")
         parser.add_argument("--seed", type=int, default=0)
         parser.add_argument(
+            "--with-reference",
+            action="store_true",
+            help=f"one more blind system, {REFERENCE_SYSTEM_NAME}: each sample's own "
+            "counsellor reply, rated like any answer (the human ceiling; no automatic scores)",
+        )
+        parser.add_argument(
             "--wait", action="store_true", help="follow generation and scoring, then print"
         )
 
@@ -51,7 +58,9 @@ class Command(BaseCommand):
         try:
             datasets = [dataset_get(name=name) for name in options["dataset"]]
             systems = [system_get(name=name) for name in names]
-        except (DatasetNotFound, SystemNotFound) as error:
+            if options["with_reference"] and REFERENCE_SYSTEM_NAME not in names:
+                systems.append(reference_system_get())
+        except (DatasetNotFound, SystemNotFound, SystemInvalid) as error:
             raise CommandError(str(error)) from None
         request = RunRequest(
             datasets=datasets,
@@ -90,7 +99,7 @@ class Command(BaseCommand):
             "generation": tqdm(
                 total=progress.expected, desc="generation", unit="resp", disable=None
             ),
-            "scoring": tqdm(total=progress.expected, desc="scoring", unit="resp", disable=None),
+            "scoring": tqdm(total=progress.to_score, desc="scoring", unit="resp", disable=None),
         }
         try:
             while True:
