@@ -15,7 +15,8 @@ from django.db import models
 from django.db.models import Q
 
 from annotation.rubric import RUBRIC_VERSION, SCALE_MAXIMUM
-from generation.models import Response, TimestampedModel, UnicodeJSONEncoder
+from common.models import TimestampedModel, UnicodeJSONEncoder
+from generation.models import Response
 
 # Shuffle keys and the per-annotator permutation of them live in [0, SHUFFLE_PRIME): an
 # affine map modulo a prime is a permutation, and its products fit in a 64-bit integer.

@@ -7,9 +7,7 @@ class GenerationConfig(AppConfig):
 
     def ready(self) -> None:
         from common.work import work_kind_register
-        from generation.models import CorpusBuild, GenerationJob
-        from generation.services.corpus import corpus_build_requeue
+        from generation.models import GenerationJob
         from generation.services.jobs import generation_job_requeue
 
         work_kind_register(model=GenerationJob, requeue=generation_job_requeue)
-        work_kind_register(model=CorpusBuild, requeue=corpus_build_requeue)

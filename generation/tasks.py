@@ -4,7 +4,6 @@ from celery import shared_task
 
 from generation.models import Dataset
 from generation.services import dataset_stats_refresh, generation_job_run
-from generation.services.corpus import corpus_build_run
 
 
 @shared_task(autoretry_for=(ConnectionError,), retry_backoff=True, max_retries=5)
@@ -22,11 +21,3 @@ def generation_job_run_task(job_id: int) -> None:
     # and a run skips answered samples. Not retried automatically: a broken run fails the
     # job with the reason, and a user retries it once the cause is fixed.
     generation_job_run(job_id=job_id)
-
-
-@shared_task(name="generation.tasks.corpus_build_run")
-def corpus_build_run_task(build_id: int) -> None:
-    # Safe to deliver twice: only pending records are asked, each answer is stored under
-    # a row lock, and a build held by a live run is left alone. A broken run fails the
-    # build with the reason; `build_corpus --resume` goes on.
-    corpus_build_run(build_id=build_id)

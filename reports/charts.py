@@ -1,10 +1,10 @@
-"""The results dashboard's charts (pygal, through generation.charts). No Django here."""
+"""The results dashboard's charts (pygal, through common.charts). No Django here."""
 
 from __future__ import annotations
 
 import pygal
 
-from generation.charts import chart_options, svg_render
+from common.charts import chart_options, svg_render
 from reports.statistics import Estimate
 
 _PALETTE = ("#3b6ea5", "#d08c2e", "#4f9a5b", "#b4505a", "#7a5ca8", "#5a8f99", "#8c6d46")

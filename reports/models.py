@@ -6,7 +6,8 @@ from django.db import models
 from django.db.models import Q
 
 from annotation.models import Study
-from generation.models import Dataset, GenerationJob, Response, Sample, System, TimestampedModel
+from common.models import TimestampedModel
+from generation.models import Dataset, GenerationJob, Response, Sample, System
 
 
 class EvalRun(TimestampedModel):

@@ -226,7 +226,7 @@ def silence(work) -> None:
 @pytest.fixture
 def server():
     """The OpenAI-compatible rewriter of tests/generation/rewriter.py, on 127.0.0.1."""
-    from tests.generation.rewriter import RewriterServer
+    from tests.corpus.rewriter import RewriterServer
 
     server = RewriterServer().start()
     yield server

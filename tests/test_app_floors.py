@@ -1,5 +1,6 @@
-"""Floors, lowest first: common ← generation ← training ← annotation ← reports. No import goes up,
-and the pure modules do not import Django."""
+"""Floors, lowest first: common ← generation ← {corpus, training} ← annotation ← reports.
+No import goes up, apps on one floor do not import each other, and the pure modules do not
+import Django."""
 
 from __future__ import annotations
 
@@ -10,19 +11,22 @@ import pytest
 
 from tests.conftest import REPO_ROOT
 
-FLOORS = ["common", "generation", "training", "annotation", "reports"]
+FLOORS = [["common"], ["generation"], ["corpus", "training"], ["annotation"], ["reports"]]
+APPS = [app for floor in FLOORS for app in floor]
 PURE_MODULES = [
     "common/json_input.py",
+    "common/charts.py",
+    "common/highlight.py",
     "generation/dialogues.py",
     "generation/dataset_formats.py",
     "generation/prompts.py",
     "generation/decoding.py",
     "generation/local_models.py",
     "generation/demo_model.py",
-    "generation/charts.py",
-    "generation/rewrites.py",
-    "generation/rewrite_prompts.py",
-    "generation/dedup.py",
+    "corpus/charts.py",
+    "corpus/rewrites.py",
+    "corpus/rewrite_prompts.py",
+    "corpus/dedup.py",
     "training/examples.py",
     "training/plan.py",
     "annotation/rubric.py",
@@ -47,16 +51,29 @@ def imported_modules(path: Path) -> set[str]:
     return names
 
 
-@pytest.mark.parametrize("app", FLOORS)
-def test_no_app_imports_a_higher_floor(app):
-    higher = FLOORS[FLOORS.index(app) + 1 :]
+def _floor(app: str) -> int:
+    return next(index for index, floor in enumerate(FLOORS) if app in floor)
+
+
+@pytest.mark.parametrize("app", APPS)
+def test_no_app_imports_a_higher_floor_or_its_neighbour(app):
+    level = _floor(app)
+    # Above it, or beside it on its own floor.
+    forbidden = {other for other in APPS if other != app and _floor(other) >= level}
     offending = [
         f"{path.relative_to(REPO_ROOT)} imports {name}"
         for path in (REPO_ROOT / app).rglob("*.py")
         for name in imported_modules(path)
-        if name.split(".")[0] in higher
+        if name.split(".")[0] in forbidden
     ]
     assert offending == []
+
+
+def test_every_app_of_the_project_is_on_a_floor():
+    from django.conf import settings
+
+    local = [app for app in settings.INSTALLED_APPS if (REPO_ROOT / app).is_dir()]
+    assert sorted(local) == sorted(APPS)
 
 
 @pytest.mark.parametrize("module", PURE_MODULES)

@@ -128,9 +128,10 @@ def test_a_killed_workers_generation_job_is_taken_over_and_scored_once(
 def test_a_killed_workers_corpus_build_is_taken_over_without_storing_twice(
     tmp_path, crew, server, rewriter
 ):
-    from generation.models import CorpusBuild, CorpusRewrite, Sample
-    from generation.services.corpus import CorpusRequest, corpus_build_create
-    from tests.generation.rewriter import qa_line, write_input
+    from corpus.models import CorpusBuild, CorpusRewrite
+    from corpus.services import CorpusRequest, corpus_build_create
+    from generation.models import Sample
+    from tests.corpus.rewriter import qa_line, write_input
 
     server.delay = 0.3
     records = 24

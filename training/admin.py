@@ -11,7 +11,7 @@ from django.urls import reverse
 from django.utils.html import format_html
 from django.utils.safestring import mark_safe
 
-from generation.admin import LiveJobAdmin, progress_bar
+from common.admin import LiveJobAdmin, progress_bar
 from generation.models import Dataset
 from training.charts import loss_curve
 from training.models import TrainingJob
@@ -132,7 +132,7 @@ class TrainingJobAdmin(LiveJobAdmin):
     def loss_chart(self, job: TrainingJob) -> str:
         if not job.loss_history:
             return "no loss logged yet"
-        # pygal escapes every label and its scripts are dropped (generation.charts).
+        # pygal escapes every label and its scripts are dropped (common.charts).
         return mark_safe(loss_curve(job.loss_history, total_steps=job.total_steps))  # noqa: S308
 
     @admin.display(description="log (newest lines)")

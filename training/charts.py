@@ -1,4 +1,4 @@
-"""The loss curve of a training job (pygal, through generation.charts). No Django here."""
+"""The loss curve of a training job (pygal, through common.charts). No Django here."""
 
 from __future__ import annotations
 
@@ -6,7 +6,7 @@ from collections.abc import Sequence
 
 import pygal
 
-from generation.charts import chart_options, svg_render
+from common.charts import chart_options, svg_render
 
 
 def loss_curve(history: Sequence[Sequence[float]], *, total_steps: int) -> str:

@@ -5,8 +5,8 @@ from __future__ import annotations
 from django.db import models
 from django.db.models import Q
 
-from common.models import ClaimedWork
-from generation.models import Dataset, System, TimestampedModel, name_validator
+from common.models import ClaimedWork, TimestampedModel
+from generation.models import Dataset, System, name_validator
 
 
 class TrainingJob(TimestampedModel, ClaimedWork):

@@ -13,7 +13,7 @@ from django.utils.html import format_html
 from annotation.models import Item, Study
 from annotation.selectors.screening import study_screened_items, study_screening_counts
 from annotation.services import ScreeningInvalid, item_screening_decide
-from generation.rewrites import MarkerHit, highlighted
+from common.highlight import MarkerHit, highlighted
 
 
 class ScreeningReviewMixin:

@@ -6,6 +6,7 @@ import django.db.models.deletion
 import generation.models
 from decimal import Decimal
 from django.conf import settings
+import common.models
 from django.db import migrations, models
 
 
@@ -82,7 +83,7 @@ class Migration(migrations.Migration):
                 ('lease_expires_at', models.DateTimeField()),
                 ('submitted_at', models.DateTimeField(blank=True, null=True)),
                 ('skip_reason', models.TextField(blank=True)),
-                ('draft', models.JSONField(blank=True, default=dict, encoder=generation.models.UnicodeJSONEncoder)),
+                ('draft', models.JSONField(blank=True, default=dict, encoder=common.models.UnicodeJSONEncoder)),
                 ('draft_saved_at', models.DateTimeField(blank=True, null=True)),
                 ('active_seconds', models.PositiveIntegerField(default=0)),
                 ('active_seconds_before_lease', models.PositiveIntegerField(default=0)),

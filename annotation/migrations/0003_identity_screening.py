@@ -3,6 +3,7 @@
 import django.db.models.deletion
 import generation.models
 from django.conf import settings
+import common.models
 from django.db import migrations, models
 
 
@@ -18,7 +19,7 @@ class Migration(migrations.Migration):
         migrations.AddField(
             model_name='item',
             name='identity_matches',
-            field=models.JSONField(blank=True, default=list, encoder=generation.models.UnicodeJSONEncoder),
+            field=models.JSONField(blank=True, default=list, encoder=common.models.UnicodeJSONEncoder),
         ),
         migrations.AddField(
             model_name='item',

@@ -57,6 +57,7 @@ INSTALLED_APPS = [
     # Floors, lowest first: a lower app never imports a higher one.
     "common",
     "generation",
+    "corpus",
     "training",
     "annotation",
     "reports",
@@ -198,7 +199,7 @@ CELERY_TASK_DEFAULT_QUEUE = "default"
 CELERY_TASK_ROUTES: dict[str, dict[str, str]] = {
     "generation.tasks.generation_job_run": {"queue": "gpu"},
     "training.tasks.training_job_run": {"queue": "gpu"},
-    "generation.tasks.corpus_build_run": {"queue": "gpu"},
+    "corpus.tasks.corpus_build_run": {"queue": "gpu"},
     "common.tasks.stale_work_sweep": {"queue": "sweep"},
 }
 # Tasks are idempotent, so a task lost with a crashed worker is redelivered rather
@@ -280,7 +281,7 @@ SOULEVAL_IMPORT_BATCH_SIZE = env_int("SOULEVAL_IMPORT_BATCH_SIZE", 2000, minimum
 # Where people reach this server; commands print links under it (run_eval's dashboard).
 SOULEVAL_SITE_URL = env_str("SOULEVAL_SITE_URL", "http://127.0.0.1:8000").rstrip("/")
 # Words that send a dialogue built by the corpus builder to review instead of the
-# corpus, comma-separated. Unset: the defaults of generation.rewrites (the paper's 我是,
+# corpus, comma-separated. Unset: the defaults of corpus.rewrites (the paper's 我是,
 # 自杀, 跳楼 and a few more crisis words); phone, ID-card and e-mail patterns always apply.
 SOULEVAL_CORPUS_MARKER_WORDS = env_list("SOULEVAL_CORPUS_MARKER_WORDS", []) or None
 # Names and phrases by which a response gives its system away to annotators ("我是ChatGLM",

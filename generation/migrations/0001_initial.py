@@ -3,6 +3,7 @@
 import django.core.validators
 import django.db.models.deletion
 import generation.models
+import common.models
 from django.db import migrations, models
 
 
@@ -42,7 +43,7 @@ class Migration(migrations.Migration):
                 ('topic', models.CharField(blank=True, max_length=100)),
                 ('dialogue_id', models.CharField(max_length=200)),
                 ('turn_index', models.PositiveIntegerField()),
-                ('context', models.JSONField(encoder=generation.models.UnicodeJSONEncoder, help_text='Turns before the reference: [{"role", "content"}].')),
+                ('context', models.JSONField(encoder=common.models.UnicodeJSONEncoder, help_text='Turns before the reference: [{"role", "content"}].')),
                 ('context_turns', models.PositiveIntegerField()),
                 ('reference', models.TextField()),
                 ('source_id', models.CharField(max_length=220)),

@@ -4,6 +4,7 @@ import django.core.validators
 import django.db.models.deletion
 import generation.models
 from django.conf import settings
+import common.models
 from django.db import migrations, models
 
 
@@ -40,14 +41,14 @@ class Migration(migrations.Migration):
                 ('input_name', models.CharField(help_text='The file the records came from.', max_length=500)),
                 ('prompt', models.CharField(max_length=50)),
                 ('rules', models.JSONField(default=dict, help_text='min_rounds, max_rounds, max_turn_chars.')),
-                ('markers', models.JSONField(default=dict, encoder=generation.models.UnicodeJSONEncoder, help_text='{"words": [...], "patterns": {}}')),
+                ('markers', models.JSONField(default=dict, encoder=common.models.UnicodeJSONEncoder, help_text='{"words": [...], "patterns": {}}')),
                 ('max_new_tokens', models.PositiveIntegerField(validators=[django.core.validators.MinValueValidator(1)])),
                 ('test_ratio', models.FloatField(validators=[django.core.validators.MinValueValidator(0.0), django.core.validators.MaxValueValidator(1.0)])),
                 ('status', models.CharField(choices=[('queued', 'queued'), ('running', 'running'), ('succeeded', 'succeeded'), ('failed', 'failed'), ('cancelled', 'cancelled')], default='queued', max_length=20)),
                 ('progress_done', models.PositiveIntegerField(default=0)),
                 ('progress_total', models.PositiveIntegerField(default=0)),
-                ('input_problems', models.JSONField(blank=True, default=list, encoder=generation.models.UnicodeJSONEncoder)),
-                ('statistics', models.JSONField(blank=True, default=dict, encoder=generation.models.UnicodeJSONEncoder)),
+                ('input_problems', models.JSONField(blank=True, default=list, encoder=common.models.UnicodeJSONEncoder)),
+                ('statistics', models.JSONField(blank=True, default=dict, encoder=common.models.UnicodeJSONEncoder)),
                 ('calls', models.PositiveIntegerField(default=0)),
                 ('prompt_tokens', models.PositiveBigIntegerField(default=0)),
                 ('completion_tokens', models.PositiveBigIntegerField(default=0)),
@@ -76,11 +77,11 @@ class Migration(migrations.Migration):
                 ('status', models.CharField(choices=[('pending', 'pending'), ('failed', 'no answer from the rewriter'), ('rejected', 'rejected by the checks'), ('quarantined', 'awaiting review (markers)'), ('accepted', 'accepted'), ('duplicate', 'duplicate'), ('discarded', 'rejected in review')], default='pending', max_length=20)),
                 ('prompt', models.CharField(blank=True, max_length=50)),
                 ('raw_output', models.TextField(blank=True)),
-                ('turns', models.JSONField(blank=True, default=list, encoder=generation.models.UnicodeJSONEncoder)),
+                ('turns', models.JSONField(blank=True, default=list, encoder=common.models.UnicodeJSONEncoder)),
                 ('rounds', models.PositiveIntegerField(blank=True, null=True)),
                 ('reason_code', models.CharField(blank=True, max_length=40)),
                 ('reason', models.TextField(blank=True)),
-                ('marker_hits', models.JSONField(blank=True, default=list, encoder=generation.models.UnicodeJSONEncoder)),
+                ('marker_hits', models.JSONField(blank=True, default=list, encoder=common.models.UnicodeJSONEncoder)),
                 ('near_duplicate', models.BooleanField(default=False)),
                 ('attempts', models.PositiveIntegerField(default=0)),
                 ('prompt_tokens', models.PositiveIntegerField(blank=True, null=True)),

@@ -10,9 +10,10 @@ import pytest
 from django.contrib.auth import get_user_model
 from django.urls import reverse
 
-from generation.models import CorpusRewrite, Sample
-from generation.services.corpus import CorpusRequest, corpus_build_create, corpus_build_run
-from tests.generation.rewriter import qa_line, write_input
+from corpus.models import CorpusRewrite
+from corpus.services import CorpusRequest, corpus_build_create, corpus_build_run
+from generation.models import Sample
+from tests.corpus.rewriter import qa_line, write_input
 
 pytestmark = [pytest.mark.e2e, pytest.mark.services]
 
@@ -33,7 +34,7 @@ def test_a_reviewer_decides_on_the_flagged_dialogues_in_the_browser(
     get_user_model().objects.create_superuser("staff-e2e", "staff@example.org", PASSWORD)
 
     page = browser.new_context().new_page()
-    review = reverse("admin:generation_corpusbuild_review", args=[build.pk])
+    review = reverse("admin:corpus_corpusbuild_review", args=[build.pk])
     page.goto(f"{live_server.url}{review}")
     page.fill("input[name=username]", "staff-e2e")
     page.fill("input[name=password]", PASSWORD)

@@ -8,10 +8,9 @@ from pathlib import Path
 
 import pytest
 
-from generation.models import CorpusBuild, CorpusRewrite, Dataset, Sample
-from generation.rewrites import RewriteRules
-from generation.services import system_save
-from generation.services.corpus import (
+from corpus.models import CorpusBuild, CorpusRewrite
+from corpus.rewrites import RewriteRules
+from corpus.services import (
     CorpusBuildError,
     CorpusRequest,
     corpus_build_cost,
@@ -20,9 +19,11 @@ from generation.services.corpus import (
     corpus_build_run,
     corpus_rewrite_review,
 )
+from generation.models import Dataset, Sample
+from generation.services import system_save
 from tests.conftest import silence
+from tests.corpus.rewriter import qa_line, write_input
 from tests.factories import UserFactory
-from tests.generation.rewriter import qa_line, write_input
 
 pytestmark = pytest.mark.django_db
 Status = CorpusRewrite.Status

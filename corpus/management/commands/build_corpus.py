@@ -8,10 +8,10 @@ from django.core.management.base import BaseCommand, CommandError, CommandParser
 from django.urls import reverse
 from tqdm import tqdm
 
-from generation.models import CorpusBuild, System
-from generation.rewrite_prompts import PROMPTS
-from generation.rewrites import DEFAULT_MAX_TURN_CHARS, MAX_ROUNDS, MIN_ROUNDS, RewriteRules
-from generation.services.corpus import (
+from corpus.models import CorpusBuild
+from corpus.rewrite_prompts import PROMPTS
+from corpus.rewrites import DEFAULT_MAX_TURN_CHARS, MAX_ROUNDS, MIN_ROUNDS, RewriteRules
+from corpus.services import (
     DEFAULT_MAX_NEW_TOKENS,
     CorpusBuildError,
     CorpusRequest,
@@ -19,6 +19,7 @@ from generation.services.corpus import (
     corpus_build_create,
     corpus_build_resume,
 )
+from generation.models import System
 
 POLL_SECONDS = 2.0
 FINISHED = {CorpusBuild.Status.SUCCEEDED, CorpusBuild.Status.FAILED, CorpusBuild.Status.CANCELLED}
@@ -141,7 +142,7 @@ class Command(BaseCommand):
         if build.status not in FINISHED:
             write(
                 f"build {build.name} is {build.status}; follow it at "
-                f"{url}{reverse('admin:generation_corpusbuild_change', args=[build.pk])}"
+                f"{url}{reverse('admin:corpus_corpusbuild_change', args=[build.pk])}"
             )
             return
         stats = build.statistics
@@ -170,5 +171,5 @@ class Command(BaseCommand):
             write(f"  dataset       {build.dataset.name} ({stats.get('dialogues', 0)} dialogues)")
         for page in ("statistics", "review"):
             if page == "statistics" or review.get("waiting"):
-                link = reverse(f"admin:generation_corpusbuild_{page}", args=[build.pk])
+                link = reverse(f"admin:corpus_corpusbuild_{page}", args=[build.pk])
                 write(f"{page}: {url}{link}")

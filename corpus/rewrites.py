@@ -16,6 +16,7 @@ import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
+from common.highlight import MarkerHit
 from common.json_input import JsonTooDeep, json_loads
 from generation.dialogues import PSYCHOLOGIST, USER, Turn
 
@@ -120,14 +121,6 @@ DEFAULT_MARKER_PATTERNS = {
 }
 
 
-@dataclass(frozen=True, slots=True)
-class MarkerHit:
-    turn: int  # index into the dialogue's turns
-    start: int  # character span within that turn's content
-    end: int
-    marker: str  # the word, or the name of the pattern
-
-
 class MarkerScreen:
     """Finds crisis and privacy markers (words and named patterns) in dialogues."""
 
@@ -187,28 +180,6 @@ def rewrite_judge(text: str, rules: RewriteRules, screen: MarkerScreen) -> Rewri
         markers = ", ".join(dict.fromkeys(hit.marker for hit in hits))
         return RewriteVerdict(QUARANTINED, turns, "markers", f"contains {markers}", hits)
     return RewriteVerdict(ACCEPTED, turns)
-
-
-def highlighted(content: str, hits: Iterable[MarkerHit]) -> list[tuple[str, str]]:
-    """A turn's text cut into (piece, marker) pairs, marker "" between hits, so a page can
-    mark the hits; overlapping hits are merged into one."""
-    spans: list[list] = []
-    for hit in sorted(hits, key=lambda hit: (hit.start, hit.end)):
-        if spans and hit.start < spans[-1][1]:
-            spans[-1][1] = max(spans[-1][1], hit.end)
-            if hit.marker not in spans[-1][2]:
-                spans[-1][2] += f", {hit.marker}"
-        else:
-            spans.append([hit.start, hit.end, hit.marker])
-    pieces, position = [], 0
-    for start, end, marker in spans:
-        if start > position:
-            pieces.append((content[position:start], ""))
-        pieces.append((content[start:end], marker))
-        position = end
-    if position < len(content):
-        pieces.append((content[position:], ""))
-    return pieces
 
 
 # --- Single-turn input ------------------------------------------------------------------

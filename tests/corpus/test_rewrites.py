@@ -5,14 +5,14 @@ from __future__ import annotations
 
 import pytest
 
-from generation.dialogues import PSYCHOLOGIST, USER, Turn
-from generation.rewrites import (
+from corpus.rewrites import (
     MarkerScreen,
     RewriteRejected,
     RewriteRules,
     rewrite_check,
     rewrite_parse,
 )
+from generation.dialogues import PSYCHOLOGIST, USER, Turn
 
 
 def rounds(count: int, user: str = "用户：", psychologist: str = "心理咨询师：") -> str:
@@ -138,7 +138,7 @@ def test_the_marker_lists_are_configurable():
 
 
 def test_single_turn_records_are_read_and_bad_lines_named():
-    from generation.rewrites import LineProblem, QARecord, qa_records
+    from corpus.rewrites import LineProblem, QARecord, qa_records
 
     lines = [
         '{"id": 7, "question": "失眠怎么办？", "description": "三个月了", "answer": "规律作息。",'
@@ -170,7 +170,7 @@ def test_single_turn_records_are_read_and_bad_lines_named():
 
 
 def test_corpus_statistics_count_rounds_topics_and_the_psychologists_words():
-    from generation.rewrites import corpus_statistics
+    from corpus.rewrites import corpus_statistics
 
     eight = rewrite_parse(rounds(8, psychologist="心理咨询师：我理解你的焦虑，"))
     nine = rewrite_parse(rounds(9, psychologist="心理咨询师：我理解你的焦虑，"))

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from generation.dedup import dialogues_dedup
+from corpus.dedup import dialogues_dedup
 
 BASE = (
     "用户：我最近总是失眠，晚上躺在床上脑子停不下来。\n心理咨询师：听起来你这段时间很辛苦，"

@@ -7,10 +7,11 @@ from io import StringIO
 import pytest
 from django.core.management import CommandError, call_command
 
-from generation.models import CorpusBuild, Sample
-from generation.services.corpus import CorpusRequest, corpus_build_create
+from corpus.models import CorpusBuild
+from corpus.services import CorpusRequest, corpus_build_create
+from generation.models import Sample
 from tests.conftest import wait_for
-from tests.generation.rewriter import qa_line, write_input
+from tests.corpus.rewriter import qa_line, write_input
 
 pytestmark = pytest.mark.django_db
 
@@ -38,8 +39,8 @@ def test_a_build_runs_and_reports_what_became_of_every_record(tmp_path, server, 
     assert "cost          0.0" in output
     assert "dataset       mine (1 dialogues)" in output
     build = CorpusBuild.objects.get(name="mine")
-    assert f"/admin/generation/corpusbuild/{build.pk}/statistics/" in output
-    assert f"/admin/generation/corpusbuild/{build.pk}/review/" in output
+    assert f"/admin/corpus/corpusbuild/{build.pk}/statistics/" in output
+    assert f"/admin/corpus/corpusbuild/{build.pk}/review/" in output
     assert Sample.objects.filter(dataset__name="mine").count() == 8
 
     # Resuming asks again for the rejected record only when told to.
@@ -106,4 +107,4 @@ def test_a_real_worker_runs_a_build_from_the_default_queue(tmp_path, server, rew
     assert build.statistics["rejected_by_reason"] == {"no_dialogue": 1}
     assert Sample.objects.filter(dataset__name=build.name).count() == 40
     assert sorted(server.asked.values()) == [1] * 6
-    assert "generation.tasks.corpus_build_run" in worker.log_text()
+    assert "corpus.tasks.corpus_build_run" in worker.log_text()

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import pytest
 
-from generation.rewrite_prompts import PROMPTS, rewrite_prompt_get
+from corpus.rewrite_prompts import PROMPTS, rewrite_prompt_get
 
 
 def test_the_empathy_prompt_carries_the_record_and_every_constraint():

@@ -9,10 +9,11 @@ import pytest
 from django.contrib.auth.models import Permission
 from django.urls import reverse
 
-from generation.models import CorpusBuild, CorpusRewrite, Sample
-from generation.services.corpus import CorpusRequest, corpus_build_create, corpus_build_run
+from corpus.models import CorpusBuild, CorpusRewrite
+from corpus.services import CorpusRequest, corpus_build_create, corpus_build_run
+from generation.models import Sample
+from tests.corpus.rewriter import qa_line, write_input
 from tests.factories import UserFactory
-from tests.generation.rewriter import qa_line, write_input
 
 pytestmark = pytest.mark.django_db
 
@@ -29,7 +30,7 @@ def build(tmp_path, server, rewriter) -> CorpusBuild:
 
 
 def test_the_statistics_page_shows_the_counts_and_the_charts(admin_client, build):
-    page = admin_client.get(reverse("admin:generation_corpusbuild_statistics", args=[build.pk]))
+    page = admin_client.get(reverse("admin:corpus_corpusbuild_statistics", args=[build.pk]))
     assert page.status_code == 200
     html = page.content.decode()
     counts = dict(re.findall(r"<tr><td>(?:&emsp;)?([^<]+)</td><td class=\"number\">([^<]+)</td>",
@@ -51,18 +52,18 @@ def test_the_statistics_page_shows_the_counts_and_the_charts(admin_client, build
 
 
 def test_the_build_page_links_its_pages_and_shows_the_cost(admin_client, build):
-    page = admin_client.get(reverse("admin:generation_corpusbuild_change", args=[build.pk]))
+    page = admin_client.get(reverse("admin:corpus_corpusbuild_change", args=[build.pk]))
     html = page.content.decode()
     assert page.status_code == 200
     assert "review (2 waiting)" in html
     assert "USD so far" in html
     assert 'value="100"' in html  # the progress bar is full
-    listing = admin_client.get(reverse("admin:generation_corpusbuild_changelist"))
+    listing = admin_client.get(reverse("admin:corpus_corpusbuild_changelist"))
     assert "built" in listing.content.decode()
 
 
 def test_a_reviewer_sees_the_markers_and_decides(admin_client, admin_user, build):
-    url = reverse("admin:generation_corpusbuild_review", args=[build.pk])
+    url = reverse("admin:corpus_corpusbuild_review", args=[build.pk])
     html = admin_client.get(url).content.decode()
     assert "2 waiting, 0 decided" in html
     assert '<mark title="跳楼">跳楼</mark>' in html
@@ -88,7 +89,7 @@ def test_a_reviewer_sees_the_markers_and_decides(admin_client, admin_user, build
 
 
 def test_review_needs_the_change_permission_and_staff(client, build):
-    url = reverse("admin:generation_corpusbuild_review", args=[build.pk])
+    url = reverse("admin:corpus_corpusbuild_review", args=[build.pk])
     annotator = UserFactory()
     client.force_login(annotator)
     assert client.get(url).status_code == 302  # to the admin login: not staff
@@ -111,7 +112,7 @@ def test_a_rewrite_of_another_build_cannot_be_decided_through_this_one(
                             rewriter=rewriter, prompt="smile", name="other")  # fmt: skip
     other = corpus_build_run(build_id=corpus_build_create(request=request, enqueue=False).pk)
     foreign = other.rewrites.get()
-    url = reverse("admin:generation_corpusbuild_review", args=[build.pk])
+    url = reverse("admin:corpus_corpusbuild_review", args=[build.pk])
     assert admin_client.post(url, {"rewrite": foreign.pk, "decision": "accept"}).status_code == 404
     assert admin_client.post(url, {"rewrite": "x", "decision": "accept"}).status_code == 404
 
@@ -120,9 +121,9 @@ def test_the_page_of_a_build_in_progress_reloads_itself(admin_client, tmp_path, 
     request = CorpusRequest(path=write_input(tmp_path, [qa_line("q1", "good~1")]),
                             rewriter=rewriter, prompt="empathy")  # fmt: skip
     queued = corpus_build_create(request=request, enqueue=False)
-    page = admin_client.get(reverse("admin:generation_corpusbuild_change", args=[queued.pk]))
+    page = admin_client.get(reverse("admin:corpus_corpusbuild_change", args=[queued.pk]))
     assert b'<meta http-equiv="refresh" content="10">' in page.content
     assert b"0/1 records" in page.content
     finished = corpus_build_run(build_id=queued.pk)
-    page = admin_client.get(reverse("admin:generation_corpusbuild_change", args=[finished.pk]))
+    page = admin_client.get(reverse("admin:corpus_corpusbuild_change", args=[finished.pk]))
     assert b'http-equiv="refresh"' not in page.content

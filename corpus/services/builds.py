@@ -12,31 +12,20 @@ from __future__ import annotations
 
 import logging
 import re
-from collections import Counter
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
-from decimal import Decimal
 from pathlib import Path
 
 from django.conf import settings
-from django.contrib.auth.models import AbstractBaseUser
 from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.db.models import F
 from django.utils import timezone
 
 from common.work import Claim, work_holder, work_is_stale, work_run, work_take_back
-from generation.dedup import dialogues_dedup
-from generation.dialogues import Dialogue, Turn
-from generation.generators import (
-    GeneratorUnavailable,
-    InstructionRequest,
-    Outcome,
-    generator_for,
-)
-from generation.models import CorpusBuild, CorpusRewrite, Dataset, System, name_validator
-from generation.rewrite_prompts import RewritePrompt, rewrite_prompt_get
-from generation.rewrites import (
+from corpus.models import CorpusBuild, CorpusRewrite
+from corpus.rewrite_prompts import RewritePrompt, rewrite_prompt_get
+from corpus.rewrites import (
     ACCEPTED,
     DEFAULT_MARKER_PATTERNS,
     DEFAULT_MARKER_WORDS,
@@ -45,11 +34,17 @@ from generation.rewrites import (
     MarkerScreen,
     QARecord,
     RewriteRules,
-    corpus_statistics,
     qa_records,
     rewrite_judge,
 )
-from generation.services.datasets import DatasetImportError, dataset_dialogues_add
+from corpus.services.publish import corpus_publish, corpus_statistics_refresh
+from generation.generators import (
+    GeneratorUnavailable,
+    InstructionRequest,
+    Outcome,
+    generator_for,
+)
+from generation.models import Dataset, System, name_validator
 from generation.services.jobs import generation_job_queue
 
 logger = logging.getLogger(__name__)
@@ -218,7 +213,7 @@ def corpus_build_create(*, request: CorpusRequest, enqueue: bool = True) -> Corp
 
 
 def _enqueue(build: CorpusBuild) -> None:
-    from generation.tasks import corpus_build_run_task
+    from corpus.tasks import corpus_build_run_task
 
     queue = generation_job_queue(build.rewriter)
     transaction.on_commit(lambda: corpus_build_run_task.apply_async((build.pk,), queue=queue))
@@ -411,113 +406,10 @@ def _run(claim: Claim, on_progress: ProgressCallback | None) -> CorpusBuild:
     return _finish(build, claim)
 
 
-def _dialogue_text(rewrite: CorpusRewrite) -> str:
-    return "\n".join(f"{turn['role']}:{turn['content']}" for turn in rewrite.turns)
-
-
-def _dedup_and_publish(build: CorpusBuild) -> None:
-    """Mark duplicates among the accepted dialogues (the earliest accepted is kept, so a
-    dialogue already in the dataset stays there) and add the rest to the dataset. Called
-    in a transaction; the build's row lock makes two reviewers' acceptances of near
-    duplicates take turns, so the second sees the first."""
-    CorpusBuild.objects.select_for_update().filter(pk=build.pk).first()
-    accepted = list(
-        build.rewrites.filter(status=RewriteStatus.ACCEPTED).order_by("accepted_at", "pk")
-    )
-    if not accepted:
-        return
-    result = dialogues_dedup([_dialogue_text(rewrite) for rewrite in accepted])
-    duplicates = []
-    for found, near in ((result.exact, False), (result.near, True)):
-        for position, kept in found.items():
-            rewrite, original = accepted[position], accepted[kept]
-            rewrite.status = RewriteStatus.DUPLICATE
-            rewrite.duplicate_of, rewrite.near_duplicate = original, near
-            rewrite.reason_code = "near_duplicate" if near else "exact_duplicate"
-            rewrite.reason = f"{'nearly ' if near else ''}the same dialogue as {original.source_id}"
-            duplicates.append(rewrite)
-    CorpusRewrite.objects.bulk_update(
-        duplicates, ["status", "duplicate_of", "near_duplicate", "reason_code", "reason"]
-    )
-    kept = [accepted[position] for position in result.kept]
-    try:
-        dataset_dialogues_add(
-            name=build.name,
-            dialogues=[
-                Dialogue(
-                    source_id=rewrite.source_id,
-                    turns=rewrite.dialogue_turns(),
-                    location=f"{build.input_name}:{rewrite.input_line}",
-                    topic=rewrite.topic,
-                )
-                for rewrite in kept
-            ],
-            source_format=Dataset.SourceFormat.CORPUS_BUILDER,
-            test_ratio=build.test_ratio,
-            licence_note=(
-                f"Corpus build {build.name}: {build.input_name} rewritten by "
-                f"{build.rewriter.name} with prompt {build.prompt}."
-            ),
-        )
-    except DatasetImportError as error:
-        raise GeneratorUnavailable(f"cannot write dataset {build.name}: {error}") from None
-    dataset = Dataset.objects.filter(name=build.name).first()
-    if dataset is not None and build.dataset_id != dataset.pk:
-        build.dataset = dataset
-        CorpusBuild.objects.filter(pk=build.pk).update(dataset=dataset)
-
-
-def corpus_statistics_refresh(*, build: CorpusBuild) -> CorpusBuild:
-    """The counts and the corpus figures the statistics page shows, stored on the build
-    (the keywords take seconds on a large corpus: they are computed when it changes)."""
-    rewrites = build.rewrites.all()
-    statuses = Counter(rewrites.values_list("status", flat=True))
-    rejected = Counter(
-        rewrites.filter(status=RewriteStatus.REJECTED).values_list("reason_code", flat=True)
-    )
-    failed = Counter(rewrites.filter(status=RewriteStatus.FAILED).values_list("reason", flat=True))
-    reviewed = Counter(rewrites.exclude(review="").values_list("review", flat=True))
-    near = rewrites.filter(status=RewriteStatus.DUPLICATE, near_duplicate=True).count()
-    in_corpus = list(
-        rewrites.filter(status=RewriteStatus.ACCEPTED).order_by("pk").values_list("turns", "topic")
-    )
-    figures = corpus_statistics(
-        [[Turn(turn["role"], turn["content"]) for turn in turns] for turns, _ in in_corpus],
-        [topic for _, topic in in_corpus],
-    )
-    build.statistics = {
-        **build.statistics,
-        "rewrites": sum(statuses.values()),
-        "status": {status: statuses.get(status, 0) for status in RewriteStatus.values},
-        "rejected_by_reason": dict(rejected.most_common()),
-        "failed_by_reason": dict(failed.most_common(5)),
-        "quarantined": statuses.get(RewriteStatus.QUARANTINED, 0)
-        + reviewed.get(CorpusRewrite.Review.ACCEPTED, 0)
-        + reviewed.get(CorpusRewrite.Review.REJECTED, 0),
-        "review": {
-            "waiting": statuses.get(RewriteStatus.QUARANTINED, 0),
-            "accepted": reviewed.get(CorpusRewrite.Review.ACCEPTED, 0),
-            "rejected": reviewed.get(CorpusRewrite.Review.REJECTED, 0),
-        },
-        "duplicates": {
-            "exact": statuses.get(RewriteStatus.DUPLICATE, 0) - near,
-            "near": near,
-        },
-        "dialogues": figures.dialogues,
-        "rounds": {str(rounds): count for rounds, count in figures.rounds.items()},
-        "topics": figures.topics,
-        "psychologist_words": [
-            [word, round(weight, 6)] for word, weight in figures.psychologist_words
-        ],
-    }
-    CorpusBuild.objects.filter(pk=build.pk).update(statistics=build.statistics)
-    return build
-
-
 def _finish(build: CorpusBuild, claim: Claim, *, error: str = "") -> CorpusBuild:
     try:
         with transaction.atomic():
-            _dedup_and_publish(build)
+            corpus_publish(build)
     except GeneratorUnavailable as problem:
         error = error or str(problem)
     corpus_statistics_refresh(build=build)
@@ -540,73 +432,3 @@ def _finish(build: CorpusBuild, claim: Claim, *, error: str = "") -> CorpusBuild
     )
     build.refresh_from_db()
     return build
-
-
-ACCEPT, REJECT = "accept", "reject"
-
-
-@transaction.atomic
-def corpus_rewrite_review(
-    *, rewrite: CorpusRewrite, decision: str, reviewer: AbstractBaseUser, note: str = ""
-) -> CorpusRewrite:
-    """A person's decision on a dialogue set aside for its markers: accepted, it joins the
-    dataset (unless it duplicates one already there); rejected, it is kept out for good."""
-    if decision not in (ACCEPT, REJECT):
-        raise CorpusBuildError(f"decision {decision!r}: accept or reject")
-    rewrite = CorpusRewrite.objects.select_for_update().select_related("build").get(pk=rewrite.pk)
-    if rewrite.status != RewriteStatus.QUARANTINED:
-        already = (
-            f" ({rewrite.get_review_display()} by {rewrite.reviewed_by} at "
-            f"{rewrite.reviewed_at:%Y-%m-%d %H:%M})"
-            if rewrite.review and rewrite.reviewed_at
-            else ""
-        )
-        raise CorpusBuildError(
-            f"{rewrite.source_id} is not awaiting review: it is {rewrite.status}{already}"
-        )
-    now = timezone.now()
-    rewrite.review = (
-        CorpusRewrite.Review.ACCEPTED if decision == ACCEPT else CorpusRewrite.Review.REJECTED
-    )
-    rewrite.reviewed_by, rewrite.reviewed_at, rewrite.review_note = reviewer, now, note.strip()
-    if decision == ACCEPT:
-        rewrite.status, rewrite.accepted_at = RewriteStatus.ACCEPTED, now
-    else:
-        rewrite.status = RewriteStatus.DISCARDED
-    rewrite.save()
-    build = rewrite.build
-    if decision == ACCEPT:
-        try:
-            _dedup_and_publish(build)
-        except GeneratorUnavailable as error:
-            raise CorpusBuildError(str(error)) from None
-    corpus_statistics_refresh(build=build)
-    rewrite.refresh_from_db()
-    return rewrite
-
-
-@dataclass(frozen=True)
-class CostEstimate:
-    spent: Decimal
-    projected: Decimal  # at the same tokens per record, for every record of the build
-    currency: str
-
-
-def corpus_build_cost(build: CorpusBuild) -> CostEstimate | None:
-    """What the build's calls cost at the rewriter's prices, and what the whole build will
-    cost at the same rate; None without prices."""
-    rewriter = build.rewriter
-    if rewriter.input_price_per_million is None and rewriter.output_price_per_million is None:
-        return None
-    million = Decimal(1_000_000)
-    spent = (
-        Decimal(build.prompt_tokens) * (rewriter.input_price_per_million or 0)
-        + Decimal(build.completion_tokens) * (rewriter.output_price_per_million or 0)
-    ) / million
-    answered = build.rewrites.exclude(status=RewriteStatus.PENDING).count()
-    pending = build.progress_total - answered
-    projected = spent if not answered else spent + spent / answered * pending
-    quantum = Decimal("0.0001")
-    return CostEstimate(
-        spent.quantize(quantum), projected.quantize(quantum), rewriter.price_currency
-    )

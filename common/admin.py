@@ -1,0 +1,33 @@
+"""Admin parts every app's job pages share: a progress bar, and a change page that
+reloads itself while its job is queued or running."""
+
+from __future__ import annotations
+
+from django.contrib import admin
+from django.http import HttpResponse
+from django.utils.html import format_html
+
+
+def progress_bar(done: int, total: int, unit: str) -> str:
+    percent = f"{100 * done / total if total else 0:.0f}"
+    return format_html(
+        '<progress max="100" value="{}"></progress> {}/{} {} ({}%)',
+        percent, done, total, unit, percent,
+    )  # fmt: skip
+
+
+class LiveJobAdmin(admin.ModelAdmin):
+    """The page of a job (a build, a training run) reloads itself while the job is queued
+    or running, so progress shows without a click."""
+
+    change_form_template = "admin/live_change_form.html"
+    refresh_seconds = 10
+
+    def change_view(self, request, object_id, form_url="", extra_context=None) -> HttpResponse:
+        job = self.get_object(request, object_id)
+        live = job is not None and job.status in ("queued", "running")
+        context = {
+            **(extra_context or {}),
+            "refresh_seconds": self.refresh_seconds if live else None,
+        }
+        return super().change_view(request, object_id, form_url, context)
