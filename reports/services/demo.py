@@ -15,6 +15,7 @@ from django.db import transaction
 from annotation.models import Annotator, Rating, Study
 from annotation.rubric import SCALE_MAXIMUM
 from annotation.services import assignment_next, rating_submit
+from generation.models import System
 from generation.services import ImportReport, dataset_import
 from generation.services.demo import demo_canned_install
 from reports.models import EvalRun, ResponseScore
@@ -160,6 +161,13 @@ def demo_ratings_simulate() -> SimulatedRatings:
         ResponseScore.objects.filter(response__items__study=run.study).values_list(
             "response_id", "rouge_l"
         )
+    )
+    # The human reference is never scored: against itself its ROUGE-L would be 1.
+    quality.update(
+        (response_id, 1.0)
+        for response_id in run.study.items.filter(
+            response__system__kind=System.Kind.REFERENCE
+        ).values_list("response_id", flat=True)
     )
     submitted = 0
     for username in DEMO_SIMULATED_RATERS:
