@@ -56,7 +56,7 @@ def build(model_name: str, directory: Path, texts: list[str]) -> None:
     import torch
     from transformers import Qwen2Config, Qwen2ForCausalLM
 
-    from generation.demo_model import tokenizer_train
+    from demo.model import tokenizer_train
 
     tokenizer = tokenizer_train(texts, 4000)
     config = Qwen2Config(

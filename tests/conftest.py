@@ -99,8 +99,8 @@ def smilechat() -> Path:
 @pytest.fixture(scope="session")
 def tiny_model(tmp_path_factory) -> Path:
     """A checkpoint built by the demo model's own code, smaller still, in seconds."""
-    from generation.demo_model import DemoModelSize, demo_model_build
-    from generation.services.demo import demo_corpus_texts
+    from demo.model import DemoModelSize, demo_model_build
+    from demo.services import demo_corpus_texts
 
     directory = tmp_path_factory.mktemp("models") / "tiny"
     size = DemoModelSize(hidden_size=48, layers=2, heads=2, vocabulary=700, steps=120)

@@ -67,8 +67,8 @@ def test_tasks_route_to_the_default_queue_unless_told():
 
 @pytest.fixture
 def demo_samples(settings):
+    from demo.services import DEMO_DATASET, demo_install
     from generation.models import Sample
-    from reports.services import DEMO_DATASET, demo_install
 
     settings.DEBUG = True
     demo_install()

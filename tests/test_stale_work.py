@@ -63,8 +63,8 @@ def kill_outright(worker: CeleryWorker) -> float:
 
 @pytest.fixture
 def demo_samples(settings):
+    from demo.services import DEMO_DATASET, demo_install
     from generation.models import Sample
-    from reports.services import DEMO_DATASET, demo_install
 
     settings.DEBUG = True
     demo_install()

@@ -61,6 +61,7 @@ INSTALLED_APPS = [
     "training",
     "annotation",
     "reports",
+    "demo",
 ]
 
 MIDDLEWARE = [

@@ -10,7 +10,6 @@ from corpus.services.builds import (
     corpus_build_name_default,
     corpus_build_requeue,
     corpus_build_resume,
-    corpus_build_run,
 )
 from corpus.services.publish import corpus_publish, corpus_statistics_refresh
 from corpus.services.review import (
@@ -20,6 +19,7 @@ from corpus.services.review import (
     corpus_build_cost,
     corpus_rewrite_review,
 )
+from corpus.services.runs import corpus_build_run
 
 __all__ = [
     "ACCEPT",

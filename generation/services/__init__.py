@@ -1,11 +1,11 @@
 """Writes of the generation app, by subject."""
 
+from generation.services.dataset_stats import dataset_stats_refresh
 from generation.services.datasets import (
     DatasetImportError,
     ImportReport,
     dataset_import,
     dataset_import_size,
-    dataset_stats_refresh,
 )
 from generation.services.jobs import (
     GenerationJobError,

@@ -1,4 +1,5 @@
-"""Writes of the generation app."""
+"""Dataset imports: records read from files (or made by the corpus builder) cut into
+samples, split, and stored once each."""
 
 from __future__ import annotations
 
@@ -10,9 +11,6 @@ from pathlib import Path
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
-from django.db.models import Avg, Count
-from django.db.models.functions import Length
-from django.utils import timezone
 
 from generation.dataset_formats import (
     Problem,
@@ -28,6 +26,7 @@ from generation.dialogues import (
     split_for,
 )
 from generation.models import Dataset, Sample, name_validator
+from generation.services.dataset_stats import dataset_stats_refresh_queue
 
 # Files up to this size are parsed whole and written with their neighbours in shared
 # batches (SMILECHAT is 55,165 small files); bigger ones stream in a transaction of
@@ -264,7 +263,7 @@ class _Importer:
     def finish(self) -> ImportReport:
         if self.dataset is not None and self.report.samples_created:
             dataset_id = self.dataset.pk
-            transaction.on_commit(lambda: _queue_stats_refresh(dataset_id))
+            transaction.on_commit(lambda: dataset_stats_refresh_queue(dataset_id))
         return self.report
 
     def _merge(self, part: _Pending, stored: _Stored) -> None:
@@ -377,38 +376,3 @@ def _batched(records: Iterable, size: int) -> Iterable[list]:
             batch = []
     if batch:
         yield batch
-
-
-def _queue_stats_refresh(dataset_id: int) -> None:
-    # Imported here: tasks import this module, and a service is what queues them.
-    from generation.tasks import dataset_refresh_stats
-
-    dataset_refresh_stats.delay(dataset_id)
-
-
-def dataset_stats_refresh(*, dataset: Dataset) -> Dataset:
-    """Recompute the counts shown in the admin and used to plan evaluations."""
-    samples = Sample.objects.filter(dataset=dataset)
-    per_split = dict(
-        samples.values_list("split").annotate(count=Count("id")).values_list("split", "count")
-    )
-    topics = dict(
-        samples.exclude(topic="")
-        .values_list("topic")
-        .annotate(count=Count("dialogue_id", distinct=True))
-        .values_list("topic", "count")
-    )
-    averages = samples.aggregate(
-        context_turns=Avg("context_turns"), reference_chars=Avg(Length("reference"))
-    )
-    dataset.stats = {
-        "dialogues": samples.values("dialogue_id").distinct().count(),
-        "samples": sum(per_split.values()),
-        "samples_per_split": per_split,
-        "topics": topics,
-        "mean_context_turns": round(averages["context_turns"] or 0.0, 3),
-        "mean_reference_chars": round(averages["reference_chars"] or 0.0, 3),
-    }
-    dataset.stats_updated_at = timezone.now()
-    dataset.save(update_fields=["stats", "stats_updated_at", "updated_at"])
-    return dataset

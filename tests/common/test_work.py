@@ -117,8 +117,9 @@ def test_a_silent_launch_of_several_processes_is_held_for_its_launcher(
 def test_run_eval_resuming_takes_back_silent_jobs_at_once(
     capsys, tmp_path, settings, django_capture_on_commit_callbacks
 ):
+    from demo.services import DEMO_DATASET, demo_install
     from reports.models import EvalRun
-    from reports.services import DEMO_DATASET, RunRequest, demo_install, eval_run_start
+    from reports.services import RunRequest, eval_run_start
 
     settings.DEBUG = True
     demo_install()

@@ -50,8 +50,8 @@ def test_the_dashboard_follows_a_run_on_a_worker_and_downloads_its_tables(
 ):
     from playwright.sync_api import expect
 
+    from demo.services import DEMO_DATASET, demo_install
     from generation.services import system_save
-    from reports.services import DEMO_DATASET, demo_install
 
     settings.DEBUG = True
     demo_install()

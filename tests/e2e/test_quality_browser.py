@@ -28,7 +28,7 @@ def test_an_admin_leaves_a_hurried_rater_out_and_decides_on_held_responses(
 ):
     from playwright.sync_api import expect
 
-    from reports.services import DEMO_DATASET, demo_install, demo_ratings_simulate
+    from demo.services import DEMO_DATASET, demo_install, demo_ratings_simulate
 
     settings.DEBUG = True
     settings.VAR_DIR = tmp_path

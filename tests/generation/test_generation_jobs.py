@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import pytest
 
+from demo.services import DEMO_DATASET, demo_install
 from generation.models import GenerationFailure, GenerationJob, Response, Sample, System
 from generation.services import (
     GenerationJobError,
@@ -13,7 +14,6 @@ from generation.services import (
     generation_job_run,
     system_save,
 )
-from reports.services import DEMO_DATASET, demo_install
 from tests.conftest import silence
 
 pytestmark = pytest.mark.django_db

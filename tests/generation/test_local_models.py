@@ -5,6 +5,7 @@ from __future__ import annotations
 import pytest
 import torch
 
+from demo.services import DEMO_CORPUS
 from generation.dataset_formats import read_file, source_files
 from generation.decoding import DecodingParams
 from generation.dialogues import Dialogue, dialogue_samples
@@ -17,7 +18,6 @@ from generation.local_models import (
     dtype_resolve,
 )
 from generation.prompts import prompt_fit, stop_strings
-from generation.services.demo import DEMO_CORPUS
 
 GREEDY = DecodingParams(do_sample=False, max_new_tokens=24)
 

@@ -22,9 +22,9 @@ def staff(client, django_user_model):
 
 @pytest.fixture
 def dataset(tiny_model, settings, tmp_path):
+    from demo.services import demo_install
     from generation.models import Dataset
     from generation.services import system_save
-    from reports.services import demo_install
 
     settings.DEBUG = True
     settings.TRAINED_MODELS_DIR = tmp_path / "models"

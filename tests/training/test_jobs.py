@@ -31,8 +31,8 @@ SMALL = ["--steps", "24", "--warmup-steps", "3", "--per-device-batch", "4",
 
 @pytest.fixture
 def demo(settings, tmp_path, tiny_model):
+    from demo.services import demo_install
     from generation.services import system_save
-    from reports.services import demo_install
 
     settings.DEBUG = True
     settings.TRAINED_MODELS_DIR = tmp_path / "models"

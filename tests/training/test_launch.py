@@ -35,7 +35,7 @@ def torchrun(processes: int, job: TrainingJob) -> subprocess.CompletedProcess:
 
 @pytest.fixture
 def held_job(postgres, settings, tmp_path, tiny_model):
-    from reports.services import demo_install
+    from demo.services import demo_install
 
     settings.DEBUG = True
     settings.TRAINED_MODELS_DIR = tmp_path / "models"

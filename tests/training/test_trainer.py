@@ -9,10 +9,10 @@ from pathlib import Path
 
 import pytest
 
+from demo.services import DEMO_CORPUS
 from generation.dataset_formats import export_record, read_file, source_files
 from generation.decoding import DecodingParams
 from generation.dialogues import Dialogue, dialogue_samples
-from generation.services.demo import DEMO_CORPUS
 from training.plan import HyperParameters, plan_check
 
 pytest.importorskip("datasets")

@@ -7,8 +7,8 @@ import pytest
 from django.contrib.auth import get_user_model
 from django.core.management import CommandError, call_command
 
+from demo.services import DEMO_CORPUS
 from generation.models import Dataset
-from reports.services import DEMO_CORPUS
 
 pytestmark = pytest.mark.django_db
 
@@ -124,8 +124,8 @@ def test_the_demo_run_holds_the_canned_replies_that_name_an_ai_until_reviewed(
 ):
     from annotation.models import Item, Rating
     from annotation.selectors.screening import study_screening_counts
+    from demo.services import DEMO_CANNED_LEAKS
     from generation.models import Sample, System
-    from generation.services.demo import DEMO_CANNED_LEAKS
     from reports.models import EvalRun
     from reports.selectors.results import results_table
 

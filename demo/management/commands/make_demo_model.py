@@ -5,8 +5,8 @@ from pathlib import Path
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 from tqdm import tqdm
 
+from demo.services import DEMO_SYSTEM, demo_model_install
 from generation.services import SystemInvalid
-from generation.services.demo import DEMO_SYSTEM, demo_model_install
 
 
 class Command(BaseCommand):

@@ -18,7 +18,7 @@ from generation.prompts import role_prefixed_transcript
 from generation.services.systems import system_save
 
 if TYPE_CHECKING:
-    from generation.demo_model import DemoModelReport
+    from demo.model import DemoModelReport
 
 DEMO_CORPUS = Path(settings.BASE_DIR) / "demo" / "corpus"
 DEMO_SYSTEM = "demo-tiny"
@@ -52,7 +52,7 @@ def demo_model_install(
 ) -> DemoModelResult:
     """Build the demo checkpoint unless it is there, and register it as an `hf_local`
     system (the same loading path a user's 7B checkpoint takes)."""
-    from generation.demo_model import DemoModelSize, demo_model_build
+    from demo.model import DemoModelSize, demo_model_build
 
     if steps is not None and steps < 1:
         raise ValueError(f"the demo model needs at least 1 training step, not {steps}")

@@ -4,7 +4,7 @@ from django.core.management import call_command
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
 from annotation.services import AssignmentRefused
-from reports.services import (
+from demo.services import (
     DEMO_HURRIED_RATER,
     DEMO_SIMULATED_RATERS,
     DemoRefused,

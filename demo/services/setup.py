@@ -1,11 +1,11 @@
-"""Writes of the reports app: the top floor, so the demo that spans every app lives here."""
+"""The demo's setup: demo users, the demo corpus and its canned-replies system, and
+simulated ratings of the newest demo run's study."""
 
 from __future__ import annotations
 
 import uuid
 from dataclasses import dataclass
 from datetime import timedelta
-from pathlib import Path
 from random import Random
 
 from django.conf import settings
@@ -15,12 +15,11 @@ from django.db import transaction
 from annotation.models import Annotator, Rating, Study
 from annotation.rubric import SCALE_MAXIMUM
 from annotation.services import assignment_next, rating_submit
+from demo.services.systems import DEMO_CORPUS, demo_canned_install
 from generation.models import System
 from generation.services import ImportReport, dataset_import
-from generation.services.demo import demo_canned_install
 from reports.models import EvalRun, ResponseScore
 
-DEMO_CORPUS = Path(settings.BASE_DIR) / "demo" / "corpus"
 DEMO_DATASET = "demo-counselling"
 # Shown on screen by bin/demo; refused outside DEBUG so they never reach a server.
 DEMO_PASSWORD = "souleval-demo"  # noqa: S105
