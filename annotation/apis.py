@@ -18,27 +18,17 @@ from rest_framework.views import APIView
 from annotation.models import Annotator
 from annotation.rubric import SCALE_KEYS, SCALE_MAXIMUM
 from annotation.selectors import (
-    NotFound,
     annotator_for_user,
     annotator_stats,
     item_view,
     study_for_annotator,
 )
 from annotation.services import (
-    AssignmentRefused,
-    RatingInvalid,
     assignment_draft_save,
     assignment_next,
     assignment_skip,
     rating_submit,
 )
-
-REFUSAL_STATUS = {
-    "not_found": status.HTTP_404_NOT_FOUND,
-    "conflict": status.HTTP_409_CONFLICT,
-    "invalid": status.HTTP_400_BAD_REQUEST,
-    "forbidden": status.HTTP_403_FORBIDDEN,
-}
 
 
 class IsAnnotator(BasePermission):
@@ -47,17 +37,6 @@ class IsAnnotator(BasePermission):
     def has_permission(self, request: Request, view: APIView) -> bool:
         request.annotator = annotator_for_user(user=request.user)
         return request.annotator is not None
-
-
-def refusal(error: AssignmentRefused) -> Response:
-    body: dict = {"detail": str(error)}
-    if isinstance(error, RatingInvalid):
-        body["errors"] = error.errors
-    return Response(body, status=REFUSAL_STATUS[error.code])
-
-
-def not_found(error: NotFound) -> Response:
-    return Response({"detail": str(error)}, status=status.HTTP_404_NOT_FOUND)
 
 
 class AnnotatorAPIView(APIView):
@@ -141,13 +120,8 @@ class StudyNextApi(AnnotatorAPIView):
     )
     def post(self, request: Request, study_id: str) -> Response:
         annotator = self.annotator(request)
-        try:
-            study = study_for_annotator(annotator=annotator, study_public_id=study_id)
-            assignment = assignment_next(annotator=annotator, study=study)
-        except NotFound as error:
-            return not_found(error)
-        except AssignmentRefused as error:
-            return refusal(error)
+        study = study_for_annotator(annotator=annotator, study_public_id=study_id)
+        assignment = assignment_next(annotator=annotator, study=study)
         if assignment is None:
             return Response(status=status.HTTP_204_NO_CONTENT)
         return Response(item_output(annotator, assignment.item.public_id))
@@ -156,10 +130,7 @@ class StudyNextApi(AnnotatorAPIView):
 class ItemApi(AnnotatorAPIView):
     @extend_schema(responses={200: ItemOutputSerializer, 404: OpenApiResponse()})
     def get(self, request: Request, item_id: str) -> Response:
-        try:
-            return Response(item_output(self.annotator(request), item_id))
-        except NotFound as error:
-            return not_found(error)
+        return Response(item_output(self.annotator(request), item_id))
 
 
 class ItemDraftApi(AnnotatorAPIView):
@@ -185,15 +156,12 @@ class ItemDraftApi(AnnotatorAPIView):
         values = dict(data.validated_data)
         active = values.pop("active_seconds")
         draft = {key: value for key, value in values.items() if value is not None}
-        try:
-            assignment = assignment_draft_save(
-                annotator=self.annotator(request),
-                item_public_id=item_id,
-                draft=draft,
-                active_seconds=active,
-            )
-        except AssignmentRefused as error:
-            return refusal(error)
+        assignment = assignment_draft_save(
+            annotator=self.annotator(request),
+            item_public_id=item_id,
+            draft=draft,
+            active_seconds=active,
+        )
         return Response(self.DraftOutputSerializer(assignment).data)
 
 
@@ -229,17 +197,14 @@ class ItemSubmitApi(AnnotatorAPIView):
         data = self.SubmitInputSerializer(data=request.data)
         data.is_valid(raise_exception=True)
         values = data.validated_data
-        try:
-            result = rating_submit(
-                annotator=self.annotator(request),
-                item_public_id=item_id,
-                scores={key: values[key] for key in SCALE_KEYS},
-                comment=values.get("comment", ""),
-                active_seconds=values["active_seconds"],
-                submission_id=values["submission_id"],
-            )
-        except AssignmentRefused as error:
-            return refusal(error)
+        result = rating_submit(
+            annotator=self.annotator(request),
+            item_public_id=item_id,
+            scores={key: values[key] for key in SCALE_KEYS},
+            comment=values.get("comment", ""),
+            active_seconds=values["active_seconds"],
+            submission_id=values["submission_id"],
+        )
         return Response(
             self.RatingOutputSerializer(result.rating).data,
             status=status.HTTP_201_CREATED if result.created else status.HTTP_200_OK,
@@ -255,10 +220,7 @@ class ItemSkipApi(AnnotatorAPIView):
         data = self.SkipInputSerializer(data=request.data)
         data.is_valid(raise_exception=True)
         annotator = self.annotator(request)
-        try:
-            assignment_skip(
-                annotator=annotator, item_public_id=item_id, reason=data.validated_data["reason"]
-            )
-        except AssignmentRefused as error:
-            return refusal(error)
+        assignment_skip(
+            annotator=annotator, item_public_id=item_id, reason=data.validated_data["reason"]
+        )
         return Response(item_output(annotator, item_id))

@@ -1,11 +1,27 @@
-"""Admin parts every app's job pages share: a progress bar, and a change page that
-reloads itself while its job is queued or running."""
+"""Admin parts every app shares: a model admin that shows a service's refusal as a
+message instead of an error page, a progress bar, and a change page that reloads itself
+while its job is queued or running."""
 
 from __future__ import annotations
 
-from django.contrib import admin
-from django.http import HttpResponse
+from django.contrib import admin, messages
+from django.http import HttpResponse, HttpResponseRedirect
 from django.utils.html import format_html
+
+from common.errors import ServiceError
+
+
+class ServiceModelAdmin(admin.ModelAdmin):
+    """A model admin whose add and change pages answer a service's refusal that the form
+    could not foresee (a name taken meanwhile, a state changed by someone else) with the
+    refusal as an error message on the same page, everything rolled back, never a 500."""
+
+    def changeform_view(self, request, object_id=None, form_url="", extra_context=None):
+        try:
+            return super().changeform_view(request, object_id, form_url, extra_context)
+        except ServiceError as error:
+            self.message_user(request, f"Not saved: {error}", messages.ERROR)
+            return HttpResponseRedirect(request.get_full_path())
 
 
 def progress_bar(done: int, total: int, unit: str) -> str:
@@ -16,7 +32,7 @@ def progress_bar(done: int, total: int, unit: str) -> str:
     )  # fmt: skip
 
 
-class LiveJobAdmin(admin.ModelAdmin):
+class LiveJobAdmin(ServiceModelAdmin):
     """The page of a job (a build, a training run) reloads itself while the job is queued
     or running, so progress shows without a click."""
 

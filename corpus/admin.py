@@ -12,7 +12,7 @@ from django.urls import path, reverse
 from django.utils.html import format_html
 from django.utils.safestring import mark_safe
 
-from common.admin import LiveJobAdmin, progress_bar
+from common.admin import LiveJobAdmin, ServiceModelAdmin, progress_bar
 from common.highlight import MarkerHit, highlighted
 from corpus.charts import count_bars, word_weights
 from corpus.models import CorpusBuild, CorpusRewrite
@@ -217,7 +217,7 @@ def _review_item(rewrite: CorpusRewrite) -> dict:
 
 
 @admin.register(CorpusRewrite)
-class CorpusRewriteAdmin(admin.ModelAdmin):
+class CorpusRewriteAdmin(ServiceModelAdmin):
     list_display = ["source_id", "build", "status", "reason_code", "rounds", "topic", "review"]
     list_filter = ["status", "reason_code", "review", "build"]
     search_fields = ["source_id", "question", "raw_output", "reason"]

@@ -2,6 +2,7 @@ from django.contrib import admin, messages
 from django.db.models import QuerySet
 from django.http import HttpRequest
 
+from common.admin import ServiceModelAdmin
 from generation.models import (
     Dataset,
     GenerationFailure,
@@ -14,7 +15,7 @@ from generation.services import GenerationJobError, generation_job_cancel, gener
 
 
 @admin.register(Dataset)
-class DatasetAdmin(admin.ModelAdmin):
+class DatasetAdmin(ServiceModelAdmin):
     list_display = ["name", "source_format", "test_ratio", "sample_count", "created_at"]
     list_filter = ["source_format", "created_at"]
     search_fields = ["name", "description", "licence_note"]
@@ -26,7 +27,7 @@ class DatasetAdmin(admin.ModelAdmin):
 
 
 @admin.register(Sample)
-class SampleAdmin(admin.ModelAdmin):
+class SampleAdmin(ServiceModelAdmin):
     list_display = ["source_id", "dataset", "split", "topic", "context_turns"]
     list_filter = ["dataset", "split", "topic"]
     search_fields = ["source_id", "dialogue_id", "reference"]
@@ -45,9 +46,13 @@ class SampleAdmin(admin.ModelAdmin):
     ]
     show_full_result_count = False
 
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        # A sample is one turn of an imported dialogue: import_dataset makes them.
+        return False
+
 
 @admin.register(System)
-class SystemAdmin(admin.ModelAdmin):
+class SystemAdmin(ServiceModelAdmin):
     list_display = ["name", "kind", "prompt_preset", "response_count", "created_at"]
     list_filter = ["kind", "prompt_preset"]
     search_fields = ["name", "description", "checkpoint", "endpoint", "model_name"]
@@ -95,7 +100,7 @@ class GenerationFailureInline(admin.TabularInline):
 
 
 @admin.register(GenerationJob)
-class GenerationJobAdmin(admin.ModelAdmin):
+class GenerationJobAdmin(ServiceModelAdmin):
     list_display = ["id", "system", "status", "progress", "failure_count", "created_at"]
     list_filter = ["status", "system"]
     search_fields = ["system__name", "error"]
@@ -140,7 +145,7 @@ class GenerationJobAdmin(admin.ModelAdmin):
 
 
 @admin.register(Response)
-class ResponseAdmin(admin.ModelAdmin):
+class ResponseAdmin(ServiceModelAdmin):
     list_display = [
         "sample", "system", "completion_tokens", "latency_seconds", "context_truncated",
         "created_at",

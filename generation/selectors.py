@@ -9,14 +9,15 @@ from typing import Any
 from django.db.models import Count, QuerySet, Sum
 from django.utils import timezone
 
+from common.errors import NOT_FOUND, ServiceError
 from common.work import stale_after, work_holder
 from generation.dataset_formats import export_record
 from generation.dialogues import Turn
 from generation.models import Dataset, GenerationJob, Sample, System
 
 
-class DatasetNotFound(Exception):
-    pass
+class DatasetNotFound(ServiceError):
+    code = NOT_FOUND
 
 
 def _unknown_name(model: type[Dataset] | type[System], name: str) -> str:
@@ -60,8 +61,8 @@ def dataset_export_records(
         )
 
 
-class SystemNotFound(Exception):
-    pass
+class SystemNotFound(ServiceError):
+    code = NOT_FOUND
 
 
 def system_get(*, name: str) -> System:

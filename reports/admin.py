@@ -4,13 +4,14 @@ from django.contrib import admin
 from django.urls import path, reverse
 from django.utils.html import format_html
 
+from common.admin import ServiceModelAdmin
 from reports import views
 from reports.models import EvalRun
 from reports.selectors.runs import run_progress
 
 
 @admin.register(EvalRun)
-class EvalRunAdmin(admin.ModelAdmin):
+class EvalRunAdmin(ServiceModelAdmin):
     list_display = ["__str__", "dataset_names", "system_names", "status", "progress", "dashboard"]
     list_filter = ["status"]
     readonly_fields = [

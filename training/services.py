@@ -15,6 +15,7 @@ from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
 
+from common.errors import ServiceError
 from common.work import Claim, work_run, work_take_back
 from generation.models import Dataset, System
 from generation.selectors import dataset_export_records
@@ -29,10 +30,11 @@ LOG_TAIL_LINES = 40
 Status = TrainingJob.Status
 
 
-class TrainingJobInvalid(Exception):
+class TrainingJobInvalid(ServiceError):
     def __init__(self, errors: dict[str, str]) -> None:
-        self.errors = errors
-        super().__init__("; ".join(f"{key}: {message}" for key, message in errors.items()))
+        super().__init__(
+            "; ".join(f"{key}: {message}" for key, message in errors.items()), errors=errors
+        )
 
 
 @dataclass(frozen=True)

@@ -20,6 +20,7 @@ from annotation.services import (
     rating_exclude,
 )
 from annotation.services.exclusions import rater_exclusion_check, rating_exclusion_check
+from common.admin import ServiceModelAdmin
 
 
 class ExclusionForm(forms.ModelForm):
@@ -59,7 +60,7 @@ class ExclusionForm(forms.ModelForm):
 
 
 @admin.register(RaterExclusion)
-class RaterExclusionAdmin(admin.ModelAdmin):
+class RaterExclusionAdmin(ServiceModelAdmin):
     form = ExclusionForm
     list_display = ["study", "what", "reason", "created_by", "created_at", "state"]
     list_filter = ["study", ("undone_at", admin.EmptyFieldListFilter)]

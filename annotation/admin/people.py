@@ -12,6 +12,7 @@ from django.utils.html import format_html
 
 from annotation.models import Annotator, Invitation
 from annotation.services import InvitationInvalid, invitation_create, invitation_revoke
+from common.admin import ServiceModelAdmin
 
 
 class InvitationForm(forms.ModelForm):
@@ -23,7 +24,7 @@ class InvitationForm(forms.ModelForm):
 
 
 @admin.register(Invitation)
-class InvitationAdmin(admin.ModelAdmin):
+class InvitationAdmin(ServiceModelAdmin):
     form = InvitationForm
     list_display = ["invitee", "created_by", "created_at", "expires_at", "state"]
     readonly_fields = ["created_by", "expires_at", "used_at", "used_by", "revoked_at"]
@@ -83,7 +84,7 @@ class InvitationAdmin(admin.ModelAdmin):
 
 
 @admin.register(Annotator)
-class AnnotatorAdmin(admin.ModelAdmin):
+class AnnotatorAdmin(ServiceModelAdmin):
     list_display = ["user", "active", "invited_by", "created_at"]
     list_filter = ["active"]
     search_fields = ["user__username", "expertise_note"]

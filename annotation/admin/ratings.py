@@ -10,10 +10,11 @@ from django.utils import timezone
 
 from annotation.admin.exclusions import exclude_ratings_action
 from annotation.models import Rating, SafetyFlag
+from common.admin import ServiceModelAdmin
 
 
 @admin.register(Rating)
-class RatingAdmin(admin.ModelAdmin):
+class RatingAdmin(ServiceModelAdmin):
     list_display = [
         "assignment",
         "content",
@@ -40,7 +41,7 @@ class RatingAdmin(admin.ModelAdmin):
 
 
 @admin.register(SafetyFlag)
-class SafetyFlagAdmin(admin.ModelAdmin):
+class SafetyFlagAdmin(ServiceModelAdmin):
     list_display = [
         "created_at",
         "study",

@@ -32,6 +32,7 @@ from annotation.services import (
     study_update,
 )
 from annotation.services.studies import STUDY_EDITABLE, STUDY_FIXED_ONCE_STARTED
+from common.admin import ServiceModelAdmin
 from generation.models import Dataset, Sample, System
 
 
@@ -107,7 +108,7 @@ class StudyChangeForm(forms.ModelForm):
 
 
 @admin.register(Study)
-class StudyAdmin(ScreeningReviewMixin, admin.ModelAdmin):
+class StudyAdmin(ScreeningReviewMixin, ServiceModelAdmin):
     list_display = [
         "name",
         "status",
@@ -276,7 +277,7 @@ class GoldItemForm(forms.ModelForm):
 
 
 @admin.register(Item)
-class ItemAdmin(admin.ModelAdmin):
+class ItemAdmin(ServiceModelAdmin):
     """Items come from studies; an admin adds gold items here, with expected scores."""
 
     form = GoldItemForm

@@ -19,11 +19,12 @@ from django.db.models.functions import Coalesce, Mod
 from django.utils import timezone
 
 from annotation.models import SHUFFLE_PRIME, Annotator, Assignment, Item, Rating, Study
+from common.errors import NOT_FOUND, ServiceError
 from generation.models import System
 
 
-class NotFound(Exception):
-    pass
+class NotFound(ServiceError):
+    code = NOT_FOUND
 
 
 # Items never handed out: held back for naming their system, or left out for it.

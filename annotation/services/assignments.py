@@ -26,6 +26,7 @@ from django.utils import timezone
 from annotation.models import Annotator, Assignment, Item, Rating, SafetyFlag, Study
 from annotation.rubric import SCALE_KEYS, ScoresInvalid, scores_parse
 from annotation.selectors import items_open_to, slot_holding
+from common.errors import CONFLICT, INVALID, ServiceError
 
 logger = logging.getLogger(__name__)
 
@@ -33,22 +34,20 @@ COMMENT_MAX = 5000
 SKIP_REASON_MAX = 500
 
 
-class AssignmentRefused(Exception):
+class AssignmentRefused(ServiceError):
     """Something the annotator asked for cannot be done; the message says why, for them.
+    Mostly the state of the item or study (conflict); ``code`` says otherwise."""
 
-    ``code`` lets the API choose a status: not_found (404), conflict (409), invalid (400)."""
-
-    def __init__(self, message: str, *, code: str = "conflict") -> None:
-        super().__init__(message)
-        self.code = code
+    code = CONFLICT
 
 
 class RatingInvalid(AssignmentRefused):
     def __init__(self, errors: Mapping[str, str]) -> None:
         super().__init__(
-            "; ".join(f"{key}: {message}" for key, message in errors.items()), code="invalid"
+            "; ".join(f"{key}: {message}" for key, message in errors.items()),
+            code=INVALID,
+            errors=errors,
         )
-        self.errors = dict(errors)
 
 
 @dataclass(frozen=True)

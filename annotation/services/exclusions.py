@@ -8,11 +8,12 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from annotation.models import Annotator, RaterExclusion, Rating, Study
+from common.errors import ServiceError
 
 REASON_MAX = 1000
 
 
-class ExclusionInvalid(Exception):
+class ExclusionInvalid(ServiceError):
     """The exclusion cannot be made or undone as asked; nothing changed."""
 
 

@@ -15,20 +15,22 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from annotation.models import Annotator, Invitation
+from common.errors import ServiceError
 
 DEFAULT_VALID_DAYS = 7
 
 
-class InvitationInvalid(Exception):
+class InvitationInvalid(ServiceError):
     """A link that cannot be used (unknown, used, revoked or expired)."""
 
 
-class AccountInvalid(Exception):
+class AccountInvalid(ServiceError):
     def __init__(self, errors: dict[str, list[str]]) -> None:
-        self.errors = errors
         super().__init__(
             "; ".join(f"{key}: {' '.join(messages)}" for key, messages in errors.items())
         )
+        # Django's own shape (field → messages), as the sign-up form shows them.
+        self.errors = errors  # type: ignore[assignment]
 
 
 @dataclass(frozen=True)

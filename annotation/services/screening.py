@@ -20,6 +20,7 @@ from annotation.identity_screen import (
 )
 from annotation.models import Item, Study
 from annotation.selectors import study_systems
+from common.errors import ServiceError
 from generation.models import System
 
 Screening = Item.Screening
@@ -28,7 +29,7 @@ MASK, RELEASE, EXCLUDE = "mask", "release", "exclude"
 OWN_NAME_MINIMUM = 3
 
 
-class ScreeningInvalid(Exception):
+class ScreeningInvalid(ServiceError):
     """The decision cannot be taken as asked; nothing changed."""
 
 

@@ -16,20 +16,22 @@ from annotation.models import Assignment, Item, Study
 from annotation.rubric import RUBRIC_VERSION, ScoresInvalid, scores_parse
 from annotation.selectors import study_systems
 from annotation.services.screening import study_items_screen, system_identifiers
+from common.errors import ServiceError
 from generation.models import Response, Sample, System
 from generation.services import SystemInvalid, reference_responses_store, reference_system_get
 
 
-class StudyInvalid(Exception):
+class StudyInvalid(ServiceError):
     """A study that cannot be made or changed as asked; ``errors`` maps field to message."""
 
     def __init__(self, errors: Mapping[str, str] | str) -> None:
-        self.errors = {"__all__": errors} if isinstance(errors, str) else dict(errors)
+        fields = {"__all__": errors} if isinstance(errors, str) else dict(errors)
         super().__init__(
             "; ".join(
                 message if key == "__all__" else f"{key}: {message}"
-                for key, message in self.errors.items()
-            )
+                for key, message in fields.items()
+            ),
+            errors=fields,
         )
 
 

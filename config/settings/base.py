@@ -164,6 +164,7 @@ AXES_CLIENT_IP_CALLABLE = "annotation.lockout.login_client_address"
 SESSION_COOKIE_AGE = env_int("SOULEVAL_SESSION_HOURS", 12, minimum=1) * 3600
 
 REST_FRAMEWORK = {
+    "EXCEPTION_HANDLER": "common.api_errors.service_exception_handler",
     "DEFAULT_AUTHENTICATION_CLASSES": ["rest_framework.authentication.SessionAuthentication"],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAdminUser"],
     "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],

@@ -21,6 +21,7 @@ from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils import timezone
 
+from common.errors import ServiceError
 from common.work import work_holder, work_is_stale, work_take_back
 from corpus.models import CorpusBuild, CorpusRewrite
 from corpus.rewrite_prompts import RewritePrompt, rewrite_prompt_get
@@ -44,7 +45,7 @@ PROBLEMS_KEPT = 200
 DEFAULT_MAX_NEW_TOKENS = 4096
 
 
-class CorpusBuildError(Exception):
+class CorpusBuildError(ServiceError):
     """The request cannot be carried out; nothing was written."""
 
 

@@ -15,6 +15,7 @@ from django.db import transaction
 from annotation.models import Annotator, Rating, Study
 from annotation.rubric import SCALE_MAXIMUM
 from annotation.services import assignment_next, rating_submit
+from common.errors import FORBIDDEN, ServiceError
 from demo.services.systems import DEMO_CORPUS, demo_canned_install
 from generation.models import System
 from generation.services import ImportReport, dataset_import
@@ -30,8 +31,8 @@ DEMO_SIMULATED_RATERS = ("annotator2", "annotator3")
 DEMO_HURRIED_RATER = "annotator4"
 
 
-class DemoRefused(Exception):
-    pass
+class DemoRefused(ServiceError):
+    code = FORBIDDEN
 
 
 @dataclass(frozen=True)

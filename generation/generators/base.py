@@ -7,6 +7,7 @@ from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from typing import Protocol
 
+from common.errors import UNAVAILABLE, ServiceError
 from generation.dialogues import Turn
 from generation.prompts import FittedPrompt, PromptError
 
@@ -15,8 +16,10 @@ REASON_LIMIT = 2000
 NOTES_LIMIT = 20
 
 
-class GeneratorUnavailable(Exception):
+class GeneratorUnavailable(ServiceError):
     """The system cannot answer anything; the message says why."""
+
+    code = UNAVAILABLE
 
 
 @dataclass(frozen=True, slots=True)

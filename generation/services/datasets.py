@@ -12,6 +12,7 @@ from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 
+from common.errors import ServiceError
 from generation.dataset_formats import (
     Problem,
     SourceError,
@@ -34,7 +35,7 @@ from generation.services.dataset_stats import dataset_stats_refresh_queue
 STREAM_THRESHOLD_BYTES = 4 * 1024 * 1024
 
 
-class DatasetImportError(Exception):
+class DatasetImportError(ServiceError):
     """The import cannot start: nothing was read or written."""
 
 

@@ -17,6 +17,7 @@ from django.db import transaction
 from django.db.models import QuerySet
 from django.utils import timezone
 
+from common.errors import CONFLICT, ServiceError
 from common.work import Claim, work_run, work_take_back
 from generation.generators import GenerationRequest, GeneratorUnavailable, Outcome, generator_for
 from generation.models import GenerationFailure, GenerationJob, Response, Sample, System
@@ -31,8 +32,8 @@ DEFAULT_QUEUE = "default"
 Status = GenerationJob.Status
 
 
-class GenerationJobError(Exception):
-    pass
+class GenerationJobError(ServiceError):
+    code = CONFLICT
 
 
 def generation_job_queue(system: System) -> str:

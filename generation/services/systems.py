@@ -8,6 +8,7 @@ from typing import Any
 from django.core.exceptions import ValidationError
 from django.db import transaction
 
+from common.errors import ServiceError
 from generation.models import Response, Sample, System
 
 # Changing any of these after a system has answered would mix two configurations'
@@ -18,7 +19,7 @@ GENERATION_FIELDS = {
 }  # fmt: skip
 
 
-class SystemInvalid(Exception):
+class SystemInvalid(ServiceError):
     pass
 
 

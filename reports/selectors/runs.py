@@ -8,12 +8,13 @@ from django.db.models import Count, QuerySet
 
 from annotation.models import Study
 from annotation.selectors import StudyProgress, study_progress
+from common.errors import NOT_FOUND, ServiceError
 from generation.models import Response, System
 from reports.models import EvalRun, EvalSample, ResponseScore
 
 
-class RunNotFound(Exception):
-    pass
+class RunNotFound(ServiceError):
+    code = NOT_FOUND
 
 
 def run_get(*, run_id: int) -> EvalRun:

@@ -18,6 +18,7 @@ from django.db import transaction
 
 from annotation.models import Study
 from annotation.services import StudySettings, study_create, study_status_set
+from common.errors import ServiceError
 from common.work import work_requeue_stale
 from generation.models import Dataset, GenerationJob, Response, Sample, System
 from generation.services import (
@@ -32,7 +33,7 @@ from reports.services.scoring import responses_score
 ACTIVE_JOB = (GenerationJob.Status.QUEUED, GenerationJob.Status.RUNNING)
 
 
-class EvalRunInvalid(Exception):
+class EvalRunInvalid(ServiceError):
     pass
 
 

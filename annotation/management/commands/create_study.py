@@ -2,17 +2,17 @@ from __future__ import annotations
 
 from decimal import Decimal, InvalidOperation
 
-from django.core.management.base import BaseCommand, CommandError, CommandParser
+from django.core.management.base import CommandError, CommandParser
 
 from annotation.selectors.screening import study_screening_counts
 from annotation.services import (
-    StudyInvalid,
     StudySettings,
     study_create,
     study_responses_for_samples,
     study_status_set,
 )
-from generation.selectors import DatasetNotFound, SystemNotFound, dataset_get, system_get
+from common.commands import ServiceCommand
+from generation.selectors import dataset_get, system_get
 
 
 def _decimal(text: str) -> Decimal:
@@ -22,7 +22,7 @@ def _decimal(text: str) -> Decimal:
         raise CommandError(f"{text!r} is not a decimal amount") from None
 
 
-class Command(BaseCommand):
+class Command(ServiceCommand):
     help = (
         "Make a blind study of every named system's response to N samples of a dataset split "
         "(drawn at random with --seed among the samples that all of them answered)."
@@ -55,11 +55,8 @@ class Command(BaseCommand):
 
     def handle(self, *args, **options) -> str:
         names = [name.strip() for name in options["systems"].split(",") if name.strip()]
-        try:
-            dataset = dataset_get(name=options["dataset"])
-            systems = [system_get(name=name) for name in names]
-        except (DatasetNotFound, SystemNotFound) as error:
-            raise CommandError(str(error)) from None
+        dataset = dataset_get(name=options["dataset"])
+        systems = [system_get(name=name) for name in names]
         settings = StudySettings(
             raters_per_item=options["raters"],
             pay_per_item=_decimal(options["pay"]),
@@ -69,20 +66,17 @@ class Command(BaseCommand):
             title=options["title"],
             too_fast_seconds=options["too_fast_seconds"],
         )
-        try:
-            responses = study_responses_for_samples(
-                dataset_id=dataset.pk,
-                split=options["split"],
-                systems=systems,
-                samples=options["samples"],
-                seed=options["seed"],
-                with_reference=options["with_reference"],
-            )
-            study = study_create(name=options["name"], responses=responses, settings=settings)
-            if options["open"]:
-                study = study_status_set(study=study, status="open")
-        except StudyInvalid as error:
-            raise CommandError(str(error)) from None
+        responses = study_responses_for_samples(
+            dataset_id=dataset.pk,
+            split=options["split"],
+            systems=systems,
+            samples=options["samples"],
+            seed=options["seed"],
+            with_reference=options["with_reference"],
+        )
+        study = study_create(name=options["name"], responses=responses, settings=settings)
+        if options["open"]:
+            study = study_status_set(study=study, status="open")
         held = study_screening_counts(study_id=study.pk).held
         screened = (
             f"; {held} held back for naming a system (decide on the study's admin page)"

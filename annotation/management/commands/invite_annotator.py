@@ -1,12 +1,13 @@
 from __future__ import annotations
 
-from django.core.management.base import BaseCommand, CommandError, CommandParser
+from django.core.management.base import CommandParser
 from django.urls import reverse
 
-from annotation.services import InvitationInvalid, invitation_create
+from annotation.services import invitation_create
+from common.commands import ServiceCommand
 
 
-class Command(BaseCommand):
+class Command(ServiceCommand):
     help = "Make a single-use invitation link for one annotator and print it (shown once)."
 
     def add_arguments(self, parser: CommandParser) -> None:
@@ -18,14 +19,11 @@ class Command(BaseCommand):
         )
 
     def handle(self, *args, **options) -> str:
-        try:
-            issued = invitation_create(
-                invitee=options["invitee"],
-                created_by=None,
-                expertise_note=options["expertise"],
-                valid_days=options["days"],
-            )
-        except InvitationInvalid as error:
-            raise CommandError(str(error)) from None
+        issued = invitation_create(
+            invitee=options["invitee"],
+            created_by=None,
+            expertise_note=options["expertise"],
+            valid_days=options["days"],
+        )
         path = reverse("invitation-accept", kwargs={"token": issued.token})
         return options["base_url"].rstrip("/") + path

@@ -4,16 +4,16 @@ import time
 from pathlib import Path
 
 from django.conf import settings
-from django.core.management.base import BaseCommand, CommandError, CommandParser
+from django.core.management.base import CommandError, CommandParser
 from django.urls import reverse
 from tqdm import tqdm
 
+from common.commands import ServiceCommand
 from corpus.models import CorpusBuild
 from corpus.rewrite_prompts import PROMPTS
 from corpus.rewrites import DEFAULT_MAX_TURN_CHARS, MAX_ROUNDS, MIN_ROUNDS, RewriteRules
 from corpus.services import (
     DEFAULT_MAX_NEW_TOKENS,
-    CorpusBuildError,
     CorpusRequest,
     corpus_build_cost,
     corpus_build_create,
@@ -25,7 +25,7 @@ POLL_SECONDS = 2.0
 FINISHED = {CorpusBuild.Status.SUCCEEDED, CorpusBuild.Status.FAILED, CorpusBuild.Status.CANCELLED}
 
 
-class Command(BaseCommand):
+class Command(ServiceCommand):
     help = (
         "Rewrite single-turn counselling Q&A (JSON lines {id, question, description?, answer "
         "| answers, topic?}) into multi-turn dialogues with a system, check and screen them, "
@@ -73,10 +73,7 @@ class Command(BaseCommand):
         build = CorpusBuild.objects.filter(name=options["resume"]).first()
         if build is None:
             raise CommandError(f"no corpus build named {options['resume']!r}")
-        try:
-            return corpus_build_resume(build=build, rejected=options["rejected"])
-        except CorpusBuildError as error:
-            raise CommandError(str(error)) from None
+        return corpus_build_resume(build=build, rejected=options["rejected"])
 
     def _create(self, options) -> CorpusBuild:
         missing = [
@@ -110,10 +107,7 @@ class Command(BaseCommand):
             marker_words=None if words is None else words.split(","),
             max_new_tokens=options["max_new_tokens"],
         )
-        try:
-            build = corpus_build_create(request=request)
-        except CorpusBuildError as error:
-            raise CommandError(str(error)) from None
+        build = corpus_build_create(request=request)
         problems = build.input_problems
         self.stderr.write(
             f"build {build.name}: {build.progress_total} answers to rewrite with "

@@ -2,14 +2,14 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from django.core.management.base import BaseCommand, CommandError, CommandParser
+from django.core.management.base import CommandError, CommandParser
 from tqdm import tqdm
 
+from common.commands import ServiceCommand
 from demo.services import DEMO_SYSTEM, demo_model_install
-from generation.services import SystemInvalid
 
 
-class Command(BaseCommand):
+class Command(ServiceCommand):
     help = (
         "Train a tiny causal language model and tokenizer from the demo corpus (about a "
         "minute on a CPU), save it as a checkpoint directory and register it as an hf_local "
@@ -40,7 +40,7 @@ class Command(BaseCommand):
                     rebuild=options["rebuild"],
                     on_step=on_step,
                 )
-            except (ValueError, SystemInvalid) as error:
+            except ValueError as error:
                 raise CommandError(str(error)) from None
         report = result.report
         if report is None:

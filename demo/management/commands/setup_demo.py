@@ -1,20 +1,19 @@
 from __future__ import annotations
 
 from django.core.management import call_command
-from django.core.management.base import BaseCommand, CommandError, CommandParser
+from django.core.management.base import CommandParser
 
-from annotation.services import AssignmentRefused
+from common.commands import ServiceCommand
 from demo.services import (
     DEMO_HURRIED_RATER,
     DEMO_SIMULATED_RATERS,
-    DemoRefused,
     demo_check_allowed,
     demo_install,
     demo_ratings_simulate,
 )
 
 
-class Command(BaseCommand):
+class Command(ServiceCommand):
     help = (
         "Migrate, then install the demo users and the demo corpus (DJANGO_DEBUG=true only); "
         "with --simulate-ratings, let demo annotators rate the demo run's study instead."
@@ -32,21 +31,18 @@ class Command(BaseCommand):
         )
 
     def handle(self, *args, **options) -> None:
-        try:
-            demo_check_allowed()
-            if options["simulate_ratings"]:
-                simulated = demo_ratings_simulate()
-                self.stdout.write(
-                    f"Study {simulated.study.name} of run {simulated.run.pk}: "
-                    f"{simulated.submitted} simulated ratings added by "
-                    f"{' and '.join(DEMO_SIMULATED_RATERS)}, and {simulated.hurried} by "
-                    f"{DEMO_HURRIED_RATER} in a hurry (the dashboard flags them)."
-                )
-                return
-            call_command("migrate", interactive=False, verbosity=0)
-            summary = demo_install()
-        except (DemoRefused, AssignmentRefused) as error:
-            raise CommandError(str(error)) from None
+        demo_check_allowed()
+        if options["simulate_ratings"]:
+            simulated = demo_ratings_simulate()
+            self.stdout.write(
+                f"Study {simulated.study.name} of run {simulated.run.pk}: "
+                f"{simulated.submitted} simulated ratings added by "
+                f"{' and '.join(DEMO_SIMULATED_RATERS)}, and {simulated.hurried} by "
+                f"{DEMO_HURRIED_RATER} in a hurry (the dashboard flags them)."
+            )
+            return
+        call_command("migrate", interactive=False, verbosity=0)
+        summary = demo_install()
         report = summary.dataset
         dataset = report.dataset_name
         if report.dialogues_imported:

@@ -4,11 +4,12 @@ import json
 from argparse import ArgumentTypeError
 from decimal import Decimal, InvalidOperation
 
-from django.core.management.base import BaseCommand, CommandError, CommandParser
+from django.core.management.base import CommandError, CommandParser
 
+from common.commands import ServiceCommand
 from generation.models import System
 from generation.prompts import PRESETS
-from generation.services import SystemInvalid, system_save
+from generation.services import system_save
 
 # Command-line option → System field, for the options given on the command line.
 OPTION_FIELDS = {
@@ -57,7 +58,7 @@ def decoding_option(value: str) -> tuple[str, object]:
         return key, raw
 
 
-class Command(BaseCommand):
+class Command(ServiceCommand):
     help = (
         "Register a system to evaluate. hf_local: --checkpoint DIR [--adapter DIR]; "
         "openai_api: --endpoint URL --model NAME [--api-key-env VAR]; imported: "
@@ -125,9 +126,6 @@ class Command(BaseCommand):
                     raise CommandError(f"--decoding {value!r}: write KEY=VALUE") from None
                 decoding[key] = parsed
             fields["decoding"] = decoding
-        try:
-            system = system_save(name=options["name"], fields=fields, update=options["update"])
-        except SystemInvalid as error:
-            raise CommandError(str(error)) from None
+        system = system_save(name=options["name"], fields=fields, update=options["update"])
         verb = "updated" if options["update"] else "registered"
         return f"{system.name}: {verb} ({system.get_kind_display()})"

@@ -7,13 +7,14 @@ from collections.abc import Iterable
 from pathlib import Path
 from typing import TextIO
 
-from django.core.management.base import BaseCommand, CommandError, CommandParser
+from django.core.management.base import CommandError, CommandParser
 
+from common.commands import ServiceCommand
 from generation.dataset_formats import EXPORT_FORMATS
-from generation.selectors import DatasetNotFound, dataset_export_records, dataset_get
+from generation.selectors import dataset_export_records, dataset_get
 
 
-class Command(BaseCommand):
+class Command(ServiceCommand):
     help = (
         "Write a dataset's samples as JSON lines for training tools: chatml "
         '({"id", "messages"}) or soulchat-sft ({"input": "用户：…\\n心理咨询师：", "target"}).'
@@ -26,10 +27,7 @@ class Command(BaseCommand):
         parser.add_argument("--output", type=Path, help="file to write (default: standard output)")
 
     def handle(self, *args, **options) -> str:
-        try:
-            dataset = dataset_get(name=options["name"])
-        except DatasetNotFound as error:
-            raise CommandError(str(error)) from None
+        dataset = dataset_get(name=options["name"])
         split = None if options["split"] == "all" else options["split"]
         records = dataset_export_records(
             dataset=dataset, split=split, export_format=options["export_format"]

@@ -3,19 +3,18 @@ from __future__ import annotations
 import time
 
 from django.conf import settings
-from django.core.management.base import BaseCommand, CommandError, CommandParser
+from django.core.management.base import CommandError, CommandParser
 from tqdm import tqdm
 
+from common.commands import ServiceCommand
 from generation.models import GenerationJob
 from generation.selectors import (
-    DatasetNotFound,
-    SystemNotFound,
     dataset_get,
     generation_job_summary,
     sample_list,
     system_get,
 )
-from generation.services import GenerationJobError, generation_job_create, generation_job_run
+from generation.services import generation_job_create, generation_job_run
 
 POLL_SECONDS = 1.0
 FINISHED = {
@@ -25,7 +24,7 @@ FINISHED = {
 }
 
 
-class Command(BaseCommand):
+class Command(ServiceCommand):
     help = (
         "Queue a generation job: SYSTEM answers the samples of a dataset split. Samples that "
         "already have its response are skipped. --wait shows progress and the throughput."
@@ -42,19 +41,13 @@ class Command(BaseCommand):
         limit = options["limit"]
         if limit is not None and limit < 1:
             raise CommandError("--limit must be at least 1")
-        try:
-            system = system_get(name=options["system"])
-            dataset = dataset_get(name=options["dataset"])
-        except (SystemNotFound, DatasetNotFound) as error:
-            raise CommandError(str(error)) from None
+        system = system_get(name=options["system"])
+        dataset = dataset_get(name=options["dataset"])
         split = None if options["split"] == "all" else options["split"]
         samples = sample_list(dataset=dataset, split=split, limit=limit)
         # With eager tasks (the embedded default) the job runs here, so the bar can follow it.
         in_process = settings.CELERY_TASK_ALWAYS_EAGER and options["wait"]
-        try:
-            job = generation_job_create(system=system, samples=samples, enqueue=not in_process)
-        except GenerationJobError as error:
-            raise CommandError(str(error)) from None
+        job = generation_job_create(system=system, samples=samples, enqueue=not in_process)
         self.stderr.write(f"job {job.pk}: {system.name} on {job.progress_total} samples")
         if not options["wait"]:
             return f"job {job.pk} queued; follow it in the admin or with --wait"

@@ -2,12 +2,12 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from django.core.management.base import BaseCommand, CommandError, CommandParser
+from django.core.management.base import CommandError, CommandParser
 from tqdm import tqdm
 
+from common.commands import ServiceCommand
 from generation.dataset_formats import FORMATS, FormatError, file_stem, parse_role_map
 from generation.services import (
-    DatasetImportError,
     ImportReport,
     dataset_import,
     dataset_import_size,
@@ -17,7 +17,7 @@ from generation.services import (
 LISTED_PROBLEMS = 20
 
 
-class Command(BaseCommand):
+class Command(ServiceCommand):
     help = (
         "Import dialogues into a dataset, one sample per psychologist turn that follows a user "
         "turn. Formats: smilechat (a directory of <id>.json as published, or JSON lines of "
@@ -71,7 +71,7 @@ class Command(BaseCommand):
                     licence_note=options["licence"],
                     progress=bar.update,
                 )
-            except (FormatError, DatasetImportError) as error:
+            except FormatError as error:
                 raise CommandError(str(error)) from None
         self._print_problems(report)
         summary = (

@@ -4,8 +4,9 @@ import csv
 import json
 from pathlib import Path
 
-from django.core.management.base import BaseCommand, CommandError, CommandParser
+from django.core.management.base import CommandError, CommandParser
 
+from common.commands import ServiceCommand
 from reports.agreement import ScoreRecord, agreement_table
 from reports.exports import csv_lines
 from reports.formats import agreement_json, agreement_lines
@@ -77,7 +78,7 @@ def read_scores(path: Path) -> tuple[list[ScoreRecord], dict[str, list[int]]]:
     return records, domains
 
 
-class Command(BaseCommand):
+class Command(ServiceCommand):
     help = (
         "Inter-rater agreement of a long CSV (item,rater,dimension,score): Fleiss' κ over "
         "items with the usual number of raters, Krippendorff's α (ordinal) over all, 95% "

@@ -2,17 +2,18 @@ from __future__ import annotations
 
 import json
 
-from django.core.management.base import BaseCommand, CommandError, CommandParser
+from django.core.management.base import CommandParser
 
+from common.commands import ServiceCommand
 from reports.exports import csv_lines
 from reports.formats import table_json, table_latex, table_text
 from reports.metrics import PROFILES
 from reports.selectors.export_rows import export_table
 from reports.selectors.results import AFTER_EXCLUSIONS, RATINGS_VIEWS, results_table
-from reports.selectors.runs import RunNotFound, run_get
+from reports.selectors.runs import run_get
 
 
-class Command(BaseCommand):
+class Command(ServiceCommand):
     help = (
         "Table 1 of an evaluation run: per dataset × system the automatic metrics and the "
         "CEHS means with n and 95% bootstrap intervals, best per column marked, agreement "
@@ -30,10 +31,7 @@ class Command(BaseCommand):
         )  # fmt: skip
 
     def handle(self, *args, **options) -> str:
-        try:
-            run = run_get(run_id=options["run"])
-        except RunNotFound as error:
-            raise CommandError(str(error)) from None
+        run = run_get(run_id=options["run"])
         table = results_table(run=run, profile=options["profile"], ratings=options["ratings"])
         if options["format"] == "json":
             return json.dumps(table_json(table), ensure_ascii=False, indent=2)

@@ -3,23 +3,22 @@ from __future__ import annotations
 import time
 
 from django.conf import settings
-from django.core.management.base import BaseCommand, CommandError, CommandParser
+from django.core.management.base import CommandError, CommandParser
 from django.urls import reverse
 from tqdm import tqdm
 
+from common.commands import ServiceCommand
 from generation.selectors import (
-    DatasetNotFound,
-    SystemNotFound,
     dataset_get,
     generation_jobs_unfinished,
     system_get,
 )
-from generation.services import REFERENCE_SYSTEM_NAME, SystemInvalid, reference_system_get
+from generation.services import REFERENCE_SYSTEM_NAME, reference_system_get
 from reports.formats import table_text
 from reports.models import EvalRun
 from reports.selectors.results import results_table
 from reports.selectors.runs import run_get, run_progress
-from reports.services import EvalRunInvalid, RunRequest, eval_run_start
+from reports.services import RunRequest, eval_run_start
 
 POLL_SECONDS = 1.0
 
@@ -28,7 +27,7 @@ def dashboard_url(run: EvalRun) -> str:
     return settings.SOULEVAL_SITE_URL + reverse("admin:reports_evalrun_dashboard", args=[run.pk])
 
 
-class Command(BaseCommand):
+class Command(ServiceCommand):
     help = (
         "Evaluate systems on datasets: draw --auto test samples per dataset (seeded), have "
         "every system answer them (reusing stored responses), score them automatically and "
@@ -55,13 +54,10 @@ class Command(BaseCommand):
 
     def handle(self, *args, **options) -> str:
         names = [name.strip() for name in options["systems"].split(",") if name.strip()]
-        try:
-            datasets = [dataset_get(name=name) for name in options["dataset"]]
-            systems = [system_get(name=name) for name in names]
-            if options["with_reference"] and REFERENCE_SYSTEM_NAME not in names:
-                systems.append(reference_system_get())
-        except (DatasetNotFound, SystemNotFound, SystemInvalid) as error:
-            raise CommandError(str(error)) from None
+        datasets = [dataset_get(name=name) for name in options["dataset"]]
+        systems = [system_get(name=name) for name in names]
+        if options["with_reference"] and REFERENCE_SYSTEM_NAME not in names:
+            systems.append(reference_system_get())
         request = RunRequest(
             datasets=datasets,
             systems=systems,
@@ -70,10 +66,7 @@ class Command(BaseCommand):
             raters_per_item=options["raters"],
             seed=options["seed"],
         )
-        try:
-            run, created = eval_run_start(request=request)
-        except EvalRunInvalid as error:
-            raise CommandError(str(error)) from None
+        run, created = eval_run_start(request=request)
         self.stderr.write(
             f"run {run.pk} {'created' if created else 'resumed'}: "
             f"{len(systems)} systems × {len(datasets)} datasets × {run.auto_samples} samples"

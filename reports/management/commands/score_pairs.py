@@ -4,8 +4,9 @@ import json
 import sys
 from pathlib import Path
 
-from django.core.management.base import BaseCommand, CommandError, CommandParser
+from django.core.management.base import CommandError, CommandParser
 
+from common.commands import ServiceCommand
 from common.json_input import JsonTooDeep, json_loads
 from reports.metrics import (
     METRIC_KEYS,
@@ -53,7 +54,7 @@ def read_pairs(path: Path) -> list[tuple[str, str, str]]:
     return pairs
 
 
-class Command(BaseCommand):
+class Command(ServiceCommand):
     help = (
         "Score hypotheses against references (JSON lines with id, hypothesis, reference) "
         "with the soulchat profile: BLEU-1..4 on characters, ROUGE-1/2/L on jieba words. "

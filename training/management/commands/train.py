@@ -4,14 +4,14 @@ import json
 import time
 from typing import Any
 
-from django.core.management.base import BaseCommand, CommandError, CommandParser
+from django.core.management.base import CommandError, CommandParser
 from tqdm import tqdm
 
-from generation.selectors import DatasetNotFound, dataset_get
+from common.commands import ServiceCommand
+from generation.selectors import dataset_get
 from training.models import TrainingJob
 from training.plan import METHODS, HyperParameters, PlanInvalid
 from training.services import (
-    TrainingJobInvalid,
     TrainingRequest,
     training_job_create,
     training_job_name_default,
@@ -31,7 +31,7 @@ def _setting(text: str) -> tuple[str, Any]:
         return name, value
 
 
-class Command(BaseCommand):
+class Command(ServiceCommand):
     help = (
         "Fine-tune a local checkpoint (or an hf_local system's) on a dataset's split, full or "
         "LoRA, as a job on the gpu queue; on success the result is registered as a system "
@@ -65,10 +65,7 @@ class Command(BaseCommand):
         parser.add_argument("--wait", action="store_true", help="follow the job to its end")
 
     def handle(self, *args, **options) -> str:
-        try:
-            dataset = dataset_get(name=options["dataset"])
-        except DatasetNotFound as error:
-            raise CommandError(str(error)) from None
+        dataset = dataset_get(name=options["dataset"])
         values: dict[str, Any] = dict(_setting(text) for text in options["set"])
         values["method"] = options["method"]
         for option in ("steps", "warmup_steps", "per_device_batch"):
@@ -81,21 +78,18 @@ class Command(BaseCommand):
         name = options["name"] or training_job_name_default(
             base=options["base"], method=hyper.method
         )
-        try:
-            job = training_job_create(
-                request=TrainingRequest(
-                    name=name,
-                    base=options["base"],
-                    dataset=dataset,
-                    hyper=hyper,
-                    split=options["split"],
-                    devices=options["devices"],
-                    trust_remote_code=options["trust_remote_code"],
-                ),
-                enqueue=not options["hold"],
-            )
-        except TrainingJobInvalid as error:
-            raise CommandError(str(error)) from None
+        job = training_job_create(
+            request=TrainingRequest(
+                name=name,
+                base=options["base"],
+                dataset=dataset,
+                hyper=hyper,
+                split=options["split"],
+                devices=options["devices"],
+                trust_remote_code=options["trust_remote_code"],
+            ),
+            enqueue=not options["hold"],
+        )
         self.stderr.write(
             f"training job {job.pk} {'held' if options['hold'] else 'queued'}: "
             f"{job.get_method_display()} of {job.base} on {dataset.name} ({job.split}), "

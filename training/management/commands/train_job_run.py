@@ -1,12 +1,13 @@
 from __future__ import annotations
 
-from django.core.management.base import BaseCommand, CommandError, CommandParser
+from django.core.management.base import CommandError, CommandParser
 
+from common.commands import ServiceCommand
 from training.models import TrainingJob
 from training.services import training_job_run
 
 
-class Command(BaseCommand):
+class Command(ServiceCommand):
     help = (
         "Run a queued training job in this process, or in every process of a launcher: "
         "`torchrun --nproc_per_node N manage.py train_job_run JOB` or `deepspeed --num_gpus N "
