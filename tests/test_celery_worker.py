@@ -148,7 +148,7 @@ def test_a_worker_trains_a_job_from_the_gpu_queue(worker, tiny_model, demo_sampl
     wait_for(finished, worker, 180)
     job.refresh_from_db()
     assert job.status == "succeeded", job.error
-    assert job.step == 12
+    assert job.progress_done == 12
     assert job.output_system.checkpoint == str(tmp_path / "models" / "tiny-trained" / "final")
     assert (tmp_path / "models" / "tiny-trained" / "final" / "config.json").is_file()
     assert "training.tasks.training_job_run" in worker.log_text()

@@ -122,7 +122,7 @@ class TrainingJobAdmin(LiveJobAdmin):
 
     @admin.display(description="progress")
     def progress(self, job: TrainingJob) -> str:
-        return progress_bar(job.step, job.total_steps, "steps")
+        return progress_bar(job.progress_done, job.progress_total, "steps")
 
     @admin.display(description="last loss")
     def last_loss(self, job: TrainingJob) -> str:
@@ -133,7 +133,7 @@ class TrainingJobAdmin(LiveJobAdmin):
         if not job.loss_history:
             return "no loss logged yet"
         # pygal escapes every label and its scripts are dropped (common.charts).
-        return mark_safe(loss_curve(job.loss_history, total_steps=job.total_steps))  # noqa: S308
+        return mark_safe(loss_curve(job.loss_history, total_steps=job.progress_total))  # noqa: S308
 
     @admin.display(description="log (newest lines)")
     def log(self, job: TrainingJob) -> str:

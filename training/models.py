@@ -5,18 +5,14 @@ from __future__ import annotations
 from django.db import models
 from django.db.models import Q
 
-from common.models import ClaimedWork, TimestampedModel
+from common.models import QueuedWork
 from generation.models import Dataset, System, name_validator
 
 
-class TrainingJob(TimestampedModel, ClaimedWork):
-    class Status(models.TextChoices):
-        QUEUED = "queued", "queued"
-        RUNNING = "running", "running"
-        SUCCEEDED = "succeeded", "succeeded"
-        FAILED = "failed", "failed"
-        # Stopped on request: its last checkpoint stays, and a retry goes on from it.
-        STOPPED = "stopped", "stopped"
+class TrainingJob(QueuedWork):
+    """Queued work like any other (common.models.QueuedWork): its progress counts
+    optimiser steps, and a cancelled job (stopped on request) keeps its last checkpoint,
+    from which a retry goes on."""
 
     class Method(models.TextChoices):
         FULL = "full", "full fine-tune"
@@ -35,27 +31,20 @@ class TrainingJob(TimestampedModel, ClaimedWork):
     hyper_parameters = models.JSONField(default=dict)
     devices = models.PositiveSmallIntegerField(default=1)
     output_dir = models.CharField(max_length=500)
-    status = models.CharField(max_length=20, choices=Status.choices, default=Status.QUEUED)
-    step = models.PositiveIntegerField(default=0)
-    total_steps = models.PositiveIntegerField(default=0)
     # [[step, loss], …] as logged, and the newest lines of the training log.
     loss_history = models.JSONField(default=list, blank=True)
     log_tail = models.TextField(blank=True)
     # How the samples became examples (built, cut, rejected by reason).
     examples = models.JSONField(default=dict, blank=True)
-    error = models.TextField(blank=True)
     output_system = models.OneToOneField(
         System, on_delete=models.PROTECT, null=True, blank=True, related_name="trained_by"
     )
-    started_at = models.DateTimeField(null=True, blank=True)
-    finished_at = models.DateTimeField(null=True, blank=True)
 
-    class Meta:
-        ordering = ["-created_at"]
+    class Meta(QueuedWork.Meta):
         constraints = [
             models.CheckConstraint(
-                condition=Q(step__lte=models.F("total_steps")),
-                name="training_job_step_within_total",
+                condition=Q(progress_done__lte=models.F("progress_total")),
+                name="training_job_progress_within_total",
             ),
         ]
 

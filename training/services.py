@@ -110,7 +110,7 @@ def training_job_create(*, request: TrainingRequest, enqueue: bool = True) -> Tr
             hyper_parameters=request.hyper.as_dict(),
             devices=request.devices,
             output_dir=str(Path(settings.TRAINED_MODELS_DIR) / request.name),
-            total_steps=request.hyper.steps,
+            progress_total=request.hyper.steps,
         )
         if enqueue:
             _enqueue(job)
@@ -127,7 +127,7 @@ def training_job_stop(*, job: TrainingJob) -> bool:
     """Ask a queued or running job to stop; a running one saves a checkpoint first."""
     return bool(
         TrainingJob.objects.filter(pk=job.pk, status__in=[Status.QUEUED, Status.RUNNING]).update(
-            status=Status.STOPPED, updated_at=timezone.now()
+            status=Status.CANCELLED, updated_at=timezone.now()
         )
     )
 
@@ -139,7 +139,7 @@ def training_job_retry(*, job: TrainingJob) -> TrainingJob:
         return job
     with transaction.atomic():
         updated = TrainingJob.objects.filter(
-            pk=job.pk, status__in=[Status.FAILED, Status.STOPPED]
+            pk=job.pk, status__in=[Status.FAILED, Status.CANCELLED]
         ).update(status=Status.QUEUED, error="", finished_at=None, updated_at=timezone.now())
         if not updated:
             raise TrainingJobInvalid({"status": "only a failed or stopped job can be retried"})
@@ -187,7 +187,7 @@ def _progress_recorder(job_id: int) -> Callable[[int, int, dict[str, Any]], None
         )
         tail = [*job.log_tail.splitlines(), line][-LOG_TAIL_LINES:]
         TrainingJob.objects.filter(pk=job_id).update(
-            step=min(step, total),
+            progress_done=min(step, total),
             loss_history=[*job.loss_history, [step, float(logs["loss"])]],
             log_tail="\n".join(tail),
             updated_at=timezone.now(),
@@ -198,7 +198,7 @@ def _progress_recorder(job_id: int) -> Callable[[int, int, dict[str, Any]], None
 
 def _stop_requested(job_id: int) -> Callable[[], bool]:
     def requested() -> bool:
-        return TrainingJob.objects.filter(pk=job_id, status=Status.STOPPED).exists()
+        return TrainingJob.objects.filter(pk=job_id, status=Status.CANCELLED).exists()
 
     return requested
 
@@ -229,7 +229,7 @@ def _system_register(job: TrainingJob, final: Path, hyper: HyperParameters) -> S
         "max_input_tokens": hyper.max_input_tokens,
         "description": (
             f"{job.get_method_display()} of {job.base} on {job.dataset.name} ({job.split}), "
-            f"{job.step} steps, by training job {job.pk}."
+            f"{job.progress_done} steps, by training job {job.pk}."
         ),
     }
     if base is not None:
@@ -319,15 +319,18 @@ def _train_and_register(
     if claim is None or result.abandoned:
         return None
     if result.stopped:
-        TrainingJob.objects.filter(pk=job.pk, status=Status.STOPPED).update(
+        TrainingJob.objects.filter(pk=job.pk, status=Status.CANCELLED).update(
             examples=result.examples.as_dict(),
-            step=min(result.steps, job.total_steps),
+            progress_done=min(result.steps, job.progress_total),
             claimed_by="",
             finished_at=timezone.now(),
         )
         job.refresh_from_db()
         return job
-    claim.settle(examples=result.examples.as_dict(), step=min(result.steps, job.total_steps))
+    claim.settle(
+        examples=result.examples.as_dict(),
+        progress_done=min(result.steps, job.progress_total),
+    )
     job.refresh_from_db()
     try:
         with transaction.atomic():

@@ -103,7 +103,7 @@ def test_a_silent_launch_of_several_processes_is_held_for_its_launcher(
 
     training = TrainingJob.objects.create(
         name="big", base="/models/base", dataset=job.samples.first().dataset, method="full",
-        devices=8, output_dir=str(tmp_path / "big"), total_steps=10, status="running",
+        devices=8, output_dir=str(tmp_path / "big"), progress_total=10, status="running",
     )  # fmt: skip
     with django_capture_on_commit_callbacks(execute=True) as sent:
         taken = work_requeue_stale(model=TrainingJob)

@@ -48,10 +48,10 @@ def test_a_valid_form_queues_a_job_and_shows_it(staff, dataset):
     assert response.status_code == 302
     assert "Training job" in staff.get(response["Location"]).content.decode()
     assert response["Location"] == reverse("admin:training_trainingjob_change", args=[job.pk])
-    assert (job.method, job.total_steps, job.hyper_parameters["global_batch"]) == ("lora", 20, 8)
+    assert (job.method, job.progress_total, job.hyper_parameters["global_batch"]) == ("lora", 20, 8)
 
     TrainingJob.objects.filter(pk=job.pk).update(
-        status="running", step=4, loss_history=[[1, 7.1], [2, 6.0], [3, 5.2], [4, 4.9]],
+        status="running", progress_done=4, loss_history=[[1, 7.1], [2, 6.0], [3, 5.2], [4, 4.9]],
         log_tail="step 4/20: loss 4.9",
     )  # fmt: skip
     page = staff.get(response["Location"])
@@ -91,7 +91,7 @@ def test_stop_and_retry_actions(staff, dataset):
     listing = reverse("admin:training_trainingjob_changelist")
     staff.post(listing, {"action": "stop", "_selected_action": [job.pk]})
     job.refresh_from_db()
-    assert job.status == "stopped"
+    assert job.status == "cancelled"
     page = staff.get(reverse("admin:training_trainingjob_change", args=[job.pk])).content
     assert b'http-equiv="refresh"' not in page
     staff.post(listing, {"action": "retry", "_selected_action": [job.pk]})

@@ -61,7 +61,7 @@ def test_train_registers_a_system_that_run_eval_evaluates_next_to_its_base(demo)
     job = TrainingJob.objects.get()
     assert job.status == TrainingJob.Status.SUCCEEDED, job.error
     assert "system tiny-sft registered (24 steps" in out.getvalue()
-    assert job.step == job.total_steps == 24
+    assert job.progress_done == job.progress_total == 24
     assert job.base_system == demo
     assert len(job.loss_history) == 24
     assert job.loss_history[-1][1] < job.loss_history[0][1]

@@ -63,7 +63,7 @@ def test_two_processes_train_one_job_and_rank_0_registers_it(held_job):
     assert finished.returncode == 0, finished.stdout[-3000:] + finished.stderr[-3000:]
     job.refresh_from_db()
     assert job.status == TrainingJob.Status.SUCCEEDED, job.error
-    assert job.step == 8
+    assert job.progress_done == 8
     # Accumulation 2 × 2 rows × 2 processes = the global batch of 8.
     assert len(job.loss_history) == 8
     assert job.output_system.name == "tiny-2gpu"

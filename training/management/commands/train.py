@@ -18,7 +18,7 @@ from training.services import (
 )
 
 POLL_SECONDS = 2.0
-FINISHED = {TrainingJob.Status.SUCCEEDED, TrainingJob.Status.FAILED, TrainingJob.Status.STOPPED}
+FINISHED = {TrainingJob.Status.SUCCEEDED, TrainingJob.Status.FAILED, TrainingJob.Status.CANCELLED}
 
 
 def _setting(text: str) -> tuple[str, Any]:
@@ -93,7 +93,7 @@ class Command(ServiceCommand):
         self.stderr.write(
             f"training job {job.pk} {'held' if options['hold'] else 'queued'}: "
             f"{job.get_method_display()} of {job.base} on {dataset.name} ({job.split}), "
-            f"{job.total_steps} steps → system {job.name}"
+            f"{job.progress_total} steps → system {job.name}"
         )
         if options["hold"]:
             launcher = f"torchrun --nproc_per_node {job.devices}" if job.devices > 1 else "python"
@@ -103,19 +103,19 @@ class Command(ServiceCommand):
         job = self._follow(job)
         if job.status == TrainingJob.Status.FAILED:
             raise CommandError(f"training job {job.pk} failed: {job.error}")
-        if job.status == TrainingJob.Status.STOPPED:
-            return f"training job {job.pk} stopped at step {job.step}; retry to go on"
+        if job.status == TrainingJob.Status.CANCELLED:
+            return f"training job {job.pk} stopped at step {job.progress_done}; retry to go on"
         return (
-            f"system {job.output_system.name} registered ({job.step} steps; "
+            f"system {job.output_system.name} registered ({job.progress_done} steps; "
             f"{job.examples.get('built', 0)} examples): run_eval --systems "
             f"{job.output_system.name},…"
         )
 
     def _follow(self, job: TrainingJob) -> TrainingJob:
-        with tqdm(total=job.total_steps, desc="training", unit="step", disable=None) as bar:
+        with tqdm(total=job.progress_total, desc="training", unit="step", disable=None) as bar:
             while True:
                 job.refresh_from_db()
-                bar.update(job.step - bar.n)
+                bar.update(job.progress_done - bar.n)
                 if job.loss_history:
                     bar.set_postfix(loss=f"{job.loss_history[-1][1]:.3f}", refresh=False)
                 if job.status in FINISHED:

@@ -27,5 +27,5 @@ class Command(ServiceCommand):
         if job.status == TrainingJob.Status.FAILED:
             raise CommandError(f"training job {job.pk} failed: {job.error}")
         if job.status == TrainingJob.Status.SUCCEEDED:
-            return f"system {job.output_system.name} registered ({job.step} steps)"
-        return f"training job {job.pk}: {job.status} at step {job.step}"
+            return f"system {job.output_system.name} registered ({job.progress_done} steps)"
+        return f"training job {job.pk}: {job.status} at step {job.progress_done}"
