@@ -3,9 +3,9 @@ they are stored, and a finished job moves its runs on."""
 
 from __future__ import annotations
 
-from django.db import transaction
 from django.dispatch import receiver
 
+from common.queueing import task_send_on_commit
 from generation.models import Response
 from generation.signals import generation_job_finished, generation_responses_stored
 from reports.models import EvalRun
@@ -17,7 +17,7 @@ def advance_runs_of_finished_job(sender, job_id: int, **kwargs) -> None:
     from reports.tasks import eval_run_advance_task
 
     for run_id in EvalRun.objects.filter(generation_jobs=job_id).values_list("pk", flat=True):
-        transaction.on_commit(lambda run_id=run_id: eval_run_advance_task.delay(run_id))
+        task_send_on_commit(eval_run_advance_task, run_id)
 
 
 @receiver(generation_responses_stored, dispatch_uid="reports.score_stored_responses")

@@ -14,18 +14,9 @@ from reports.exports import csv_lines
 from reports.formats import column_digits
 from reports.metrics import METRIC_KEYS, METRIC_LABELS
 from reports.models import EvalRun
-from reports.selectors.export_rows import (
-    export_agreement,
-    export_annotators,
-    export_payroll,
-    export_ratings,
-    export_responses,
-    export_table,
-    export_unsafe,
-)
+from reports.selectors.exports import EXPORT_KINDS, ExportNotFound, export_kind_get
 from reports.selectors.ratings import (
     HUMAN_LABELS,
-    run_agreement,
     run_annotator_rows,
     run_score_distributions,
     run_unsafe_responses,
@@ -34,7 +25,6 @@ from reports.selectors.results import (
     AFTER_EXCLUSIONS,
     ALL_RATINGS,
     RATINGS_VIEWS,
-    results_note,
     results_table,
     systems_compare,
 )
@@ -174,52 +164,20 @@ def dashboard_view(request: HttpRequest, run_id: int, admin_context: dict) -> Ht
         + [(key, HUMAN_LABELS[key]) for key in SCALE_KEYS],
         "comparison": comparison,
         "comparison_error": comparison_error,
-        "exports": EXPORTS,
+        "exports": EXPORT_KINDS.values(),
     }
     return render(request, "reports/dashboard.html", context)
 
 
-EXPORTS = {
-    "table": "Table 1",
-    "agreement": "agreement",
-    "annotators": "annotators",
-    "payroll": "payroll",
-    "ratings": "ratings",
-    "responses": "responses with automatic scores",
-    "unsafe": "unsafe responses",
-}
-
-
-def _export_rows(run: EvalRun, kind: str, ratings: str):
-    if kind == "table":
-        return export_table(table=results_table(run=run, with_agreement=False, ratings=ratings))
-    if kind == "agreement":
-        # The agreement and the note, not the whole table: its bootstraps cost seconds.
-        agreement = run_agreement(run=run, include_excluded=ratings == ALL_RATINGS)
-        return export_agreement(
-            agreement=agreement, exclusions=results_note(run=run, ratings=ratings)
-        )
-    if kind == "annotators":
-        return export_annotators(rows=run_annotator_rows(run=run))
-    if kind == "payroll":
-        return export_payroll(rows=run_annotator_rows(run=run))
-    if kind == "ratings":
-        return export_ratings(run=run)
-    if kind == "responses":
-        return export_responses(run=run)
-    if kind == "unsafe":
-        return export_unsafe(rows=run_unsafe_responses(run=run))
-    raise Http404("no such export")
-
-
 def export_view(request: HttpRequest, run_id: int, kind: str) -> StreamingHttpResponse:
     run = _run(run_id)
-    if kind not in EXPORTS:
-        raise Http404("no such export")
+    try:
+        export = export_kind_get(key=kind)
+    except ExportNotFound:
+        raise Http404("no such export") from None
     ratings = _ratings_view(request)
     response = StreamingHttpResponse(
-        csv_lines(_export_rows(run, kind, ratings)), content_type="text/csv; charset=utf-8"
+        csv_lines(export.rows(run, ratings)), content_type="text/csv; charset=utf-8"
     )
-    suffix = "-all-ratings" if ratings == ALL_RATINGS else ""
-    response["Content-Disposition"] = f'attachment; filename="run-{run.pk}-{kind}{suffix}.csv"'
+    response["Content-Disposition"] = f'attachment; filename="{export.filename(run, ratings)}"'
     return response

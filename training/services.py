@@ -16,6 +16,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from common.errors import ServiceError
+from common.queueing import task_send_on_commit
 from common.work import Claim, work_run, work_take_back
 from generation.models import Dataset, System
 from generation.selectors import dataset_export_records
@@ -120,7 +121,7 @@ def training_job_create(*, request: TrainingRequest, enqueue: bool = True) -> Tr
 def _enqueue(job: TrainingJob) -> None:
     from training.tasks import training_job_run_task
 
-    transaction.on_commit(lambda: training_job_run_task.apply_async((job.pk,), queue=GPU_QUEUE))
+    task_send_on_commit(training_job_run_task, job.pk, queue=GPU_QUEUE)
 
 
 def training_job_stop(*, job: TrainingJob) -> bool:

@@ -22,6 +22,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from common.errors import ServiceError
+from common.queueing import task_send_on_commit
 from common.work import work_holder, work_is_stale, work_take_back
 from corpus.models import CorpusBuild, CorpusRewrite
 from corpus.rewrite_prompts import RewritePrompt, rewrite_prompt_get
@@ -205,7 +206,7 @@ def _enqueue(build: CorpusBuild) -> None:
     from corpus.tasks import corpus_build_run_task
 
     queue = generation_job_queue(build.rewriter)
-    transaction.on_commit(lambda: corpus_build_run_task.apply_async((build.pk,), queue=queue))
+    task_send_on_commit(corpus_build_run_task, build.pk, queue=queue)
 
 
 @transaction.atomic

@@ -7,14 +7,16 @@ from django.db.models import Avg, Count
 from django.db.models.functions import Length
 from django.utils import timezone
 
+from common.queueing import task_send_on_commit
 from generation.models import Dataset, Sample
 
 
 def dataset_stats_refresh_queue(dataset_id: int) -> None:
+    """Refresh the dataset's counts on a worker once the import commits."""
     # Imported here: tasks import this module, and a service is what queues them.
     from generation.tasks import dataset_refresh_stats
 
-    dataset_refresh_stats.delay(dataset_id)
+    task_send_on_commit(dataset_refresh_stats, dataset_id)
 
 
 def dataset_stats_refresh(*, dataset: Dataset) -> Dataset:

@@ -263,8 +263,7 @@ class _Importer:
 
     def finish(self) -> ImportReport:
         if self.dataset is not None and self.report.samples_created:
-            dataset_id = self.dataset.pk
-            transaction.on_commit(lambda: dataset_stats_refresh_queue(dataset_id))
+            dataset_stats_refresh_queue(self.dataset.pk)
         return self.report
 
     def _merge(self, part: _Pending, stored: _Stored) -> None:

@@ -18,6 +18,7 @@ from django.db.models import QuerySet
 from django.utils import timezone
 
 from common.errors import CONFLICT, ServiceError
+from common.queueing import task_send_on_commit
 from common.work import Claim, work_run, work_take_back
 from generation.generators import GenerationRequest, GeneratorUnavailable, Outcome, generator_for
 from generation.models import GenerationFailure, GenerationJob, Response, Sample, System
@@ -45,7 +46,7 @@ def _enqueue(job: GenerationJob) -> None:
     from generation.tasks import generation_job_run_task
 
     queue = generation_job_queue(job.system)
-    transaction.on_commit(lambda: generation_job_run_task.apply_async((job.pk,), queue=queue))
+    task_send_on_commit(generation_job_run_task, job.pk, queue=queue)
 
 
 @transaction.atomic

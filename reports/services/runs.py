@@ -19,6 +19,7 @@ from django.db import transaction
 from annotation.models import Study
 from annotation.services import StudySettings, study_create, study_status_set
 from common.errors import ServiceError
+from common.queueing import task_send_on_commit
 from common.work import work_requeue_stale
 from generation.models import Dataset, GenerationJob, Response, Sample, System
 from generation.services import (
@@ -108,7 +109,7 @@ def _draw(run: EvalRun, request: RunRequest) -> None:
 def _queue_advance(run: EvalRun) -> None:
     from reports.tasks import eval_run_advance_task
 
-    transaction.on_commit(lambda: eval_run_advance_task.delay(run.pk))
+    task_send_on_commit(eval_run_advance_task, run.pk)
 
 
 @transaction.atomic

@@ -14,7 +14,7 @@ from reports.exports import BOM, cell_safe, csv_lines
 from reports.selectors.ratings import run_agreement
 from reports.selectors.results import results_table
 from tests.factories import AdminFactory
-from tests.reports.conftest import rate_all
+from tests.reports.conftest import rate_all, run_world
 
 pytestmark = pytest.mark.django_db
 
@@ -252,3 +252,18 @@ def test_a_run_study_is_blind_to_its_annotators(world, client):
     for secret in forbidden:
         assert secret not in seen, secret
     assert "item" in item_page.redirect_chain[-1][0]
+
+
+def test_report_prints_every_export_the_dashboard_offers(capsys, client):
+    from reports.selectors.exports import EXPORT_KINDS
+
+    world = run_world()
+    rate_all(world)
+    assert list(EXPORT_KINDS) == EXPORTS
+    client.force_login(AdminFactory())
+    for kind in EXPORTS:
+        call_command("report", str(world.run.pk), "--export", kind)
+        printed = capsys.readouterr().out
+        downloaded = _download(client, world.run, kind).lstrip("\ufeff")
+        assert printed.splitlines()[0] == downloaded.splitlines()[0], kind
+        assert len(printed.splitlines()) == len(downloaded.splitlines()), kind
