@@ -8,25 +8,20 @@ from django.http import Http404, HttpRequest, HttpResponse, JsonResponse, Stream
 from django.shortcuts import render
 
 from annotation.rubric import SCALE_KEYS, SCALE_MAXIMUM
-from generation.models import Dataset, System
 from reports.charts import metric_bars, score_distribution
 from reports.exports import csv_lines
 from reports.formats import column_digits
+from reports.forms import DashboardForm
 from reports.metrics import METRIC_KEYS, METRIC_LABELS
 from reports.models import EvalRun
+from reports.selectors.dashboard import run_dashboard
 from reports.selectors.exports import EXPORT_KINDS, ExportNotFound, export_kind_get
 from reports.selectors.ratings import (
     HUMAN_LABELS,
-    run_annotator_rows,
-    run_score_distributions,
-    run_unsafe_responses,
 )
 from reports.selectors.results import (
     AFTER_EXCLUSIONS,
     ALL_RATINGS,
-    RATINGS_VIEWS,
-    results_table,
-    systems_compare,
 )
 from reports.selectors.runs import RunNotFound, run_get, run_progress
 
@@ -85,39 +80,15 @@ def _charts(table, distributions) -> list[str]:
     return charts
 
 
-def _ratings_view(request: HttpRequest) -> str:
-    """Which ratings the human figures read (?ratings=all, or after exclusions)."""
-    view = request.GET.get("ratings", AFTER_EXCLUSIONS)
-    if view not in RATINGS_VIEWS:
-        raise BadRequest(f"ratings={view!r}: use {' or '.join(RATINGS_VIEWS)}")
-    return view
-
-
-def _comparison(request: HttpRequest, run: EvalRun, ratings: str):
-    wanted = {key: request.GET.get(key, "") for key in ("dataset", "first", "second", "metric")}
-    if not all(wanted.values()):
-        return None, ""
-    dataset = run.datasets.filter(name=wanted["dataset"]).first()
-    first = run.systems.filter(name=wanted["first"]).first()
-    second = run.systems.filter(name=wanted["second"]).first()
-    if dataset is None or first is None or second is None:
-        return None, "choose a dataset and two systems of this run"
-    if first == second:
-        return None, "choose two different systems"
-    try:
-        return (
-            systems_compare(
-                run=run,
-                dataset=dataset,
-                first=first,
-                second=second,
-                metric=wanted["metric"],
-                ratings=ratings,
-            ),
-            "",
+def _form(request: HttpRequest) -> DashboardForm:
+    form = DashboardForm(request.GET)
+    if not form.is_valid():
+        problems = "; ".join(
+            f"{key}={request.GET.get(key)!r}: {' '.join(messages)}"
+            for key, messages in form.errors.items()
         )
-    except ValueError as error:
-        return None, str(error)
+        raise BadRequest(problems)
+    return form
 
 
 def _display_rows(table) -> list[tuple]:
@@ -142,28 +113,26 @@ def _display_rows(table) -> list[tuple]:
 
 def dashboard_view(request: HttpRequest, run_id: int, admin_context: dict) -> HttpResponse:
     run = _run(run_id)
-    ratings = _ratings_view(request)
-    table = results_table(run=run, ratings=ratings)
-    comparison, comparison_error = _comparison(request, run, ratings)
-    distributions = run_score_distributions(run=run, include_excluded=ratings == ALL_RATINGS)
+    form = _form(request)
+    ratings = form.ratings_view()
+    dashboard = run_dashboard(run=run, ratings=ratings, comparison=form.comparison_wanted())
     context = {
         **admin_context,
         "title": f"Results of evaluation run {run.pk}",
         "run": run,
         "progress": _progress_json(run),
-        "table": table,
-        "table_rows": _display_rows(table),
-        "annotators": run_annotator_rows(run=run),
-        "unsafe": run_unsafe_responses(run=run),
-        "charts": _charts(table, distributions),
+        "table": dashboard.table,
+        "table_rows": _display_rows(dashboard.table),
+        "annotators": dashboard.annotators,
+        "unsafe": dashboard.unsafe,
+        "charts": _charts(dashboard.table, dashboard.distributions),
         "ratings": ratings,
         "other_ratings": AFTER_EXCLUSIONS if ratings == ALL_RATINGS else ALL_RATINGS,
-        "datasets": Dataset.objects.filter(eval_runs=run).order_by("name"),
-        "systems": System.objects.filter(eval_runs=run).order_by("name"),
-        "metrics": [(key, METRIC_LABELS[key]) for key in METRIC_KEYS]
-        + [(key, HUMAN_LABELS[key]) for key in SCALE_KEYS],
-        "comparison": comparison,
-        "comparison_error": comparison_error,
+        "datasets": dashboard.datasets,
+        "systems": dashboard.systems,
+        "metrics": dashboard.metrics,
+        "comparison": dashboard.comparison,
+        "comparison_error": dashboard.comparison_error,
         "exports": EXPORT_KINDS.values(),
     }
     return render(request, "reports/dashboard.html", context)
@@ -175,7 +144,7 @@ def export_view(request: HttpRequest, run_id: int, kind: str) -> StreamingHttpRe
         export = export_kind_get(key=kind)
     except ExportNotFound:
         raise Http404("no such export") from None
-    ratings = _ratings_view(request)
+    ratings = _form(request).ratings_view()
     response = StreamingHttpResponse(
         csv_lines(export.rows(run, ratings)), content_type="text/csv; charset=utf-8"
     )

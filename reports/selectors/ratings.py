@@ -8,7 +8,7 @@ from collections import defaultdict
 from dataclasses import dataclass
 from decimal import Decimal
 
-from django.db.models import Count, Q, QuerySet
+from django.db.models import Count, Exists, OuterRef, Q, QuerySet
 
 from annotation.models import Rating, SafetyFlag
 from annotation.rater_quality import RaterQuality
@@ -16,6 +16,7 @@ from annotation.rubric import SCALE_KEYS, SCALE_MAXIMUM
 from annotation.selectors import study_pay_rows
 from annotation.selectors.quality import (
     ExclusionSummary,
+    excluded_ratings,
     ratings_in_analysis,
     study_exclusions,
     study_rater_quality,
@@ -42,21 +43,71 @@ def human_ratings(run: EvalRun, *, include_excluded: bool = False) -> QuerySet[R
     )
 
 
-def run_score_records(*, run: EvalRun, include_excluded: bool = False) -> list[ScoreRecord]:
+@dataclass(frozen=True, slots=True)
+class RatedItem:
+    """One ordinary (not gold) rating of a run's study, as every figure reads it."""
+
+    rating_id: int
+    item_id: int
+    annotator_id: int
+    dataset_id: int
+    system_id: int
+    system: str
+    sample_id: int
+    excluded: bool  # left out by a live exclusion
+    scores: tuple[int, ...]  # in SCALE_KEYS order
+
+
+@dataclass(frozen=True)
+class RunRatings:
+    rows: tuple[RatedItem, ...]
+
+    def view(self, *, include_excluded: bool) -> list[RatedItem]:
+        """All of them (the "all ratings" view), or those no exclusion left out."""
+        return [row for row in self.rows if include_excluded or not row.excluded]
+
+
+def run_ratings(*, run: EvalRun) -> RunRatings:
+    """Every ordinary rating of the run's study, the excluded ones flagged, in one query:
+    a page reads them once for Table 1, agreement, annotators, charts and comparisons."""
     if run.study_id is None:
-        return []
-    records = []
-    rows = human_ratings(run, include_excluded=include_excluded).values_list(
-        "assignment__item_id", "assignment__annotator_id", *SCALE_KEYS
+        return RunRatings(())
+    left_out = excluded_ratings(study_id=run.study_id).filter(pk=OuterRef("pk"))
+    rows = (
+        human_ratings(run, include_excluded=True)
+        .annotate(left_out=Exists(left_out))
+        .values_list(
+            "pk",
+            "assignment__item_id",
+            "assignment__annotator_id",
+            "assignment__item__response__sample__dataset_id",
+            "assignment__item__response__system_id",
+            "assignment__item__response__system__name",
+            "assignment__item__response__sample_id",
+            "left_out",
+            *SCALE_KEYS,
+        )
     )
-    for item_id, annotator_id, *scores in rows.iterator():
-        for key, score in zip(SCALE_KEYS, scores, strict=True):
-            records.append(ScoreRecord(str(item_id), str(annotator_id), key, score))
-    return records
+    return RunRatings(
+        tuple(RatedItem(*row[:8], scores=tuple(row[8:])) for row in rows.iterator(chunk_size=5000))
+    )
 
 
-def run_agreement(*, run: EvalRun, include_excluded: bool = False) -> list[DimensionAgreement]:
-    records = run_score_records(run=run, include_excluded=include_excluded)
+def run_score_records(
+    *, run: EvalRun, include_excluded: bool = False, rated: RunRatings | None = None
+) -> list[ScoreRecord]:
+    rated = rated if rated is not None else run_ratings(run=run)
+    return [
+        ScoreRecord(str(row.item_id), str(row.annotator_id), key, score)
+        for row in rated.view(include_excluded=include_excluded)
+        for key, score in zip(SCALE_KEYS, row.scores, strict=True)
+    ]
+
+
+def run_agreement(
+    *, run: EvalRun, include_excluded: bool = False, rated: RunRatings | None = None
+) -> list[DimensionAgreement]:
+    records = run_score_records(run=run, include_excluded=include_excluded, rated=rated)
     return agreement_table(records, domains=DOMAINS, seed=run.seed)
 
 
@@ -85,14 +136,15 @@ class AnnotatorRow:
     ratings_left_out: int
 
 
-def run_annotator_rows(*, run: EvalRun) -> list[AnnotatorRow]:
+def run_annotator_rows(*, run: EvalRun, rated: RunRatings | None = None) -> list[AnnotatorRow]:
     """Pay, peer agreement and quality per annotator, over all their ratings (quality is
     what an exclusion is decided on, so it is shown whether or not one was made)."""
     study = run.study
     if study is None:
         return []
     peers = {
-        row.rater: row for row in rater_agreement(run_score_records(run=run, include_excluded=True))
+        row.rater: row
+        for row in rater_agreement(run_score_records(run=run, include_excluded=True, rated=rated))
     }
     quality = {row.annotator.pk: row for row in study_rater_quality(study=study)}
     rows = []
@@ -167,17 +219,15 @@ def run_unsafe_responses(*, run: EvalRun) -> list[UnsafeResponse]:
 
 
 def run_score_distributions(
-    *, run: EvalRun, include_excluded: bool = False
+    *, run: EvalRun, include_excluded: bool = False, rated: RunRatings | None = None
 ) -> dict[str, list[tuple[str, dict[int, int]]]]:
     """Dimension → [(system, score → count)] over the study's non-gold ratings."""
     if run.study_id is None:
         return {}
+    rated = rated if rated is not None else run_ratings(run=run)
     counts: dict[str, dict[str, dict[int, int]]] = {key: {} for key in SCALE_KEYS}
-    rows = human_ratings(run, include_excluded=include_excluded).values_list(
-        "assignment__item__response__system__name", *SCALE_KEYS
-    )
-    for system, *scores in rows.iterator():
-        for key, score in zip(SCALE_KEYS, scores, strict=True):
-            per_system = counts[key].setdefault(system, dict.fromkeys(DOMAINS[key], 0))
+    for row in rated.view(include_excluded=include_excluded):
+        for key, score in zip(SCALE_KEYS, row.scores, strict=True):
+            per_system = counts[key].setdefault(row.system, dict.fromkeys(DOMAINS[key], 0))
             per_system[score] += 1
     return {key: sorted(systems.items()) for key, systems in counts.items()}

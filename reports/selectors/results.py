@@ -20,7 +20,13 @@ from reports.metrics import (
 )
 from reports.models import EvalRun, ResponseScore
 from reports.selectors.floors import run_floor_rows
-from reports.selectors.ratings import HUMAN_LABELS, human_ratings, run_agreement, run_exclusions
+from reports.selectors.ratings import (
+    HUMAN_LABELS,
+    RunRatings,
+    run_agreement,
+    run_exclusions,
+    run_ratings,
+)
 from reports.selectors.runs import run_responses
 from reports.selectors.table import (
     AFTER_EXCLUSIONS,
@@ -81,24 +87,16 @@ def _auto_values(run: EvalRun) -> dict[tuple[int, int], list[tuple]]:
 
 
 def _human_item_means(
-    run: EvalRun, include_excluded: bool
+    rated: RunRatings, include_excluded: bool
 ) -> dict[tuple[int, int], dict[str, list[float]]]:
     """(dataset id, system id) → dimension → per-item mean scores (an item's raters
     averaged first, so an item rated three times weighs what one rated twice does)."""
-    if run.study_id is None:
-        return {}
     per_item: dict[int, dict] = {}
-    rows = human_ratings(run, include_excluded=include_excluded).values_list(
-        "assignment__item_id",
-        "assignment__item__response__sample__dataset_id",
-        "assignment__item__response__system_id",
-        *SCALE_KEYS,
-    )
-    for item_id, dataset_id, system_id, *scores in rows.iterator():
+    for row in rated.view(include_excluded=include_excluded):
         entry = per_item.setdefault(
-            item_id, {"key": (dataset_id, system_id), "scores": defaultdict(list)}
+            row.item_id, {"key": (row.dataset_id, row.system_id), "scores": defaultdict(list)}
         )
-        for key, score in zip(SCALE_KEYS, scores, strict=True):
+        for key, score in zip(SCALE_KEYS, row.scores, strict=True):
             entry["scores"][key].append(score)
     grouped: dict[tuple[int, int], dict[str, list[float]]] = defaultdict(lambda: defaultdict(list))
     for entry in per_item.values():
@@ -123,13 +121,15 @@ def results_table(
     profile: str = PROFILE_SOULCHAT,
     with_agreement: bool = True,
     ratings: str = AFTER_EXCLUSIONS,
+    rated: RunRatings | None = None,
 ) -> ResultsTable:
     """Table 1: per dataset × system, the automatic metrics (mean ×100) and the human
     means, each with n and a 95% bootstrap interval; the best mean per column and
     dataset is marked among the systems (never on the human reference's row, whose
     automatic cells are empty, nor on the floor rows, which come per dataset in `floors`).
     The human columns read the ratings left in after exclusions, or with
-    `ratings=ALL_RATINGS` every rating."""
+    `ratings=ALL_RATINGS` every rating; `rated` is the run's ratings when the caller
+    has read them already (run_ratings)."""
     if profile not in (PROFILE_SOULCHAT, PROFILE_SACREBLEU):
         raise ValueError(f"unknown metric profile {profile!r}")
     if ratings not in RATINGS_VIEWS:
@@ -138,7 +138,8 @@ def results_table(
     columns = _columns(profile)
     auto = _auto_values(run)
     texts = _texts(run)
-    human = _human_item_means(run, include_excluded)
+    rated = rated if rated is not None else run_ratings(run=run)
+    human = _human_item_means(rated, include_excluded)
     left_out = Counter() if include_excluded else _left_out_per_row(run)
     rows = []
     for dataset in run.datasets.order_by("name"):
@@ -192,7 +193,7 @@ def results_table(
         profile=profile,
         columns=columns,
         rows=rows,
-        agreement=run_agreement(run=run, include_excluded=include_excluded)
+        agreement=run_agreement(run=run, include_excluded=include_excluded, rated=rated)
         if with_agreement
         else [],
         seed=run.seed,
@@ -244,6 +245,7 @@ def systems_compare(
     second: System,
     metric: str,
     ratings: str = AFTER_EXCLUSIONS,
+    rated: RunRatings | None = None,
 ) -> Comparison:
     """Paired bootstrap p-value of two systems on the samples both were scored (or
     rated, on the ratings of `ratings`) on."""
@@ -258,8 +260,9 @@ def systems_compare(
         a = {row[0]: row[2 + offset] * 100 for row in auto.get((dataset.pk, first.pk), [])}
         b = {row[0]: row[2 + offset] * 100 for row in auto.get((dataset.pk, second.pk), [])}
     elif metric in SCALE_KEYS:
+        rated = rated if rated is not None else run_ratings(run=run)
         a, b = (
-            _human_by_sample(run, dataset, system, metric, ratings == ALL_RATINGS)
+            _human_by_sample(rated, dataset, system, metric, ratings == ALL_RATINGS)
             for system in (first, second)
         )
     else:
@@ -282,13 +285,11 @@ def systems_compare(
 
 
 def _human_by_sample(
-    run: EvalRun, dataset: Dataset, system: System, key: str, include_excluded: bool
+    rated: RunRatings, dataset: Dataset, system: System, key: str, include_excluded: bool
 ) -> dict:
+    offset = SCALE_KEYS.index(key)
     values: dict[int, list[int]] = defaultdict(list)
-    rows = human_ratings(run, include_excluded=include_excluded).filter(
-        assignment__item__response__system=system,
-        assignment__item__response__sample__dataset=dataset,
-    )
-    for sample_id, score in rows.values_list("assignment__item__response__sample_id", key):
-        values[sample_id].append(score)
+    for row in rated.view(include_excluded=include_excluded):
+        if row.system_id == system.pk and row.dataset_id == dataset.pk:
+            values[row.sample_id].append(row.scores[offset])
     return {sample_id: sum(v) / len(v) for sample_id, v in values.items()}

@@ -1,0 +1,82 @@
+"""Everything the results dashboard shows of a run, from one call that reads the run's
+ratings once and hands them to each figure."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from annotation.rubric import SCALE_KEYS
+from generation.models import Dataset, System
+from reports.metrics import METRIC_KEYS, METRIC_LABELS
+from reports.models import EvalRun
+from reports.selectors.ratings import (
+    HUMAN_LABELS,
+    AnnotatorRow,
+    UnsafeResponse,
+    run_annotator_rows,
+    run_ratings,
+    run_score_distributions,
+    run_unsafe_responses,
+)
+from reports.selectors.results import Comparison, results_table, systems_compare
+from reports.selectors.table import ALL_RATINGS, ResultsTable
+
+
+@dataclass(frozen=True)
+class Dashboard:
+    run: EvalRun
+    ratings: str  # the view the human figures read
+    table: ResultsTable
+    annotators: list[AnnotatorRow]
+    unsafe: list[UnsafeResponse]
+    distributions: dict[str, list[tuple[str, dict[int, int]]]]
+    datasets: list[Dataset]
+    systems: list[System]
+    metrics: list[tuple[str, str]]  # what a comparison can be on: key, label
+    comparison: Comparison | None
+    comparison_error: str  # why the comparison asked for cannot be made, or ""
+
+
+def _comparison(run: EvalRun, wanted: dict[str, str] | None, ratings: str, rated):
+    if wanted is None:
+        return None, ""
+    dataset = run.datasets.filter(name=wanted["dataset"]).first()
+    first = run.systems.filter(name=wanted["first"]).first()
+    second = run.systems.filter(name=wanted["second"]).first()
+    if dataset is None or first is None or second is None:
+        return None, "choose a dataset and two systems of this run"
+    if first == second:
+        return None, "choose two different systems"
+    try:
+        comparison = systems_compare(
+            run=run, dataset=dataset, first=first, second=second, metric=wanted["metric"],
+            ratings=ratings, rated=rated,
+        )  # fmt: skip
+    except ValueError as error:
+        return None, str(error)
+    return comparison, ""
+
+
+def run_dashboard(
+    *, run: EvalRun, ratings: str, comparison: dict[str, str] | None = None
+) -> Dashboard:
+    """The dashboard of `run` under the ratings view `ratings`, with the comparison of
+    `comparison` (dataset, first, second, metric names) when one is asked for."""
+    rated = run_ratings(run=run)
+    compared, error = _comparison(run, comparison, ratings, rated)
+    return Dashboard(
+        run=run,
+        ratings=ratings,
+        table=results_table(run=run, ratings=ratings, rated=rated),
+        annotators=run_annotator_rows(run=run, rated=rated),
+        unsafe=run_unsafe_responses(run=run),
+        distributions=run_score_distributions(
+            run=run, include_excluded=ratings == ALL_RATINGS, rated=rated
+        ),
+        datasets=list(Dataset.objects.filter(eval_runs=run).order_by("name")),
+        systems=list(System.objects.filter(eval_runs=run).order_by("name")),
+        metrics=[(key, METRIC_LABELS[key]) for key in METRIC_KEYS]
+        + [(key, HUMAN_LABELS[key]) for key in SCALE_KEYS],
+        comparison=compared,
+        comparison_error=error,
+    )
