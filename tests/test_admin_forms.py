@@ -11,8 +11,8 @@ from django.urls import reverse
 
 from annotation.models import RaterExclusion
 from annotation.services import rater_exclude
-from tests.factories import AdminFactory
-from tests.reports.conftest import rate_all, run_world
+from tests.support.factories import AdminFactory
+from tests.support.runs import rate_all, run_world
 
 pytestmark = pytest.mark.django_db
 

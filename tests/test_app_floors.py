@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.conftest import REPO_ROOT
+from tests.support.paths import REPO_ROOT
 
 FLOORS = [
     ["common"], ["generation"], ["corpus", "training"], ["annotation"], ["reports"], ["demo"],

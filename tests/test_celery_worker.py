@@ -10,7 +10,7 @@ from config.celery_app import app as celery_app
 from generation.models import Dataset
 from generation.services import dataset_import
 from generation.tasks import dataset_refresh_stats
-from tests.conftest import wait_for
+from tests.support.workers import wait_for
 
 pytestmark = [pytest.mark.services, pytest.mark.django_db(transaction=True)]
 

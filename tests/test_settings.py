@@ -8,7 +8,7 @@ import sys
 
 import pytest
 
-from tests.conftest import REPO_ROOT
+from tests.support.paths import REPO_ROOT
 
 STRONG_KEY = "k" * 20 + "Q7-x_Zp9" * 5
 

@@ -15,7 +15,7 @@ from django.core.management import call_command
 from django.utils import timezone
 
 from config.celery_app import app as celery_app
-from tests.conftest import CeleryWorker, wait_for
+from tests.support.workers import CeleryWorker, wait_for
 
 pytestmark = [pytest.mark.services, pytest.mark.django_db(transaction=True)]
 
@@ -131,7 +131,7 @@ def test_a_killed_workers_corpus_build_is_taken_over_without_storing_twice(
     from corpus.models import CorpusBuild, CorpusRewrite
     from corpus.services import CorpusRequest, corpus_build_create
     from generation.models import Sample
-    from tests.corpus.rewriter import qa_line, write_input
+    from tests.support.rewriter import qa_line, write_input
 
     server.delay = 0.3
     records = 24

@@ -15,8 +15,8 @@ from annotation.services import (
     invitation_create,
     invitation_revoke,
 )
-from tests.annotation.conftest import rate_next, study_world
-from tests.factories import AdminFactory, AnnotatorFactory, UserFactory
+from tests.support.factories import AdminFactory, AnnotatorFactory, UserFactory
+from tests.support.studies import rate_next, study_world
 
 pytestmark = pytest.mark.django_db
 

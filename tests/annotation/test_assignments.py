@@ -21,8 +21,8 @@ from annotation.services import (
     rating_submit,
     study_status_set,
 )
-from tests.annotation.conftest import scores, study_world
-from tests.factories import AnnotatorFactory
+from tests.support.factories import AnnotatorFactory
+from tests.support.studies import scores, study_world
 
 pytestmark = pytest.mark.django_db
 

@@ -12,8 +12,8 @@ from django.urls import reverse
 
 from annotation.models import Assignment, Invitation, Item, Study
 from annotation.services import assignment_next
-from tests.annotation.conftest import study_world
-from tests.factories import AdminFactory, AnnotatorFactory
+from tests.support.factories import AdminFactory, AnnotatorFactory
+from tests.support.studies import study_world
 
 pytestmark = pytest.mark.django_db
 

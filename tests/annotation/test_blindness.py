@@ -11,7 +11,7 @@ from django.urls import reverse
 
 from annotation.services import StudySettings, study_create, study_status_set
 from generation.models import Response, System
-from tests.factories import AnnotatorFactory, SampleFactory
+from tests.support.factories import AnnotatorFactory, SampleFactory
 
 pytestmark = pytest.mark.django_db
 

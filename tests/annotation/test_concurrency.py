@@ -15,8 +15,8 @@ from django.db import connection, connections
 
 from annotation.models import Assignment, Rating
 from annotation.services import assignment_next, rating_submit
-from tests.annotation.conftest import scores, study_world
-from tests.factories import AnnotatorFactory
+from tests.support.factories import AnnotatorFactory
+from tests.support.studies import scores, study_world
 
 pytestmark = [pytest.mark.services]
 

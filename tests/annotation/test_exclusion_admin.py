@@ -8,8 +8,8 @@ import pytest
 from django.urls import reverse
 
 from annotation.models import RaterExclusion, Rating
-from tests.annotation.conftest import rate_next, study_world
-from tests.factories import AdminFactory, AnnotatorFactory
+from tests.support.factories import AdminFactory, AnnotatorFactory
+from tests.support.studies import rate_next, study_world
 
 pytestmark = pytest.mark.django_db
 

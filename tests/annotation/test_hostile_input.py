@@ -17,8 +17,8 @@ from django.urls import reverse
 
 from annotation.models import Annotator, Assignment, Invitation, Rating
 from annotation.services import assignment_next, invitation_create
-from tests.annotation.conftest import study_world
-from tests.factories import AnnotatorFactory
+from tests.support.factories import AnnotatorFactory
+from tests.support.studies import study_world
 
 pytestmark = pytest.mark.django_db
 

@@ -24,7 +24,7 @@ from annotation.services import (
     study_status_set,
 )
 from generation.models import Response, System
-from tests.factories import AdminFactory, AnnotatorFactory, SampleFactory, UserFactory
+from tests.support.factories import AdminFactory, AnnotatorFactory, SampleFactory, UserFactory
 
 pytestmark = pytest.mark.django_db
 

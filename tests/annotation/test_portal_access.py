@@ -14,8 +14,8 @@ from django.urls import reverse
 
 from annotation.models import Assignment, Rating
 from annotation.services import assignment_next, rating_submit
-from tests.annotation.conftest import scores, study_world
-from tests.factories import AdminFactory, AnnotatorFactory
+from tests.support.factories import AdminFactory, AnnotatorFactory
+from tests.support.studies import scores, study_world
 
 pytestmark = pytest.mark.django_db
 

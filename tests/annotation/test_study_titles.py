@@ -9,8 +9,8 @@ from django.urls import reverse
 from annotation.models import Study
 from annotation.services import StudyInvalid, study_update
 from generation.models import System
-from tests.annotation.conftest import rate_next, study_world
-from tests.factories import AdminFactory, AnnotatorFactory
+from tests.support.factories import AdminFactory, AnnotatorFactory
+from tests.support.studies import rate_next, study_world
 
 pytestmark = pytest.mark.django_db
 

@@ -15,8 +15,8 @@ from generation.services import (
     generation_job_retry,
     system_save,
 )
-from tests.conftest import silence
-from tests.factories import SampleFactory
+from tests.support.factories import SampleFactory
+from tests.support.workers import silence
 
 pytestmark = pytest.mark.django_db
 Status = GenerationJob.Status

@@ -10,8 +10,8 @@ from django.core.management import CommandError, call_command
 from corpus.models import CorpusBuild
 from corpus.services import CorpusRequest, corpus_build_create
 from generation.models import Sample
-from tests.conftest import wait_for
-from tests.corpus.rewriter import qa_line, write_input
+from tests.support.rewriter import qa_line, write_input
+from tests.support.workers import wait_for
 
 pytestmark = pytest.mark.django_db
 

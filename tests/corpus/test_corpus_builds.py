@@ -1,5 +1,5 @@
 """Corpus builds against a real OpenAI-compatible HTTP server run by the test on
-127.0.0.1 (tests/generation/rewriter.py), which answers prepared rewrites."""
+127.0.0.1 (tests/support/rewriter.py), which answers prepared rewrites."""
 
 from __future__ import annotations
 
@@ -21,9 +21,9 @@ from corpus.services import (
 )
 from generation.models import Dataset, Sample
 from generation.services import system_save
-from tests.conftest import silence
-from tests.corpus.rewriter import qa_line, write_input
-from tests.factories import UserFactory
+from tests.support.factories import UserFactory
+from tests.support.rewriter import qa_line, write_input
+from tests.support.workers import silence
 
 pytestmark = pytest.mark.django_db
 Status = CorpusRewrite.Status
@@ -294,7 +294,7 @@ def test_the_rules_and_markers_of_a_build_are_its_own(tmp_path, server, rewriter
     ],
 )
 def test_bad_requests_are_refused_and_store_nothing(tmp_path, rewriter, change, message):
-    from tests.factories import DatasetFactory
+    from tests.support.factories import DatasetFactory
 
     DatasetFactory(name="taken")
     fields = {"path": write_input(tmp_path, [qa_line("q1", "good~1")]), "rewriter": rewriter,
@@ -306,7 +306,7 @@ def test_bad_requests_are_refused_and_store_nothing(tmp_path, rewriter, change, 
 
 
 def test_unreadable_or_empty_input_and_wrong_systems_are_refused(tmp_path, rewriter):
-    from tests.factories import SystemFactory
+    from tests.support.factories import SystemFactory
 
     binary = tmp_path / "latin1.jsonl"
     binary.write_bytes(qa_line("q1", "good~1").encode() + b"\n\xff\xfe\n")

@@ -12,8 +12,8 @@ from django.urls import reverse
 from corpus.models import CorpusBuild, CorpusRewrite
 from corpus.services import CorpusRequest, corpus_build_create, corpus_build_run
 from generation.models import Sample
-from tests.corpus.rewriter import qa_line, write_input
-from tests.factories import UserFactory
+from tests.support.factories import UserFactory
+from tests.support.rewriter import qa_line, write_input
 
 pytestmark = pytest.mark.django_db
 

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.conftest import REQUIRE_SERVICES
+from tests.support.paths import REQUIRE_SERVICES
 
 # Playwright's sync API runs an event loop in this thread; the ORM calls in the tests
 # happen between browser steps, never concurrently with it.

@@ -13,7 +13,7 @@ from django.urls import reverse
 from corpus.models import CorpusRewrite
 from corpus.services import CorpusRequest, corpus_build_create, corpus_build_run
 from generation.models import Sample
-from tests.corpus.rewriter import qa_line, write_input
+from tests.support.rewriter import qa_line, write_input
 
 pytestmark = [pytest.mark.e2e, pytest.mark.services]
 

@@ -12,8 +12,8 @@ import pytest
 
 from annotation.models import Rating
 from annotation.services import invitation_create
-from tests.annotation.conftest import study_world
-from tests.conftest import REPO_ROOT
+from tests.support.paths import REPO_ROOT
+from tests.support.studies import study_world
 
 ARTIFACTS = REPO_ROOT / "var" / "test-artifacts"
 PASSWORD = "a-Long-passphrase-9"

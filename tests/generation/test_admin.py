@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 from django.urls import reverse
 
-from tests.factories import AdminFactory, SampleFactory, SystemFactory, UserFactory
+from tests.support.factories import AdminFactory, SampleFactory, SystemFactory, UserFactory
 
 pytestmark = pytest.mark.django_db
 

@@ -15,7 +15,7 @@ import pytest
 
 from generation.models import GenerationJob, Response, Sample
 from generation.services import generation_job_create, generation_job_run, system_save
-from tests.factories import SampleFactory
+from tests.support.factories import SampleFactory
 
 pytestmark = pytest.mark.django_db
 Status = GenerationJob.Status

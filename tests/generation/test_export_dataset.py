@@ -14,7 +14,7 @@ from django.core.management import CommandError, call_command
 
 from generation.models import Sample
 from generation.services import dataset_import
-from tests.conftest import REPO_ROOT
+from tests.support.paths import REPO_ROOT
 
 pytestmark = pytest.mark.django_db
 

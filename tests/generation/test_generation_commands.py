@@ -9,7 +9,7 @@ import pytest
 from django.core.management import CommandError, call_command
 
 from generation.models import GenerationJob, Response, System
-from tests.factories import SampleFactory
+from tests.support.factories import SampleFactory
 
 pytestmark = pytest.mark.django_db
 

@@ -14,7 +14,7 @@ from generation.services import (
     generation_job_run,
     system_save,
 )
-from tests.conftest import silence
+from tests.support.workers import silence
 
 pytestmark = pytest.mark.django_db
 Status = GenerationJob.Status

@@ -8,7 +8,7 @@ import pytest
 
 from generation.models import GenerationJob, Response, Sample
 from generation.services import generation_job_create, generation_job_run, system_save
-from tests.factories import DatasetFactory, SampleFactory
+from tests.support.factories import DatasetFactory, SampleFactory
 
 pytestmark = pytest.mark.django_db
 

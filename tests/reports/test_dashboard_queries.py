@@ -8,8 +8,8 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
-from tests.factories import AdminFactory
-from tests.reports.conftest import rate_all, run_world
+from tests.support.factories import AdminFactory
+from tests.support.runs import rate_all, run_world
 
 pytestmark = pytest.mark.django_db
 

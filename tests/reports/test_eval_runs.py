@@ -10,7 +10,7 @@ from generation.models import Response, Sample
 from reports.metrics import score_pairs
 from reports.models import EvalRun, EvalSample, ResponseScore
 from reports.services import EvalRunInvalid, RunRequest, eval_run_start
-from tests.factories import DatasetFactory, SampleFactory, SystemFactory
+from tests.support.factories import DatasetFactory, SampleFactory, SystemFactory
 
 pytestmark = pytest.mark.django_db
 

@@ -15,8 +15,8 @@ from annotation.models import RaterExclusion, Rating
 from annotation.services import ExclusionInvalid, exclusion_undo, rater_exclude, rating_exclude
 from reports.selectors.ratings import run_annotator_rows
 from reports.selectors.results import ALL_RATINGS, results_table, systems_compare
-from tests.factories import AdminFactory, AnnotatorFactory
-from tests.reports.conftest import rate_all, run_world
+from tests.support.factories import AdminFactory, AnnotatorFactory
+from tests.support.runs import rate_all, run_world
 
 pytestmark = pytest.mark.django_db
 

@@ -15,8 +15,8 @@ from reports.models import EvalSample, FloorScore
 from reports.selectors.results import results_table
 from reports.services import RunRequest, eval_run_start
 from reports.services.floor import floor_donors_draw
-from tests.factories import AdminFactory
-from tests.reports.conftest import run_world
+from tests.support.factories import AdminFactory
+from tests.support.runs import run_world
 
 pytestmark = pytest.mark.django_db
 

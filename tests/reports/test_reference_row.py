@@ -27,8 +27,8 @@ from reports.metrics import METRIC_KEYS, SACREBLEU_KEY
 from reports.models import EvalSample, ResponseScore
 from reports.selectors.results import results_table, systems_compare
 from reports.selectors.runs import run_progress
-from tests.factories import AdminFactory, DatasetFactory, SampleFactory, SystemFactory
-from tests.reports.conftest import rate_all, run_world
+from tests.support.factories import AdminFactory, DatasetFactory, SampleFactory, SystemFactory
+from tests.support.runs import rate_all, run_world
 
 pytestmark = pytest.mark.django_db
 

@@ -13,8 +13,8 @@ from django.urls import reverse
 from reports.exports import BOM, cell_safe, csv_lines
 from reports.selectors.ratings import run_agreement
 from reports.selectors.results import results_table
-from tests.factories import AdminFactory
-from tests.reports.conftest import rate_all, run_world
+from tests.support.factories import AdminFactory
+from tests.support.runs import rate_all, run_world
 
 pytestmark = pytest.mark.django_db
 

@@ -12,7 +12,7 @@ from annotation.services import item_screening_decide
 from generation.models import Response
 from reports.selectors.results import results_table
 from reports.services import RunRequest, eval_run_start
-from tests.factories import DatasetFactory, SampleFactory, SystemFactory
+from tests.support.factories import DatasetFactory, SampleFactory, SystemFactory
 
 pytestmark = pytest.mark.django_db
 

@@ -33,7 +33,7 @@ def tokenizer(tiny_model):
 @pytest.mark.parametrize("preset", PRESETS)
 def test_the_input_is_what_generation_feeds_the_model(tiny_model, tokenizer, preset):
     from generation.generators.local import LocalGenerator
-    from tests.factories import SystemFactory
+    from tests.support.factories import SystemFactory
 
     system = SystemFactory(
         kind="hf_local", checkpoint=str(tiny_model), device="cpu", prompt_preset=preset,

@@ -11,7 +11,8 @@ from io import StringIO
 import pytest
 from django.core.management import call_command
 
-from tests.conftest import REPO_ROOT, child_process_env
+from tests.support.paths import REPO_ROOT
+from tests.support.workers import child_process_env
 from training.models import TrainingJob
 
 pytestmark = [pytest.mark.services, pytest.mark.django_db(transaction=True)]
