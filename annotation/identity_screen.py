@@ -43,13 +43,20 @@ def _expression(pattern: str) -> str:
 
 
 class IdentityScreen:
-    """Finds the patterns in a text, longest first where they overlap."""
+    """Finds the patterns in a text, the longest at each place. Matches that overlap are
+    all kept (a mask must cover their union: in 作为一个AI语言模型 both 作为一个AI and
+    AI语言模型 match, and masking only the first would leave 语言模型 to give the answer
+    away); a match inside an earlier one adds nothing and is left out."""
 
     def __init__(self, patterns: Iterable[str]) -> None:
         unique = {pattern.strip() for pattern in patterns if pattern and pattern.strip()}
         self.patterns = sorted(unique, key=lambda pattern: (-len(pattern), pattern.casefold()))
+        # A lookahead matches at every position, so overlapping matches are all found.
         self._expression = (
-            re.compile("|".join(f"({_expression(p)})" for p in self.patterns), re.IGNORECASE)
+            re.compile(
+                "(?=(?:" + "|".join(f"({_expression(p)})" for p in self.patterns) + "))",
+                re.IGNORECASE,
+            )
             if self.patterns
             else None
         )
@@ -57,10 +64,15 @@ class IdentityScreen:
     def matches(self, text: str) -> list[IdentityMatch]:
         if self._expression is None or not text:
             return []
-        found = []
+        found: list[IdentityMatch] = []
+        covered = 0
         for match in self._expression.finditer(text):
-            pattern = self.patterns[match.lastindex - 1]
-            found.append(IdentityMatch(match.start(), match.end(), pattern))
+            group = match.lastindex
+            end = match.end(group)
+            if end <= covered:
+                continue
+            found.append(IdentityMatch(match.start(group), end, self.patterns[group - 1]))
+            covered = end
         return found
 
 

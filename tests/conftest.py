@@ -21,7 +21,6 @@ from django.db import connection
 from tests.support.paths import SHARED_DATA, SMILECHAT, service_missing
 from tests.support.workers import CeleryWorker
 
-
 # Modules whose every test imports torch; elsewhere a test that takes the `tiny_model`
 # fixture does.
 MODEL_MODULES = ("training/", "generation/test_local_models.py")

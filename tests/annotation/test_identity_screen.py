@@ -18,8 +18,9 @@ def found(text: str, screen: IdentityScreen = SCREEN) -> list[str]:
 
 def test_chinese_self_identification_is_found():
     assert found("你好，我是ChatGLM，很高兴能帮助你。") == ["ChatGLM"]
-    assert found("作为一个AI语言模型，我无法体会你的感受。") == ["作为一个AI"]
-    assert found("我是一个人工智能助手，但我愿意听你说。") == ["我是一个人工智能"]
+    # Two patterns overlap here; both are kept, so that a mask covers all of it.
+    assert found("作为一个AI语言模型，我无法体会你的感受。") == ["作为一个AI", "AI语言模型"]
+    assert found("我是一个人工智能助手，但我愿意听你说。") == ["我是一个人工智能", "人工智能助手"]
     assert found("通义千问和文心一言都不能代替咨询师。") == ["通义", "文心"]
 
 
@@ -52,6 +53,14 @@ def test_masking_replaces_each_span_once_with_a_neutral_placeholder():
     assert masked == f"我是{PLACEHOLDER}，{PLACEHOLDER}，我理解你的难过。"
     assert "SoulChat" not in masked
     assert identity_masked("没有问题。", []) == "没有问题。"
+
+
+def test_a_mask_covers_overlapping_matches_whole():
+    text = "作为一个AI语言模型，我没有亲身经历，但我能理解你。"
+    masked = identity_masked(text, SCREEN.matches(text))
+    assert masked == f"{PLACEHOLDER}，我没有亲身经历，但我能理解你。"
+    # A match inside a longer one adds nothing.
+    assert found("As an AI language model, no.") == ["As an AI language model"]
 
 
 def test_a_clean_counselling_reply_matches_nothing():
