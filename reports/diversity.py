@@ -5,16 +5,14 @@ them); Distinct-n at corpus level, as ESConv and SMILE report it. No Django here
 
 from __future__ import annotations
 
+import math
 from collections.abc import Sequence
+from statistics import NormalDist
 
 import numpy as np
 from scipy.sparse import csr_matrix
 
 from reports.statistics import CONFIDENCE, Estimate, bootstrap_mean
-
-# A corpus-level figure is recomputed whole for each resample: fewer than the means' 1,000,
-# as for the corpus BLEU of the sacrebleu profile.
-DISTINCT_RESAMPLES = 200
 
 
 def character_ngrams(text: str, n: int) -> list[str]:
@@ -31,11 +29,13 @@ def distinct_n(texts: Sequence[str], n: int) -> float | None:
     return 100.0 * len(set(grams)) / len(grams)
 
 
-def distinct_n_estimate(
-    texts: Sequence[str], n: int, *, seed: int = 0, resamples: int = DISTINCT_RESAMPLES
-) -> Estimate | None:
-    """Distinct-n with a 95% percentile-bootstrap interval over the texts (seeded): each
-    resample draws texts with replacement and counts distinct n-grams in what it drew."""
+def distinct_n_estimate(texts: Sequence[str], n: int) -> Estimate | None:
+    """Distinct-n with a 95% jackknife interval (each answer left out in turn; normal,
+    clipped to 0–100). Not a bootstrap: a resample repeats answers, which repeats their
+    n-grams without adding kinds, so its values fall far below the corpus's own (on the
+    demo, D-2 91.08 got the bootstrap interval [39.75, 81.35]); leaving one answer out
+    changes the corpus by that answer only. No interval (NaN) with fewer than two
+    answers that leave n-grams behind."""
     value = distinct_n(texts, n)
     if value is None:
         return None
@@ -46,19 +46,27 @@ def distinct_n_estimate(
             rows.append(row)
             columns.append(vocabulary.setdefault(gram, len(vocabulary)))
     # texts × n-grams, each cell how often the text holds the n-gram.
-    counts = csr_matrix((np.ones(len(rows)), (rows, columns)), shape=(len(texts), len(vocabulary)))
-    totals = np.asarray(counts.sum(axis=1)).ravel()
-    rng = np.random.default_rng(seed)
-    values = []
-    for _ in range(resamples):
-        weights = np.bincount(rng.integers(0, len(texts), size=len(texts)), minlength=len(texts))
-        drawn = weights @ totals
-        if drawn:
-            present = np.count_nonzero(counts.T @ weights)
-            values.append(100.0 * present / drawn)
-    tail = (1 - CONFIDENCE) / 2 * 100
-    low, high = np.percentile(values, [tail, 100 - tail])
-    return Estimate(mean=value, low=float(low), high=float(high), n=len(texts))
+    counts = csr_matrix(
+        (np.ones(len(rows)), (rows, columns)), shape=(len(texts), len(vocabulary))
+    ).tocoo()
+    per_text = np.bincount(counts.row, weights=counts.data, minlength=len(texts))
+    per_gram = np.bincount(counts.col, weights=counts.data, minlength=len(vocabulary))
+    # The kinds of n-gram only text i holds: all of the corpus's occurrences are its own.
+    own = np.bincount(counts.row[counts.data == per_gram[counts.col]], minlength=len(texts))
+    rest = per_text.sum() - per_text
+    kept = rest > 0
+    if kept.sum() < 2:
+        return Estimate(mean=value, low=float("nan"), high=float("nan"), n=len(texts))
+    left_out = 100.0 * (len(vocabulary) - own[kept]) / rest[kept]
+    m = len(left_out)
+    spread = math.sqrt((m - 1) / m * float(np.sum((left_out - left_out.mean()) ** 2)))
+    z = NormalDist().inv_cdf(0.5 + CONFIDENCE / 2)
+    return Estimate(
+        mean=value,
+        low=max(0.0, value - z * spread),
+        high=min(100.0, value + z * spread),
+        n=len(texts),
+    )
 
 
 def mean_length(texts: Sequence[str], *, seed: int = 0) -> Estimate | None:

@@ -96,8 +96,8 @@ class ResultsTable:
 
 def diversity_cells(texts: list[str], *, seed: int) -> dict[str, Estimate | None]:
     return {
-        "distinct_1": distinct_n_estimate(texts, 1, seed=seed),
-        "distinct_2": distinct_n_estimate(texts, 2, seed=seed),
+        "distinct_1": distinct_n_estimate(texts, 1),
+        "distinct_2": distinct_n_estimate(texts, 2),
         "length": mean_length(texts, seed=seed),
     }
 

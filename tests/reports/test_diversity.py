@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import math
+
 import pytest
 
 from reports.diversity import character_ngrams, distinct_n, distinct_n_estimate, mean_length
@@ -21,17 +23,49 @@ def test_no_ngram_at_all_is_undefined_not_zero():
     assert distinct_n([], 1) is None
 
 
-def test_the_interval_is_seeded_and_holds_the_value_of_the_whole():
+def test_the_interval_is_the_jackknifes_and_holds_the_value_of_the_whole():
     texts = [f"我理解你的感受{n % 4}，慢慢来。" for n in range(40)]
-    estimate = distinct_n_estimate(texts, 2, seed=3)
+    estimate = distinct_n_estimate(texts, 2)
     assert estimate.mean == pytest.approx(distinct_n(texts, 2))
     assert estimate.n == 40
     assert estimate.low <= estimate.mean <= estimate.high + 1e-9
-    assert distinct_n_estimate(texts, 2, seed=3) == estimate
-    # The same text forty times: 2 distinct characters of 160, and every resample of
-    # forty texts sees the same.
+    assert distinct_n_estimate(texts, 2) == estimate
+    # The same text forty times: 2 distinct characters of 160, whichever is left out.
     same = distinct_n_estimate(["好的好的"] * 40, 1)
     assert (same.low, same.mean, same.high) == (1.25, 1.25, 1.25)
+
+
+def test_the_jackknife_equals_leaving_each_answer_out_by_hand():
+    texts = ["你好呀", "你好", "今天很累", "", "我很累很累", "谢谢你"]
+    for n in (1, 2):
+        whole = distinct_n(texts, n)
+        left_out = [
+            value
+            for i in range(len(texts))
+            if (value := distinct_n(texts[:i] + texts[i + 1 :], n)) is not None
+        ]
+        m = len(left_out)
+        mean = sum(left_out) / m
+        spread = math.sqrt((m - 1) / m * sum((value - mean) ** 2 for value in left_out))
+        estimate = distinct_n_estimate(texts, n)
+        assert estimate.low == pytest.approx(max(0.0, whole - 1.959963984540054 * spread))
+        assert estimate.high == pytest.approx(min(100.0, whole + 1.959963984540054 * spread))
+
+
+def test_a_varied_corpus_keeps_its_value_inside_the_interval():
+    """Where a bootstrap fails: every answer different, so a resample that repeats
+    answers has far fewer kinds per n-gram than the corpus."""
+    texts = [f"第{n}位来访者说{n * 7}次" for n in range(30)]
+    estimate = distinct_n_estimate(texts, 2)
+    assert estimate.low <= estimate.mean <= estimate.high
+    assert estimate.high <= 100.0
+
+
+def test_one_answer_has_no_interval_rather_than_a_made_up_one():
+    estimate = distinct_n_estimate(["我听到了你的难过"], 2)
+    assert estimate.mean == 100.0
+    assert math.isnan(estimate.low)
+    assert math.isnan(estimate.high)
 
 
 def test_mean_length_counts_stripped_characters_and_empty_answers():
