@@ -174,8 +174,10 @@ def test_a_task_delivered_again_while_its_run_lives_is_left_alone(crew, tiny_mod
     holder = GenerationJob.objects.get(pk=job.pk).claimed_by
 
     # A second delivery, as Redis makes after its visibility timeout, to another worker.
-    other = crew(queues="gpu")
-    generation_job_run_task.apply_async((job.pk,), queue="gpu")
+    # On a queue only that worker reads: on a shared one the first worker, done with the
+    # job, could take the message itself, and the test would not see the second run.
+    other = crew(queues="redelivered")
+    generation_job_run_task.apply_async((job.pk,), queue="redelivered")
     wait_for(lambda: "left to that run" in other.log_text(), other, 60)
     wait_for(lambda: GenerationJob.objects.get(pk=job.pk).status == "succeeded", running, 120)
     job.refresh_from_db()
