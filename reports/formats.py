@@ -38,9 +38,12 @@ def table_text(table: ResultsTable, *, human: bool = True) -> str:
                 text = "–"
             else:
                 mark = "*" if column.key in row.best else ""
-                text = (
-                    f"{mark}{cell.mean:.{digits}f} [{cell.low:.{digits}f},{cell.high:.{digits}f}]"
+                interval = (
+                    f"[{cell.low:.{digits}f},{cell.high:.{digits}f}]"
+                    if cell.has_interval
+                    else "[no CI]"
                 )
+                text = f"{mark}{cell.mean:.{digits}f} {interval}"
                 text += f" {cell.n}"
             line += f" {text:>22}"
         lines.append(line)
@@ -90,7 +93,9 @@ def agreement_lines(rows: list[DimensionAgreement]) -> str:
 def _estimate_json(estimate: Estimate | None) -> dict | None:
     if estimate is None:
         return None
-    return {"mean": estimate.mean, "ci95": [estimate.low, estimate.high], "n": estimate.n}
+    # No interval is null, not NaN (which is not JSON).
+    ci95 = [estimate.low, estimate.high] if estimate.has_interval else None
+    return {"mean": estimate.mean, "ci95": ci95, "n": estimate.n}
 
 
 def _coefficient_json(value: Coefficient) -> dict:

@@ -3,6 +3,7 @@ every time it is drawn. No Django here."""
 
 from __future__ import annotations
 
+import math
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
@@ -16,12 +17,17 @@ _BLOCK_CELLS = 2_000_000
 
 @dataclass(frozen=True)
 class Estimate:
-    """A mean over n values with its percentile-bootstrap interval (same units)."""
+    """A figure over n values with its 95% interval (same units): a percentile bootstrap
+    for means, as each builder says otherwise. NaN bounds: no interval could be made."""
 
     mean: float
     low: float
     high: float
     n: int
+
+    @property
+    def has_interval(self) -> bool:
+        return not (math.isnan(self.low) or math.isnan(self.high))
 
 
 def _resample_indices(rng: np.random.Generator, n: int, resamples: int):

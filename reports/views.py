@@ -103,6 +103,7 @@ def _display_rows(table) -> list[tuple]:
                     "estimate": estimate,
                     "best": column.key in row.best,
                     "mean": f"{estimate.mean:.{digits}f}" if estimate else "",
+                    "interval": estimate is not None and estimate.has_interval,
                     "low": f"{estimate.low:.{digits}f}" if estimate else "",
                     "high": f"{estimate.high:.{digits}f}" if estimate else "",
                 }

@@ -86,6 +86,8 @@ def export_responses(*, run: EvalRun) -> Iterator[list]:
 def _cell_columns(estimate: Estimate | None) -> list:
     if estimate is None:
         return ["", "", "", 0]
+    if not estimate.has_interval:
+        return [round(estimate.mean, 4), "", "", estimate.n]
     return [round(estimate.mean, 4), round(estimate.low, 4), round(estimate.high, 4), estimate.n]
 
 

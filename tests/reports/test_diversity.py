@@ -73,3 +73,31 @@ def test_mean_length_counts_stripped_characters_and_empty_answers():
     assert estimate.mean == pytest.approx(2.0)
     assert estimate.n == 3
     assert mean_length([]) is None
+
+
+def test_no_interval_is_said_as_such_in_every_format():
+    import json
+
+    from reports.exports import csv_lines
+    from reports.formats import table_json, table_text
+    from reports.selectors.export_rows import export_table
+    from reports.selectors.table import Column, ResultRow, ResultsTable
+
+    cell = distinct_n_estimate(["我听到了你的难过"], 2)
+    table = ResultsTable(
+        profile="soulchat",
+        columns=[Column("distinct_2", "D-2", "diversity")],
+        rows=[ResultRow(dataset="d", system="s", samples=1, empty=0, rated_items=0,
+                        cells={"distinct_2": cell})],
+        agreement=[],
+        seed=0,
+    )  # fmt: skip
+    assert "100.00 [no CI] 1" in table_text(table)
+    text = json.dumps(table_json(table), allow_nan=False)
+    assert json.loads(text)["rows"][0]["cells"]["distinct_2"] == {
+        "mean": 100.0,
+        "ci95": None,
+        "n": 1,
+    }
+    lines = "".join(csv_lines(export_table(table=table))).splitlines()
+    assert "nan" not in lines[1].lower()
