@@ -13,6 +13,7 @@ from django.urls import reverse
 from corpus.models import CorpusRewrite
 from corpus.services import CorpusRequest, corpus_build_create, corpus_build_run
 from generation.models import Sample
+from tests.support.browser import admin_open
 from tests.support.rewriter import qa_line, write_input
 
 pytestmark = [pytest.mark.e2e, pytest.mark.services]
@@ -35,10 +36,7 @@ def test_a_reviewer_decides_on_the_flagged_dialogues_in_the_browser(
 
     page = browser.new_context().new_page()
     review = reverse("admin:corpus_corpusbuild_review", args=[build.pk])
-    page.goto(f"{live_server.url}{review}")
-    page.fill("input[name=username]", "staff-e2e")
-    page.fill("input[name=password]", PASSWORD)
-    page.click("input[type=submit]")
+    admin_open(page, live_server, review, username="staff-e2e", password=PASSWORD)
 
     crisis = build.rewrites.get(source_id="q2#1")
     phone = build.rewrites.get(source_id="q3#1")

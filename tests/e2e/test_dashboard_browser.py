@@ -18,6 +18,7 @@ from django.core.management import call_command
 from django.urls import reverse
 
 from reports.models import EvalRun, ResponseScore
+from tests.support.browser import admin_open
 
 pytestmark = [pytest.mark.e2e, pytest.mark.services]
 
@@ -70,10 +71,7 @@ def test_the_dashboard_follows_a_run_on_a_worker_and_downloads_its_tables(
     context = browser.new_context(accept_downloads=True)
     page = context.new_page()
     dashboard = reverse("admin:reports_evalrun_dashboard", args=[run.pk])
-    page.goto(f"{live_server.url}{dashboard}")
-    page.fill("input[name=username]", "admin-e2e")
-    page.fill("input[name=password]", PASSWORD)
-    page.click("input[type=submit]")
+    admin_open(page, live_server, dashboard, username="admin-e2e", password=PASSWORD)
     expect(page.locator("#run-status")).to_have_text("generating and scoring")
     expect(page.locator("#text-generation")).to_have_text("0/7")
     expect(page.locator("#table-1")).to_contain_text(SYSTEM)

@@ -16,6 +16,7 @@ from django.urls import reverse
 from annotation.models import Item, RaterExclusion
 from generation.models import Sample
 from reports.models import EvalRun
+from tests.support.browser import admin_open
 
 pytestmark = [pytest.mark.e2e]
 
@@ -46,10 +47,7 @@ def test_an_admin_leaves_a_hurried_rater_out_and_decides_on_held_responses(
     context = browser.new_context()
     page = context.new_page()
     dashboard = reverse("admin:reports_evalrun_dashboard", args=[run.pk])
-    page.goto(f"{live_server.url}{dashboard}")
-    page.fill("input[name=username]", "admin-e2e")
-    page.fill("input[name=password]", PASSWORD)
-    page.click("input[type=submit]")
+    admin_open(page, live_server, dashboard, username="admin-e2e", password=PASSWORD)
 
     hurried = page.locator("#annotators tbody tr", has_text="annotator4")
     expect(hurried).to_have_class(re.compile(r"\bflagged\b"))
