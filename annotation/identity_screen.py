@@ -29,7 +29,7 @@ class IdentityMatch:
     end: int
     pattern: str
 
-    def as_json(self) -> dict:
+    def as_json(self) -> dict[str, int | str]:
         return {"start": self.start, "end": self.end, "pattern": self.pattern}
 
 
@@ -68,6 +68,8 @@ class IdentityScreen:
         covered = 0
         for match in self._expression.finditer(text):
             group = match.lastindex
+            if group is None:  # the lookahead always holds one group; for the checker
+                continue
             end = match.end(group)
             if end <= covered:
                 continue

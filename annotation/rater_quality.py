@@ -162,7 +162,7 @@ def rater_quality(
             usual_scores=usual,
             gold_rated=len(gold),
             gold_accuracy=(
-                sum(fact.gold_matches for fact in gold) / (len(dimensions) * len(gold))
+                sum(fact.gold_matches or 0 for fact in gold) / (len(dimensions) * len(gold))
                 if gold
                 else None
             ),

@@ -8,6 +8,8 @@ optional tooltips; inlined into a page, that script would run, and a label holdi
 
 from __future__ import annotations
 
+from typing import Any
+
 import pygal
 from pygal.etree import etree
 from pygal.style import Style
@@ -26,7 +28,9 @@ def chart_style(colours: tuple[str, ...]) -> Style:
     )
 
 
-def chart_options(title: str, *, width: int, height: int, colours: tuple[str, ...]) -> dict:
+def chart_options(
+    title: str, *, width: int, height: int, colours: tuple[str, ...]
+) -> dict[str, Any]:
     return {
         "title": title,
         "width": width,
@@ -48,4 +52,4 @@ def svg_render(chart: pygal.graph.graph.Graph) -> str:
         for child in list(parent):
             if isinstance(child.tag, str) and child.tag.rsplit("}", 1)[-1] == "script":
                 parent.remove(child)
-    return etree.tostring(root, encoding="unicode")
+    return str(etree.tostring(root, encoding="unicode"))

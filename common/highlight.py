@@ -18,15 +18,17 @@ class MarkerHit:
 def highlighted(content: str, hits: Iterable[MarkerHit]) -> list[tuple[str, str]]:
     """A turn's text cut into (piece, marker) pairs, marker "" between hits, so a page can
     mark the hits; overlapping hits are merged into one."""
-    spans: list[list] = []
+    spans: list[tuple[int, int, str]] = []
     for hit in sorted(hits, key=lambda hit: (hit.start, hit.end)):
         if spans and hit.start < spans[-1][1]:
-            spans[-1][1] = max(spans[-1][1], hit.end)
-            if hit.marker not in spans[-1][2]:
-                spans[-1][2] += f", {hit.marker}"
+            start, end, marker = spans[-1]
+            if hit.marker not in marker:
+                marker += f", {hit.marker}"
+            spans[-1] = (start, max(end, hit.end), marker)
         else:
-            spans.append([hit.start, hit.end, hit.marker])
-    pieces, position = [], 0
+            spans.append((hit.start, hit.end, hit.marker))
+    pieces: list[tuple[str, str]] = []
+    position = 0
     for start, end, marker in spans:
         if start > position:
             pieces.append((content[position:start], ""))

@@ -15,6 +15,7 @@ import logging
 import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
+from typing import Any
 
 from common.highlight import MarkerHit
 from common.json_input import JsonTooDeep, json_loads
@@ -69,7 +70,7 @@ def rewrite_parse(text: str) -> list[Turn]:
             turns.append((ROLE_ALIASES[match["role"]], [match["text"]]))
         elif turns and line.strip() and not line.strip().startswith("```"):
             turns[-1][1].append(line)
-    dialogue = []
+    dialogue: list[Turn] = []
     for role, lines in turns:
         content = _MARKDOWN_NOISE.sub("", " ".join(part.strip() for part in lines)).strip()
         if dialogue and dialogue[-1].role == role:
@@ -208,7 +209,7 @@ class LineProblem:
     message: str
 
 
-def _text_field(record: dict, name: str, *, required: bool) -> str:
+def _text_field(record: dict[str, Any], name: str, *, required: bool) -> str:
     value = record.get(name)
     if value is None:
         if required:

@@ -20,7 +20,7 @@ import gzip
 import json
 import re
 import zlib
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, BinaryIO
@@ -124,7 +124,7 @@ def read_file(
         raise FormatError(f"unknown format {source_format!r}: use one of {', '.join(FORMATS)}")
 
 
-def _natural_key(path: Path) -> tuple:
+def _natural_key(path: Path) -> tuple[int | str, ...]:
     # 2.json before 10.json, as SMILECHAT's numbered files are meant to be read.
     return tuple(int(part) if part.isdigit() else part for part in re.split(r"(\d+)", path.name))
 
@@ -132,7 +132,9 @@ def _natural_key(path: Path) -> tuple:
 # --- JSON -----------------------------------------------------------------------------
 
 
-def _read_smilechat_file(path: Path, roles: Mapping[str, str], progress: Progress | None):
+def _read_smilechat_file(
+    path: Path, roles: Mapping[str, str], progress: Progress | None
+) -> Iterator[Record]:
     try:
         raw = path.read_bytes()
     except OSError as error:
@@ -200,7 +202,9 @@ def _read_json_lines(
         yield Dialogue(source_id=source_id, turns=turns, location=location, topic=topic.strip())
 
 
-def _record_id(record: dict, source_format: str, path: Path, line_number: int) -> str | Problem:
+def _record_id(
+    record: dict[str, Any], source_format: str, path: Path, line_number: int
+) -> str | Problem:
     value = record.get("id")
     if value is None:
         if source_format == "chatml":
@@ -310,7 +314,9 @@ def _lines(path: Path, progress: Progress | None) -> Iterator[tuple[int, bytes]]
     except OSError as error:
         raise SourceError(f"{path}: cannot be read ({error.strerror})") from None
     with raw_file:
-        stream: BinaryIO = gzip.GzipFile(fileobj=raw_file) if path.suffix == ".gz" else raw_file
+        stream: Iterable[bytes] = (
+            gzip.GzipFile(fileobj=raw_file) if path.suffix == ".gz" else raw_file
+        )
         position = 0
         try:
             for line_number, line in enumerate(stream, start=1):
@@ -332,9 +338,8 @@ def file_stem(path: Path) -> str:
 
 
 def _kind(value: Any) -> str:
-    return {dict: "an object", list: "a list", str: "a string"}.get(
-        type(value), type(value).__name__
-    )
+    kinds: dict[type, str] = {dict: "an object", list: "a list", str: "a string"}
+    return kinds.get(type(value), type(value).__name__)
 
 
 # --- Export ---------------------------------------------------------------------------

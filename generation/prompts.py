@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
-from typing import Protocol
+from typing import Any, Protocol
 
 from generation.dialogues import PSYCHOLOGIST, USER, Turn
 
@@ -99,25 +99,25 @@ class PromptError(ValueError):
 class TokenCounter:
     """A model's tokenizer as the prompt budget sees it (and as the model is fed)."""
 
-    def __init__(self, tokenizer, *, add_special_tokens: bool) -> None:
+    def __init__(self, tokenizer: Any, *, add_special_tokens: bool) -> None:
         self.tokenizer = tokenizer
         self.add_special_tokens = add_special_tokens
 
     def encode(self, text: str) -> list[int]:
-        return self.tokenizer.encode(text, add_special_tokens=self.add_special_tokens)
+        return list(self.tokenizer.encode(text, add_special_tokens=self.add_special_tokens))
 
     def decode(self, ids: Sequence[int]) -> str:
-        return self.tokenizer.decode(list(ids), skip_special_tokens=True)
+        return str(self.tokenizer.decode(list(ids), skip_special_tokens=True))
 
 
-def model_token_counter(tokenizer, preset: str) -> TokenCounter:
+def model_token_counter(tokenizer: Any, preset: str) -> TokenCounter:
     # A chat template writes its own begin-of-text token; a plain string gets the
     # tokenizer's special tokens, exactly as the model will see them.
     return TokenCounter(tokenizer, add_special_tokens=preset != CHAT)
 
 
 def model_prompt_renderer(
-    tokenizer, preset: str, system_prompt: str = ""
+    tokenizer: Any, preset: str, system_prompt: str = ""
 ) -> Callable[[Sequence[Turn]], str]:
     """How a local model's prompt is written from context turns: one function for
     generation and for training, so the two never disagree."""
@@ -129,8 +129,10 @@ def model_prompt_renderer(
             )
 
         def render(turns: Sequence[Turn]) -> str:
-            return tokenizer.apply_chat_template(
-                chat_messages(turns, system_prompt), tokenize=False, add_generation_prompt=True
+            return str(
+                tokenizer.apply_chat_template(
+                    chat_messages(turns, system_prompt), tokenize=False, add_generation_prompt=True
+                )
             )
 
         return render

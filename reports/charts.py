@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import pygal
 
 from common.charts import chart_options, svg_render
@@ -12,7 +14,7 @@ _LOW, _MIDDLE, _HIGH = "#c95c54", "#e3b655", "#5b9a68"
 _WIDTH, _ROW, _FRAME = 440, 26, 90
 
 
-def _options(title: str, rows: int, colours: tuple[str, ...]) -> dict:
+def _options(title: str, rows: int, colours: tuple[str, ...]) -> dict[str, Any]:
     return chart_options(title, width=_WIDTH, height=_FRAME + _ROW * max(rows, 1), colours=colours)
 
 

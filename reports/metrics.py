@@ -30,6 +30,7 @@ from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass
 from functools import lru_cache
 from itertools import pairwise
+from typing import Any
 
 import jieba
 import rjieba
@@ -100,10 +101,10 @@ class TextAnalysis:
     """Everything the metrics need from one text, computed once."""
 
     length: int
-    char_ngrams: tuple[Counter, ...]  # orders 1..4
+    char_ngrams: tuple[Counter[str], ...]  # orders 1..4
     words: tuple[int, ...]  # word ids, for rapidfuzz's LCS
-    unigrams: frozenset
-    bigrams: frozenset
+    unigrams: frozenset[int]
+    bigrams: frozenset[tuple[int, int]]
 
 
 class Analyser:
@@ -115,9 +116,8 @@ class Analyser:
 
     def analyse(self, text: str) -> TextAnalysis | None:
         """None for an empty (or whitespace-only) text."""
-        cached = self._cache.get(text, False)
-        if cached is not False:
-            return cached
+        if text in self._cache:
+            return self._cache[text]
         stripped = text.strip()
         analysis = self._build(stripped) if stripped else None
         self._cache[text] = analysis
@@ -145,8 +145,8 @@ class Analyser:
 
 def _bleu(hypothesis: TextAnalysis, reference: TextAnalysis) -> tuple[float, ...]:
     """sentence_bleu with method 3 for orders 1..4, sharing the n-gram counts."""
-    numerators = []
-    denominators = []
+    numerators: list[int] = []
+    denominators: list[int] = []
     hyp_len = hypothesis.length
     for hyp_counts, ref_counts in zip(hypothesis.char_ngrams, reference.char_ngrams, strict=True):
         matched = 0
@@ -204,7 +204,9 @@ def _rouge(hypothesis: TextAnalysis, reference: TextAnalysis) -> tuple[float, fl
     return rouge_1, rouge_2, rouge_l
 
 
-def scores_for(hypothesis: TextAnalysis | None, reference: TextAnalysis | None) -> tuple:
+def scores_for(
+    hypothesis: TextAnalysis | None, reference: TextAnalysis | None
+) -> tuple[float, ...]:
     """The seven scores (METRIC_KEYS order, fractions 0..1) of one analysed pair."""
     if hypothesis is None or reference is None:
         return _ZEROS
@@ -215,7 +217,7 @@ def is_empty(text: str) -> bool:
     return not text.strip()
 
 
-def _score_chunk(pairs: Sequence[tuple[str, str]]) -> list[tuple]:
+def _score_chunk(pairs: Sequence[tuple[str, str]]) -> list[tuple[float, ...]]:
     analyser = Analyser()
     return [
         scores_for(analyser.analyse(hypothesis), analyser.analyse(reference))
@@ -223,7 +225,7 @@ def _score_chunk(pairs: Sequence[tuple[str, str]]) -> list[tuple]:
     ]
 
 
-def score_pairs(pairs: Sequence[tuple[str, str]], *, workers: int = 1) -> list[tuple]:
+def score_pairs(pairs: Sequence[tuple[str, str]], *, workers: int = 1) -> list[tuple[float, ...]]:
     """Scores of (hypothesis, reference) pairs, in order, as tuples in METRIC_KEYS order.
 
     ``workers`` > 1 splits the pairs over that many processes; it must stay 1 inside a
@@ -236,13 +238,15 @@ def score_pairs(pairs: Sequence[tuple[str, str]], *, workers: int = 1) -> list[t
     size = math.ceil(len(pairs) / workers)
     chunks = [pairs[start : start + size] for start in range(0, len(pairs), size)]
     with ProcessPoolExecutor(max_workers=workers) as pool:
-        results: list[tuple] = []
+        results: list[tuple[float, ...]] = []
         for chunk_scores in pool.map(_score_chunk, chunks):
             results.extend(chunk_scores)
     return results
 
 
-def scores_summary(hypotheses: Sequence[str], scores: Sequence[tuple], *, seed: int = 0) -> dict:
+def scores_summary(
+    hypotheses: Sequence[str], scores: Sequence[tuple[float, ...]], *, seed: int = 0
+) -> dict[str, object]:
     """Means ×100 of each metric with 95% bootstrap intervals, n and the empty count."""
     summary: dict[str, object] = {
         "profile": PROFILE_SOULCHAT,
@@ -264,8 +268,8 @@ def default_workers() -> int:
 
 
 @lru_cache(maxsize=1)
-def _sacrebleu_metric():
-    from sacrebleu.metrics import BLEU
+def _sacrebleu_metric() -> Any:
+    from sacrebleu.metrics.bleu import BLEU
 
     return BLEU(tokenize="zh")
 
@@ -280,7 +284,7 @@ def sacrebleu_statistics(pairs: Iterable[tuple[str, str]]) -> list[list[int]]:
     for hypothesis, reference in pairs:
         hypotheses.append(hypothesis.strip())
         references.append(reference.strip())
-    return metric._extract_corpus_statistics(hypotheses, [references])
+    return list(metric._extract_corpus_statistics(hypotheses, [references]))
 
 
 def sacrebleu_from_statistics(statistics: Sequence[Sequence[int]]) -> float:
@@ -288,4 +292,4 @@ def sacrebleu_from_statistics(statistics: Sequence[Sequence[int]]) -> float:
     summed = [sum(column) for column in zip(*statistics, strict=True)] if statistics else []
     if not summed:
         return 0.0
-    return _sacrebleu_metric()._compute_score_from_stats(summed).score
+    return float(_sacrebleu_metric()._compute_score_from_stats(summed).score)

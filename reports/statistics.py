@@ -4,7 +4,7 @@ every time it is drawn. No Django here."""
 from __future__ import annotations
 
 import math
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 
 import numpy as np
@@ -30,7 +30,7 @@ class Estimate:
         return not (math.isnan(self.low) or math.isnan(self.high))
 
 
-def _resample_indices(rng: np.random.Generator, n: int, resamples: int):
+def _resample_indices(rng: np.random.Generator, n: int, resamples: int) -> Iterator[np.ndarray]:
     per_block = max(1, _BLOCK_CELLS // max(n, 1))
     done = 0
     while done < resamples:

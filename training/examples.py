@@ -12,6 +12,7 @@ from __future__ import annotations
 from collections import Counter
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
+from typing import Any
 
 from generation.dialogues import Turn
 from generation.prompts import (
@@ -77,7 +78,7 @@ class ExampleReport:
         self.targets_cut += example.target_cut
         self.target_tokens += len(example.labels) - example.prompt_tokens
 
-    def as_dict(self) -> dict:
+    def as_dict(self) -> dict[str, Any]:
         return {
             "built": self.built,
             "turns_dropped": self.turns_dropped,
@@ -102,7 +103,7 @@ class ExampleReport:
 class ExampleBuilder:
     """Builds examples for one tokenizer and preset."""
 
-    def __init__(self, tokenizer, settings: ExampleSettings) -> None:
+    def __init__(self, tokenizer: Any, settings: ExampleSettings) -> None:
         errors = settings.errors()
         if errors:
             raise ValueError("; ".join(f"{key}: {message}" for key, message in errors.items()))

@@ -191,7 +191,7 @@ def scheduler_params(hyper: HyperParameters) -> dict[str, Any]:
     }
 
 
-def deepspeed_config(hyper: HyperParameters, plan: BatchPlan, *, precision: str) -> dict:
+def deepspeed_config(hyper: HyperParameters, plan: BatchPlan, *, precision: str) -> dict[str, Any]:
     """The DeepSpeed JSON for this plan; `precision` is the one resolved for the hardware
     (bf16, fp16 or fp32)."""
     config: dict[str, Any] = {
