@@ -6,6 +6,9 @@ any host runs it without the file, and a run may stop anywhere: each batch of an
 committed with its verdicts, and a later run (a redelivered task, a resume) asks only
 for what is still pending. The dataset is written at the end of every run through the
 dataset importer, which skips the dialogues it already has, so nothing is added twice.
+
+Here: making, resuming, requeueing and cancelling a build; its run on a worker is in
+corpus.services.runs, its publishing in corpus.services.publish.
 """
 
 from __future__ import annotations
