@@ -20,7 +20,7 @@ RUN pip install --upgrade pip "setuptools>=69" wheel \
 
 # Dependencies first, so code changes do not reinstall them.
 COPY pyproject.toml README.md ./
-RUN mkdir config generation training annotation reports \
+RUN mkdir config common generation corpus training annotation reports demo \
     && pip install --editable ".[ml]"
 
 COPY . .
