@@ -3,6 +3,8 @@ Apart from common.api because DRF's views, which this needs, import the parser t
 
 from __future__ import annotations
 
+from typing import Any
+
 from rest_framework import status
 from rest_framework.response import Response
 from rest_framework.views import exception_handler
@@ -18,7 +20,7 @@ SERVICE_ERROR_STATUS = {
 }
 
 
-def service_exception_handler(exc, context):
+def service_exception_handler(exc: Exception, context: dict[str, Any]) -> Response | None:
     """DRF's handler, and a service's refusal as its code's status with the message in
     "detail" (and "errors" per field where it names fields)."""
     if isinstance(exc, ServiceError):

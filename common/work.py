@@ -37,6 +37,8 @@ from django.db import models, transaction
 from django.db.models import F, Q
 from django.utils import timezone
 
+from common.models import QueuedWork
+
 logger = logging.getLogger(__name__)
 
 # Every kind of queued work spells these states the same way.
@@ -83,11 +85,11 @@ def work_take_back(*, work: Any) -> bool:
 class Claim:
     """A run's hold on one row of work."""
 
-    model: type[models.Model]
+    model: type[QueuedWork]
     pk: int
     token: str
 
-    def held(self) -> models.QuerySet:
+    def held(self) -> models.QuerySet[QueuedWork]:
         """The row, only while this run holds it."""
         return self.model._default_manager.filter(pk=self.pk, status=RUNNING, claimed_by=self.token)
 
@@ -108,7 +110,7 @@ class Claim:
         return bool(self.held().update(**fields, updated_at=timezone.now()))
 
 
-def work_claim(*, model: type[models.Model], pk: int) -> Claim | None:
+def work_claim(*, model: type[QueuedWork], pk: int) -> Claim | None:
     """Take queued work, or running work whose heartbeat is stale, for this run; None when
     it is finished, gone, or held by a run that is alive."""
     now = timezone.now()
@@ -128,7 +130,7 @@ def work_claim(*, model: type[models.Model], pk: int) -> Claim | None:
     return Claim(model, pk, token)
 
 
-def work_run(*, model: type[models.Model], pk: int, run: Callable[[Claim], T]) -> T | None:
+def work_run(*, model: type[QueuedWork], pk: int, run: Callable[[Claim], T]) -> T | None:
     """Claim the work and run it; None when it cannot be claimed (work_claim). A run a
     person stops (Ctrl-C) drops its heartbeat, so a rerun takes over at once; a run that
     breaks fails the work with the reason (a retry goes on from what was stored), and the
@@ -153,7 +155,7 @@ def work_run(*, model: type[models.Model], pk: int, run: Callable[[Claim], T]) -
 
 @dataclass(frozen=True)
 class WorkKind:
-    model: type[models.Model]
+    model: type[QueuedWork]
     # Sends the work's task again (on commit); returns why it was not sent, if it cannot be
     # (a training job under a launcher is started by a person).
     requeue: Callable[[Any], str | None]
@@ -162,7 +164,7 @@ class WorkKind:
 _KINDS: dict[str, WorkKind] = {}
 
 
-def work_kind_register(*, model: type[models.Model], requeue: Callable[[Any], str | None]) -> None:
+def work_kind_register(*, model: type[QueuedWork], requeue: Callable[[Any], str | None]) -> None:
     """Put a kind of work under the sweep (each app does it for its own, when it loads)."""
     _KINDS[model._meta.label] = WorkKind(model, requeue)
 
@@ -176,7 +178,7 @@ class Requeued:
 
 
 def work_requeue_stale(
-    *, model: type[models.Model] | None = None, pks: list[int] | None = None
+    *, model: type[QueuedWork] | None = None, pks: list[int] | None = None
 ) -> list[Requeued]:
     """Running work whose heartbeat is stale goes back to queued and its task is sent
     again; the claim then lets the new task take it over."""

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import warnings
 from collections import Counter, defaultdict
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 
 import krippendorff
@@ -191,7 +191,7 @@ def _alpha_or_none(data: np.ndarray, domain: Sequence[int]) -> float | None:
 def agreement_table(
     records: Sequence[ScoreRecord],
     *,
-    domains: dict[str, Sequence[int]],
+    domains: Mapping[str, Sequence[int]],
     seed: int = 0,
     resamples: int = RESAMPLES,
 ) -> list[DimensionAgreement]:

@@ -12,8 +12,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from decimal import ROUND_HALF_UP, Decimal
 
-from django.contrib.auth.base_user import AbstractBaseUser
-from django.contrib.auth.models import AnonymousUser
+from django.contrib.auth.models import AnonymousUser, User
 from django.db.models import Count, F, IntegerField, OuterRef, Q, QuerySet, Subquery, Sum, Value
 from django.db.models.functions import Coalesce, Mod
 from django.utils import timezone
@@ -31,7 +30,7 @@ class NotFound(ServiceError):
 UNSERVED = (Item.Screening.HELD, Item.Screening.EXCLUDED)
 
 
-def annotator_for_user(*, user: AbstractBaseUser | AnonymousUser) -> Annotator | None:
+def annotator_for_user(*, user: User | AnonymousUser) -> Annotator | None:
     if not user.is_authenticated:
         return None
     return Annotator.objects.filter(user=user, active=True).first()

@@ -16,11 +16,15 @@ from annotation.rubric import SCALE_KEYS
 
 
 def _live_exclusions(study_id: int | None) -> QuerySet[RaterExclusion]:
+    if study_id is None:  # a run whose study is not open yet
+        return RaterExclusion.objects.none()
     return RaterExclusion.objects.filter(study_id=study_id, undone_at__isnull=True)
 
 
 def excluded_ratings(*, study_id: int | None) -> QuerySet[Rating]:
     """The study's ratings that a live exclusion leaves out (of a whole rater or alone)."""
+    if study_id is None:
+        return Rating.objects.none()
     live = _live_exclusions(study_id)
     return Rating.objects.filter(assignment__item__study_id=study_id).filter(
         Q(assignment__annotator__in=live.filter(annotator__isnull=False).values("annotator"))
@@ -32,6 +36,8 @@ def ratings_in_analysis(
     *, study_id: int | None, include_excluded: bool = False
 ) -> QuerySet[Rating]:
     """The study's ratings the analysis uses: all of them, or those no exclusion left out."""
+    if study_id is None:
+        return Rating.objects.none()
     ratings = Rating.objects.filter(assignment__item__study_id=study_id)
     if include_excluded:
         return ratings
@@ -76,12 +82,16 @@ def study_exclusions(*, study_id: int | None) -> ExclusionSummary:
     )
     entries = []
     for exclusion in live.order_by("created_at", "pk"):
-        if exclusion.annotator_id:
-            what = exclusion.annotator.user.get_username()
-            count = per_rater[exclusion.annotator_id]
+        # A constraint sets exactly one of the two.
+        annotator, rating = exclusion.annotator, exclusion.rating
+        if annotator is not None:
+            what = annotator.user.get_username()
+            count = per_rater[annotator.pk]
+        elif rating is not None:
+            what = f"one rating by {rating.assignment.annotator.user.get_username()}"
+            count = int(rating.pk in ratings_left_out)
         else:
-            what = f"one rating by {exclusion.rating.assignment.annotator.user.get_username()}"
-            count = int(exclusion.rating_id in ratings_left_out)
+            continue
         entries.append(
             ExclusionEntry(
                 exclusion_id=exclusion.pk,

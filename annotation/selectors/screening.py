@@ -34,6 +34,8 @@ class ScreeningCounts:
 
 
 def study_screening_counts(*, study_id: int | None) -> ScreeningCounts:
+    if study_id is None:  # a run whose study is not open yet
+        return ScreeningCounts(0, 0, 0, 0)
     counts = Counter(
         Item.objects.filter(study_id=study_id)
         .exclude(screening=Screening.CLEAR)

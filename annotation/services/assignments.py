@@ -150,7 +150,8 @@ def _pools(candidates: QuerySet[Item], mine: QuerySet[Assignment]) -> list[Query
                 response__sample_id__in=[sample for sample, count in left.items() if count == most]
             )
         )
-        pools.append(candidates.exclude(response__sample_id=last))
+        if last is not None:
+            pools.append(candidates.exclude(response__sample_id=last))
     pools.append(candidates)
     return pools
 

@@ -3,7 +3,7 @@ reason, recorded and reversible. Pay never changes with them: pay is for work do
 
 from __future__ import annotations
 
-from django.contrib.auth.base_user import AbstractBaseUser
+from django.contrib.auth.models import User
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
@@ -60,7 +60,7 @@ def rater_exclusion_check(*, study: Study, annotator: Annotator, reason: str) ->
 
 @transaction.atomic
 def rater_exclude(
-    *, study: Study, annotator: Annotator, reason: str, by: AbstractBaseUser | None
+    *, study: Study, annotator: Annotator, reason: str, by: User | None
 ) -> RaterExclusion:
     """Leave every rating of `annotator` in `study` out of its analysis."""
     reason = rater_exclusion_check(study=study, annotator=annotator, reason=reason)
@@ -84,7 +84,7 @@ def rating_exclusion_check(*, rating: Rating, reason: str) -> str:
 
 
 @transaction.atomic
-def rating_exclude(*, rating: Rating, reason: str, by: AbstractBaseUser | None) -> RaterExclusion:
+def rating_exclude(*, rating: Rating, reason: str, by: User | None) -> RaterExclusion:
     """Leave one rating out of its study's analysis."""
     rating = Rating.objects.select_related("assignment__item__study", "assignment__annotator").get(
         pk=rating.pk
@@ -93,7 +93,7 @@ def rating_exclude(*, rating: Rating, reason: str, by: AbstractBaseUser | None) 
     return _create(study=rating.assignment.item.study, rating=rating, reason=reason, created_by=by)
 
 
-def exclusion_undo(*, exclusion: RaterExclusion, by: AbstractBaseUser | None) -> RaterExclusion:
+def exclusion_undo(*, exclusion: RaterExclusion, by: User | None) -> RaterExclusion:
     """Put the ratings back into the analysis; the exclusion stays on record as undone."""
     undone = RaterExclusion.objects.filter(pk=exclusion.pk, undone_at__isnull=True).update(
         undone_at=timezone.now(), undone_by=by, updated_at=timezone.now()

@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from datetime import timedelta
 
 from django.contrib.auth import get_user_model
-from django.contrib.auth.base_user import AbstractBaseUser
+from django.contrib.auth.models import User
 from django.contrib.auth.password_validation import validate_password
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
@@ -47,7 +47,7 @@ def _token_hash(token: str) -> str:
 def invitation_create(
     *,
     invitee: str,
-    created_by: AbstractBaseUser | None,
+    created_by: User | None,
     expertise_note: str = "",
     valid_days: int = DEFAULT_VALID_DAYS,
 ) -> IssuedInvitation:

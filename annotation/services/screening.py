@@ -8,7 +8,7 @@ from __future__ import annotations
 from pathlib import PurePath
 
 from django.conf import settings
-from django.contrib.auth.base_user import AbstractBaseUser
+from django.contrib.auth.models import User
 from django.db import transaction
 from django.utils import timezone
 
@@ -75,7 +75,7 @@ def study_items_screen(*, study: Study) -> int:
 
 
 @transaction.atomic
-def item_screening_decide(*, item: Item, decision: str, by: AbstractBaseUser | None) -> Item:
+def item_screening_decide(*, item: Item, decision: str, by: User | None) -> Item:
     """An admin's decision on a held item: mask the spans, release it as it is, or
     leave it out of the study. Once taken, it stands (a double click is told so)."""
     if decision not in (MASK, RELEASE, EXCLUDE):

@@ -34,8 +34,8 @@ def corpus_publish(build: CorpusBuild) -> None:
     result = dialogues_dedup([_dialogue_text(rewrite) for rewrite in accepted])
     duplicates = []
     for found, near in ((result.exact, False), (result.near, True)):
-        for position, kept in found.items():
-            rewrite, original = accepted[position], accepted[kept]
+        for position, first in found.items():
+            rewrite, original = accepted[position], accepted[first]
             rewrite.status = RewriteStatus.DUPLICATE
             rewrite.duplicate_of, rewrite.near_duplicate = original, near
             rewrite.reason_code = "near_duplicate" if near else "exact_duplicate"

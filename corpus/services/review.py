@@ -6,7 +6,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from decimal import Decimal
 
-from django.contrib.auth.models import AbstractBaseUser
+from django.contrib.auth.models import User
 from django.db import transaction
 from django.utils import timezone
 
@@ -23,7 +23,7 @@ ACCEPT, REJECT = "accept", "reject"
 
 @transaction.atomic
 def corpus_rewrite_review(
-    *, rewrite: CorpusRewrite, decision: str, reviewer: AbstractBaseUser, note: str = ""
+    *, rewrite: CorpusRewrite, decision: str, reviewer: User, note: str = ""
 ) -> CorpusRewrite:
     """A person's decision on a dialogue set aside for its markers: accepted, it joins the
     dataset (unless it duplicates one already there); rejected, it is kept out for good."""

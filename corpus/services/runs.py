@@ -182,8 +182,8 @@ def _finish(build: CorpusBuild, claim: Claim, *, error: str = "") -> CorpusBuild
             first = failures.order_by("pk").first()
             error = (
                 f"{missing} of {build.progress_total} records got no answer from the rewriter; "
-                f"the first reason: {first.reason}. Resume with build_corpus --resume "
-                f"{build.name}"
+                f"the first reason: {first.reason if first else ''}. Resume with "
+                f"build_corpus --resume {build.name}"
             )
     claim.settle(
         status=Status.FAILED if error else Status.SUCCEEDED,

@@ -115,10 +115,12 @@ def _hurried_scores(rng: Random) -> dict[str, int]:
     return {key: rng.randint(0, maximum) for key, maximum in SCALE_MAXIMUM.items()}
 
 
-def _simulated_rating(annotator: Annotator, run: EvalRun, quality: dict, *, hurried: bool) -> bool:
+def _simulated_rating(
+    annotator: Annotator, study: Study, quality: dict[int, float], *, hurried: bool
+) -> bool:
     """One simulated rating of the next item open to `annotator`; False when none is."""
     with transaction.atomic():
-        assignment = assignment_next(annotator=annotator, study=run.study)
+        assignment = assignment_next(annotator=annotator, study=study)
         if assignment is None:
             return False
         item = assignment.item
@@ -155,29 +157,30 @@ def demo_ratings_simulate() -> SimulatedRatings:
         .order_by("-pk")
         .first()
     )
-    if run is None:
+    if run is None or run.study is None:
         raise DemoRefused(f"no evaluation run over {DEMO_DATASET} has opened its study yet")
+    study = run.study
     quality = dict(
-        ResponseScore.objects.filter(response__items__study=run.study).values_list(
+        ResponseScore.objects.filter(response__items__study=study).values_list(
             "response_id", "rouge_l"
         )
     )
     # The human reference is never scored: against itself its ROUGE-L would be 1.
     quality.update(
         (response_id, 1.0)
-        for response_id in run.study.items.filter(
+        for response_id in study.items.filter(
             response__system__kind=System.Kind.REFERENCE
         ).values_list("response_id", flat=True)
     )
     submitted = 0
     for username in DEMO_SIMULATED_RATERS:
         annotator = Annotator.objects.select_related("user").get(user__username=username)
-        while _simulated_rating(annotator, run, quality, hurried=False):
+        while _simulated_rating(annotator, study, quality, hurried=False):
             submitted += 1
     hurried = Annotator.objects.select_related("user").get(user__username=DEMO_HURRIED_RATER)
-    done = Rating.objects.filter(assignment__annotator=hurried, assignment__item__study=run.study)
-    share = (run.study.items.filter(is_gold=False).count() + 1) // 2
+    done = Rating.objects.filter(assignment__annotator=hurried, assignment__item__study=study)
+    share = (study.items.filter(is_gold=False).count() + 1) // 2
     rated = 0
-    while done.count() < share and _simulated_rating(hurried, run, quality, hurried=True):
+    while done.count() < share and _simulated_rating(hurried, study, quality, hurried=True):
         rated += 1
-    return SimulatedRatings(run=run, submitted=submitted, study=run.study, hurried=rated)
+    return SimulatedRatings(run=run, submitted=submitted, study=study, hurried=rated)

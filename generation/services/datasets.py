@@ -317,7 +317,7 @@ class _Importer:
             .values_list("dialogue_id", flat=True)
             .distinct()
         )
-        rows = []
+        rows: list[Sample] = []
         for dialogue, drafts in dialogues:
             if dialogue.source_id in present:
                 stored.dialogues_already_present += 1

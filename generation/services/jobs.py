@@ -138,7 +138,7 @@ def _outcomes_store(job: GenerationJob, outcomes: Iterable[Outcome]) -> None:
                     sample_id=outcome.sample_id,
                     system_id=job.system_id,
                     job=job,
-                    text=outcome.text,
+                    text=outcome.text or "",  # answered: never None
                     prompt_tokens=outcome.prompt_tokens,
                     completion_tokens=outcome.completion_tokens,
                     latency_seconds=outcome.latency_seconds,

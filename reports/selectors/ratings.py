@@ -7,6 +7,7 @@ from __future__ import annotations
 from collections import defaultdict
 from dataclasses import dataclass
 from decimal import Decimal
+from typing import Any
 
 from django.db.models import Count, Exists, OuterRef, Q, QuerySet
 
@@ -67,6 +68,21 @@ class RunRatings:
         return [row for row in self.rows if include_excluded or not row.excluded]
 
 
+def _rated_item(row: tuple[Any, ...]) -> RatedItem:
+    rating_id, item, annotator, dataset, system_id, system, sample, excluded = row[:8]
+    return RatedItem(
+        rating_id=rating_id,
+        item_id=item,
+        annotator_id=annotator,
+        dataset_id=dataset,
+        system_id=system_id,
+        system=system,
+        sample_id=sample,
+        excluded=excluded,
+        scores=tuple(row[8:]),
+    )
+
+
 def run_ratings(*, run: EvalRun) -> RunRatings:
     """Every ordinary rating of the run's study, the excluded ones flagged, in one query:
     a page reads them once for Table 1, agreement, annotators, charts and comparisons."""
@@ -88,9 +104,7 @@ def run_ratings(*, run: EvalRun) -> RunRatings:
             *SCALE_KEYS,
         )
     )
-    return RunRatings(
-        tuple(RatedItem(*row[:8], scores=tuple(row[8:])) for row in rows.iterator(chunk_size=5000))
-    )
+    return RunRatings(tuple(_rated_item(row) for row in rows.iterator(chunk_size=5000)))
 
 
 def run_score_records(

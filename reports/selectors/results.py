@@ -181,7 +181,7 @@ def results_table(
         # reference is the ceiling the systems are read against, not a contender.
         contenders = [row for row in dataset_rows if row.kind == SYSTEM_ROW]
         for column in (column for column in columns if column.kind != "diversity"):
-            means = [row.cells[column.key].mean for row in contenders if row.cells[column.key]]
+            means = [cell.mean for row in contenders if (cell := row.cells[column.key])]
             if len(means) > 1:
                 top = max(means)
                 for row in contenders:

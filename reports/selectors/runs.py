@@ -91,7 +91,7 @@ def run_progress(*, run: EvalRun) -> RunProgress:
         )
         for system in run.systems.order_by("name")
     ]
-    study = Study.objects.filter(pk=run.study_id).first()
+    study = Study.objects.filter(pk=run.study_id).first() if run.study_id is not None else None
     return RunProgress(
         status=run.get_status_display(),
         error=run.error,

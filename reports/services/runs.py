@@ -92,7 +92,7 @@ def _validate(request: RunRequest) -> None:
 
 
 def _draw(run: EvalRun, request: RunRequest) -> None:
-    rows = []
+    rows: list[EvalSample] = []
     for dataset in request.datasets:
         ids = list(
             Sample.objects.filter(dataset=dataset, split=request.split)
