@@ -42,7 +42,7 @@ from common.models import QueuedWork
 logger = logging.getLogger(__name__)
 
 # Every kind of queued work spells these states the same way.
-QUEUED, RUNNING, FAILED = "queued", "running", "failed"
+QUEUED, RUNNING, FAILED, CANCELLED = "queued", "running", "failed", "cancelled"
 T = TypeVar("T")
 
 
@@ -108,6 +108,23 @@ class Claim:
         """Write the outcome, only while this run holds the work (a cancelled job stays
         cancelled; work another run took over is that run's to settle)."""
         return bool(self.held().update(**fields, updated_at=timezone.now()))
+
+
+def work_cancel(*, work: QueuedWork, finish: bool = True) -> bool:
+    """Cancels queued or running work, True when it was: a run that holds it sees it at
+    its next beat and stops there, and what it stored stays. `finish=False` leaves
+    `finished_at` to that run (a training run saves a checkpoint first)."""
+    now = timezone.now()
+    fields: dict[str, Any] = {"status": CANCELLED, "updated_at": now}
+    if finish:
+        fields["finished_at"] = now
+    cancelled = (
+        type(work)
+        ._default_manager.filter(pk=work.pk, status__in=[QUEUED, RUNNING])
+        .update(**fields)
+    )
+    work.refresh_from_db()
+    return bool(cancelled)
 
 
 def work_claim(*, model: type[QueuedWork], pk: int) -> Claim | None:

@@ -17,7 +17,7 @@ from django.utils import timezone
 
 from common.errors import ServiceError
 from common.queueing import task_send_on_commit
-from common.work import Claim, work_run, work_take_back
+from common.work import Claim, work_cancel, work_run, work_take_back
 from generation.models import Dataset, System
 from generation.selectors import dataset_export_records
 from generation.services import SystemInvalid, system_save
@@ -126,11 +126,7 @@ def _enqueue(job: TrainingJob) -> None:
 
 def training_job_stop(*, job: TrainingJob) -> bool:
     """Ask a queued or running job to stop; a running one saves a checkpoint first."""
-    return bool(
-        TrainingJob.objects.filter(pk=job.pk, status__in=[Status.QUEUED, Status.RUNNING]).update(
-            status=Status.CANCELLED, updated_at=timezone.now()
-        )
-    )
+    return work_cancel(work=job, finish=False)
 
 
 def training_job_retry(*, job: TrainingJob) -> TrainingJob:

@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import logging
 import re
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -26,7 +26,7 @@ from django.utils import timezone
 
 from common.errors import ServiceError
 from common.queueing import task_send_on_commit
-from common.work import work_holder, work_is_stale, work_take_back
+from common.work import work_cancel, work_holder, work_is_stale, work_take_back
 from corpus.models import CorpusBuild, CorpusRewrite
 from corpus.rewrite_prompts import RewritePrompt, rewrite_prompt_get
 from corpus.rewrites import (
@@ -44,7 +44,6 @@ logger = logging.getLogger(__name__)
 
 Status = CorpusBuild.Status
 RewriteStatus = CorpusRewrite.Status
-ProgressCallback = Callable[[int, int], None]
 PROBLEMS_KEPT = 200
 DEFAULT_MAX_NEW_TOKENS = 4096
 
@@ -255,11 +254,7 @@ def corpus_build_requeue(build: CorpusBuild) -> None:
 
 def corpus_build_cancel(*, build: CorpusBuild) -> bool:
     """Stops a queued or running build after the batch in flight; what is stored stays."""
-    cancelled = CorpusBuild.objects.filter(
-        pk=build.pk, status__in=[Status.QUEUED, Status.RUNNING]
-    ).update(status=Status.CANCELLED, finished_at=timezone.now(), updated_at=timezone.now())
-    build.refresh_from_db()
-    return bool(cancelled)
+    return work_cancel(work=build)
 
 
 def build_progress_save(build: CorpusBuild) -> None:

@@ -19,7 +19,7 @@ from django.utils import timezone
 
 from common.errors import CONFLICT, ServiceError
 from common.queueing import task_send_on_commit
-from common.work import Claim, work_run, work_take_back
+from common.work import Claim, work_cancel, work_run, work_take_back
 from generation.generators import GenerationRequest, GeneratorUnavailable, Outcome, generator_for
 from generation.models import GenerationFailure, GenerationJob, Response, Sample, System
 from generation.signals import generation_job_finished, generation_responses_stored
@@ -72,11 +72,7 @@ def generation_job_create(
 
 def generation_job_cancel(*, job: GenerationJob) -> bool:
     """Stops a queued or running job after its current batch; what is stored stays."""
-    cancelled = GenerationJob.objects.filter(
-        pk=job.pk, status__in=[Status.QUEUED, Status.RUNNING]
-    ).update(status=Status.CANCELLED, finished_at=timezone.now(), updated_at=timezone.now())
-    job.refresh_from_db()
-    return bool(cancelled)
+    return work_cancel(work=job)
 
 
 @transaction.atomic
