@@ -9,6 +9,7 @@ created or resumed and whenever one of its generation jobs finishes.
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 import json
 import random
@@ -23,9 +24,11 @@ from common.queueing import task_send_on_commit
 from common.work import work_requeue_stale
 from generation.models import Dataset, GenerationJob, Response, Sample, System
 from generation.services import (
+    SystemInvalid,
     generation_job_create,
     generation_job_retry,
     reference_responses_store,
+    reference_system_get,
 )
 from reports.models import EvalRun, EvalSample
 from reports.services.floor import run_floor_score
@@ -47,6 +50,21 @@ class RunRequest:
     raters_per_item: int
     seed: int = 0
     split: str = Sample.Split.TEST
+    # One more blind system: each sample's own counsellor reply (the human ceiling).
+    with_reference: bool = False
+
+
+def _with_reference(request: RunRequest) -> RunRequest:
+    """The request with the human reference among its systems when it asks for it, so
+    that the same run is named whether it is asked for by flag or by name."""
+    if not request.with_reference:
+        return request
+    try:
+        reference = reference_system_get()
+    except SystemInvalid as error:
+        raise EvalRunInvalid(str(error)) from None
+    systems = request.systems if reference in request.systems else [*request.systems, reference]
+    return dataclasses.replace(request, systems=systems, with_reference=False)
 
 
 def _signature(request: RunRequest) -> str:
@@ -117,6 +135,7 @@ def eval_run_start(*, request: RunRequest) -> tuple[EvalRun, bool]:
     """The run these arguments define: created (True) or, when it exists, resumed (False),
     failed jobs queued again and jobs whose run fell silent taken back at once (rather
     than at the next sweep). Bad arguments are refused before anything is stored."""
+    request = _with_reference(request)
     _validate(request)
     signature = _signature(request)
     run = EvalRun.objects.select_for_update().filter(signature=signature).first()

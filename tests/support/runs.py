@@ -10,7 +10,6 @@ from django.test import TestCase
 
 from annotation.models import Annotator
 from generation.models import Dataset, Response, System
-from generation.services import reference_system_get
 from reports.models import EvalRun
 from reports.services import RunRequest, eval_run_start
 from tests.support.factories import AnnotatorFactory, DatasetFactory, SampleFactory, SystemFactory
@@ -41,7 +40,8 @@ def run_world(
     with TestCase.captureOnCommitCallbacks(execute=True):
         run, created = eval_run_start(request=RunRequest(
             datasets=[dataset],
-            systems=[*systems, reference_system_get()] if with_reference else systems,
+            systems=systems,
+            with_reference=with_reference,
             auto_samples=samples,
             human_samples=human,
             raters_per_item=raters,

@@ -13,7 +13,7 @@ from generation.selectors import (
     generation_jobs_unfinished,
     system_get,
 )
-from generation.services import REFERENCE_SYSTEM_NAME, reference_system_get
+from generation.services import REFERENCE_SYSTEM_NAME
 from reports.formats import table_text
 from reports.models import EvalRun
 from reports.selectors.results import results_table
@@ -56,8 +56,6 @@ class Command(ServiceCommand):
         names = [name.strip() for name in options["systems"].split(",") if name.strip()]
         datasets = [dataset_get(name=name) for name in options["dataset"]]
         systems = [system_get(name=name) for name in names]
-        if options["with_reference"] and REFERENCE_SYSTEM_NAME not in names:
-            systems.append(reference_system_get())
         request = RunRequest(
             datasets=datasets,
             systems=systems,
@@ -65,11 +63,12 @@ class Command(ServiceCommand):
             human_samples=options["human"],
             raters_per_item=options["raters"],
             seed=options["seed"],
+            with_reference=options["with_reference"],
         )
         run, created = eval_run_start(request=request)
         self.stderr.write(
             f"run {run.pk} {'created' if created else 'resumed'}: "
-            f"{len(systems)} systems × {len(datasets)} datasets × {run.auto_samples} samples"
+            f"{run.systems.count()} systems × {len(datasets)} datasets × {run.auto_samples} samples"
         )
         if not created:
             for line in generation_jobs_unfinished(
