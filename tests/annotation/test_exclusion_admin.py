@@ -138,3 +138,27 @@ def test_exclusions_are_for_staff_only(client, rated):
         assert client.post(urls[1], {"study": world.study.pk, "annotator": fast.pk,
                                      "reason": "x"}).status_code == 302  # fmt: skip
     assert not RaterExclusion.objects.exists()
+
+
+@pytest.mark.parametrize(
+    ("next_url", "lands_on"),
+    [
+        ("/admin/annotation/study/", "/admin/annotation/study/"),
+        # Another site, or a scheme-relative one, is never followed.
+        ("https://evil.example/phish", "/admin/annotation/raterexclusion/"),
+        ("//evil.example/phish", "/admin/annotation/raterexclusion/"),
+    ],
+)
+def test_leaving_out_returns_to_the_page_it_came_from_and_only_on_this_site(
+    client, rated, next_url, lands_on
+):
+    world, (fast, _) = rated
+    client.force_login(AdminFactory())
+    add = reverse("admin:annotation_raterexclusion_add")
+    answer = client.post(
+        f"{add}?next={next_url}",
+        {"study": world.study.pk, "annotator": fast.pk, "reason": "rated in a hurry", "_save": "1"},
+    )
+    assert answer.status_code == 302
+    assert answer["Location"] == lands_on
+    assert RaterExclusion.objects.get().reason == "rated in a hurry"
