@@ -12,6 +12,7 @@ from reports.models import EvalRun
 from reports.selectors.ratings import (
     HUMAN_LABELS,
     AnnotatorRow,
+    RunRatings,
     UnsafeResponse,
     run_annotator_rows,
     run_ratings,
@@ -24,7 +25,6 @@ from reports.selectors.table import ALL_RATINGS, ResultsTable
 
 @dataclass(frozen=True)
 class Dashboard:
-    run: EvalRun
     ratings: str  # the view the human figures read
     table: ResultsTable
     annotators: list[AnnotatorRow]
@@ -37,7 +37,9 @@ class Dashboard:
     comparison_error: str  # why the comparison asked for cannot be made, or ""
 
 
-def _comparison(run: EvalRun, wanted: dict[str, str] | None, ratings: str, rated):
+def _comparison(
+    run: EvalRun, wanted: dict[str, str] | None, ratings: str, rated: RunRatings
+) -> tuple[Comparison | None, str]:
     if wanted is None:
         return None, ""
     dataset = run.datasets.filter(name=wanted["dataset"]).first()
@@ -65,7 +67,6 @@ def run_dashboard(
     rated = run_ratings(run=run)
     compared, error = _comparison(run, comparison, ratings, rated)
     return Dashboard(
-        run=run,
         ratings=ratings,
         table=results_table(run=run, ratings=ratings, rated=rated),
         annotators=run_annotator_rows(run=run, rated=rated),
