@@ -18,7 +18,7 @@ from annotation.selectors import study_systems
 from annotation.services.screening import study_items_screen, system_identifiers
 from common.errors import ServiceError
 from generation.models import Response, Sample, System
-from generation.services import SystemInvalid, reference_responses_store, reference_system_get
+from generation.services import SystemInvalid, reference_responses_store, systems_with_reference
 
 
 class StudyInvalid(ServiceError):
@@ -166,11 +166,9 @@ def study_responses_for_samples(
     systems = list(systems)
     if with_reference:
         try:
-            reference = reference_system_get()
+            systems = systems_with_reference(systems)
         except SystemInvalid as error:
             raise StudyInvalid({"systems": str(error)}) from None
-        if reference not in systems:
-            systems.append(reference)
     if not systems:
         raise StudyInvalid({"systems": "name at least one system"})
     answering = [system for system in systems if system.kind != System.Kind.REFERENCE]

@@ -20,6 +20,7 @@ from generation.services.systems import (
     reference_responses_store,
     reference_system_get,
     system_save,
+    systems_with_reference,
 )
 
 __all__ = [
@@ -38,4 +39,5 @@ __all__ = [
     "reference_responses_store",
     "reference_system_get",
     "system_save",
+    "systems_with_reference",
 ]

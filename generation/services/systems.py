@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
 from django.core.exceptions import ValidationError
@@ -96,6 +96,12 @@ def reference_system_get() -> System:
             "human reference: rename it to include the reference"
         )
     return system
+
+
+def systems_with_reference(systems: Sequence[System]) -> list[System]:
+    """`systems` and the human reference (registered on first use), each once."""
+    reference = reference_system_get()
+    return list(systems) if reference in systems else [*systems, reference]
 
 
 def reference_responses_store(*, system: System, sample_ids: Iterable[int]) -> int:

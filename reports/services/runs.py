@@ -28,7 +28,7 @@ from generation.services import (
     generation_job_create,
     generation_job_retry,
     reference_responses_store,
-    reference_system_get,
+    systems_with_reference,
 )
 from reports.models import EvalRun, EvalSample
 from reports.services.floor import run_floor_score
@@ -60,10 +60,9 @@ def _with_reference(request: RunRequest) -> RunRequest:
     if not request.with_reference:
         return request
     try:
-        reference = reference_system_get()
+        systems = systems_with_reference(request.systems)
     except SystemInvalid as error:
         raise EvalRunInvalid(str(error)) from None
-    systems = request.systems if reference in request.systems else [*request.systems, reference]
     return dataclasses.replace(request, systems=systems, with_reference=False)
 
 
