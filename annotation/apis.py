@@ -10,6 +10,7 @@ from dataclasses import asdict
 
 from drf_spectacular.utils import OpenApiResponse, extend_schema
 from rest_framework import serializers, status
+from rest_framework.exceptions import PermissionDenied
 from rest_framework.permissions import BasePermission
 from rest_framework.request import Request
 from rest_framework.response import Response
@@ -35,15 +36,25 @@ class IsAnnotator(BasePermission):
     message = "The annotation API is for signed-in annotators."
 
     def has_permission(self, request: Request, view: APIView) -> bool:
-        request.annotator = annotator_for_user(user=request.user)
-        return request.annotator is not None
+        return isinstance(view, AnnotatorAPIView) and view.annotator_find(request) is not None
 
 
 class AnnotatorAPIView(APIView):
+    """DRF makes a view instance per request, so the annotator found while checking
+    permission is the one every handler of this request works for."""
+
     permission_classes = [IsAnnotator]
+    _annotator: Annotator | None = None
+
+    def annotator_find(self, request: Request) -> Annotator | None:
+        self._annotator = annotator_for_user(user=request.user)
+        return self._annotator
 
     def annotator(self, request: Request) -> Annotator:
-        return request.annotator
+        if self._annotator is None:
+            # Not reached: IsAnnotator refuses a request without one before any handler.
+            raise PermissionDenied(IsAnnotator.message)
+        return self._annotator
 
 
 class TurnSerializer(serializers.Serializer):

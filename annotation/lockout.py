@@ -59,7 +59,8 @@ class PairAndAddressLockout(AxesDatabaseHandler):
 
     def get_failures(self, request: HttpRequest, credentials: dict | None = None) -> int:
         recent = AccessAttempt.objects.filter(
-            ip_address=request.axes_ip_address,
+            # Set on every request by axes's middleware, which runs before any login.
+            ip_address=request.axes_ip_address,  # type: ignore[attr-defined]
             attempt_time__gte=get_cool_off_threshold(request),
         )
         pair = _failures(recent.filter(username=get_client_username(request, credentials)))

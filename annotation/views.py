@@ -85,7 +85,7 @@ def invitation_accept_page(request: HttpRequest, token: str) -> HttpResponse:
             try:
                 annotator = invitation_accept(token=token, username=username, password=password)
             except AccountInvalid as error:
-                errors = error.errors
+                errors = error.field_messages
             except InvitationInvalid as error:
                 return render(
                     request,

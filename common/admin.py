@@ -5,7 +5,9 @@ while its job is queued or running."""
 from __future__ import annotations
 
 from django.contrib import admin, messages
-from django.http import HttpResponse, HttpResponseRedirect
+from django.contrib.auth.models import User
+from django.core.exceptions import PermissionDenied
+from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from django.utils.html import format_html
 
 from common.errors import ServiceError
@@ -22,6 +24,16 @@ class ServiceModelAdmin(admin.ModelAdmin):
         except ServiceError as error:
             self.message_user(request, f"Not saved: {error}", messages.ERROR)
             return HttpResponseRedirect(request.get_full_path())
+
+
+def staff_user(request: HttpRequest) -> User:
+    """The user an admin page acts for. The admin site lets only signed-in staff in, so
+    an anonymous user here means a page was mounted outside it: refuse rather than record
+    an action by nobody."""
+    user = request.user
+    if not isinstance(user, User) or not user.is_staff:
+        raise PermissionDenied
+    return user
 
 
 def progress_bar(done: int, total: int, unit: str) -> str:

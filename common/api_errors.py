@@ -24,7 +24,7 @@ def service_exception_handler(exc: Exception, context: dict[str, Any]) -> Respon
     """DRF's handler, and a service's refusal as its code's status with the message in
     "detail" (and "errors" per field where it names fields)."""
     if isinstance(exc, ServiceError):
-        body: dict = {"detail": str(exc)}
+        body: dict[str, object] = {"detail": str(exc)}
         fields = {key: message for key, message in exc.errors.items() if key != "__all__"}
         if fields:
             body["errors"] = fields

@@ -8,6 +8,7 @@ DEBUG on because someone wrote ``DEBUG=ture`` is worse than one that will not st
 from __future__ import annotations
 
 import os
+from typing import Any, Literal, overload
 from urllib.parse import urlsplit
 
 import dj_database_url
@@ -24,6 +25,12 @@ def _raw(name: str) -> str | None:
     return value.strip()
 
 
+@overload
+def env_str(name: str, default: str, *, required: bool = False) -> str: ...
+@overload
+def env_str(name: str, default: None = None, *, required: Literal[True]) -> str: ...
+@overload
+def env_str(name: str, default: None = None, *, required: bool = False) -> str | None: ...
 def env_str(name: str, default: str | None = None, *, required: bool = False) -> str | None:
     value = _raw(name)
     if value is None:
@@ -72,7 +79,7 @@ def env_list(name: str, default: list[str]) -> list[str]:
     return items
 
 
-def env_database(name: str, default: str) -> dict:
+def env_database(name: str, default: str) -> dict[str, Any]:
     value = _raw(name) or default
     try:
         config = dj_database_url.parse(value, conn_max_age=60, conn_health_checks=True)
@@ -80,7 +87,7 @@ def env_database(name: str, default: str) -> dict:
         raise ImproperlyConfigured(f"{name} is not a usable database URL: {error}") from None
     if not config.get("NAME"):
         raise ImproperlyConfigured(f"{name}={_redact(value)!r} names no database.")
-    return config
+    return dict(config)
 
 
 def env_broker_url(name: str) -> str | None:

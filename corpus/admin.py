@@ -12,7 +12,7 @@ from django.urls import path, reverse
 from django.utils.html import format_html
 from django.utils.safestring import mark_safe
 
-from common.admin import LiveJobAdmin, ServiceModelAdmin, progress_bar
+from common.admin import LiveJobAdmin, ServiceModelAdmin, progress_bar, staff_user
 from common.highlight import MarkerHit, highlighted
 from corpus.charts import count_bars, word_weights
 from corpus.models import CorpusBuild, CorpusRewrite
@@ -33,13 +33,13 @@ class CorpusBuildAdmin(LiveJobAdmin):
     list_filter = ["status", "prompt"]
     search_fields = ["name", "input_name", "error"]
     list_select_related = ["rewriter", "dataset"]
-    fields = [
+    readonly_fields = (
         "name", "status", "progress", "outcome", "cost", "pages", "rewriter", "prompt",
         "input_name", "problems", "rules", "markers", "max_new_tokens", "test_ratio", "dataset",
         "calls", "prompt_tokens", "completion_tokens", "error", "started_at", "finished_at",
         "created_at",
-    ]  # fmt: skip
-    readonly_fields = fields
+    )  # fmt: skip
+    fields = readonly_fields
     actions = ["cancel", "resume", "resume_with_rejected"]
 
     def has_add_permission(self, request: HttpRequest) -> bool:
@@ -174,7 +174,7 @@ class CorpusBuildAdmin(LiveJobAdmin):
                 corpus_rewrite_review(
                     rewrite=rewrite,
                     decision=request.POST.get("decision", ""),
-                    reviewer=request.user,
+                    reviewer=staff_user(request),
                     note=request.POST.get("note", ""),
                 )
             except CorpusBuildError as error:
@@ -222,13 +222,13 @@ class CorpusRewriteAdmin(ServiceModelAdmin):
     list_filter = ["status", "reason_code", "review", "build"]
     search_fields = ["source_id", "question", "raw_output", "reason"]
     list_select_related = ["build"]
-    fields = [
+    readonly_fields = (
         "build", "source_id", "input_line", "status", "reason_code", "reason", "rounds",
         "topic", "question", "description", "answer", "prompt", "raw_output", "turns",
         "marker_hits", "duplicate_of", "attempts", "prompt_tokens", "completion_tokens",
         "latency_seconds", "review", "reviewed_by", "reviewed_at", "review_note",
-    ]  # fmt: skip
-    readonly_fields = fields
+    )  # fmt: skip
+    fields = readonly_fields
 
     def has_add_permission(self, request: HttpRequest) -> bool:
         return False

@@ -91,8 +91,8 @@ class SystemAdmin(ServiceModelAdmin):
 
 class GenerationFailureInline(admin.TabularInline):
     model = GenerationFailure
-    fields = ["sample", "reason", "created_at"]
-    readonly_fields = fields
+    readonly_fields = ("sample", "reason", "created_at")
+    fields = readonly_fields
     extra = 0
     max_num = 0
     can_delete = False
@@ -105,10 +105,10 @@ class GenerationJobAdmin(ServiceModelAdmin):
     list_filter = ["status", "system"]
     search_fields = ["system__name", "error"]
     list_select_related = ["system"]
-    fields = [
+    readonly_fields = (
         "system", "status", "progress", "error", "notes", "started_at", "finished_at", "created_at",
-    ]  # fmt: skip
-    readonly_fields = fields
+    )  # fmt: skip
+    fields = readonly_fields
     inlines = [GenerationFailureInline]
     actions = ["cancel", "retry"]
 

@@ -10,6 +10,7 @@ import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import torch
 from transformers import AutoModelForCausalLM, AutoTokenizer, PreTrainedTokenizerBase
@@ -104,7 +105,8 @@ class LocalModel:
             tokenizer = AutoTokenizer.from_pretrained(
                 checkpoint, trust_remote_code=spec.trust_remote_code, local_files_only=True
             )
-            model = AutoModelForCausalLM.from_pretrained(
+            # Any: a transformers model, or below a merged peft one; both generate.
+            model: Any = AutoModelForCausalLM.from_pretrained(
                 checkpoint,
                 dtype=dtype,
                 trust_remote_code=spec.trust_remote_code,
@@ -185,7 +187,8 @@ class LocalModel:
             length = next((i for i, token in enumerate(tokens) if token in ends), len(tokens))
             completions.append(
                 Completion(
-                    text=self.tokenizer.decode(tokens[:length], skip_special_tokens=True),
+                    # One sequence in, one string out (a list only for a batch of them).
+                    text=str(self.tokenizer.decode(tokens[:length], skip_special_tokens=True)),
                     prompt_tokens=len(prompt),
                     completion_tokens=length,
                     latency_seconds=elapsed,

@@ -226,11 +226,12 @@ class System(TimestampedModel):
             decoding_params(self.decoding)
         except ValueError as error:
             raise ValidationError({"decoding": str(error)}) from error
-        required = {
+        needs: dict[str, list[str]] = {
             self.Kind.HF_LOCAL: ["checkpoint"],
             self.Kind.OPENAI_API: ["endpoint", "model_name"],
             self.Kind.IMPORTED: ["responses_file"],
-        }.get(self.kind, [])
+        }
+        required = needs.get(self.kind, [])
         missing = {
             name: f"A system of kind {self.kind} needs this."
             for name in required

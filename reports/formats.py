@@ -9,7 +9,7 @@ from reports.agreement import Coefficient, DimensionAgreement
 from reports.statistics import Estimate
 
 if TYPE_CHECKING:
-    from reports.selectors.results import ResultsTable
+    from reports.selectors.table import ResultsTable
 
 
 def _number(estimate: Estimate | None, digits: int = 2) -> str:

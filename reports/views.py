@@ -19,11 +19,8 @@ from reports.selectors.exports import EXPORT_KINDS, ExportNotFound, export_kind_
 from reports.selectors.ratings import (
     HUMAN_LABELS,
 )
-from reports.selectors.results import (
-    AFTER_EXCLUSIONS,
-    ALL_RATINGS,
-)
 from reports.selectors.runs import RunNotFound, run_get, run_progress
+from reports.selectors.table import AFTER_EXCLUSIONS, ALL_RATINGS
 
 
 def _run(run_id: int) -> EvalRun:
@@ -84,7 +81,7 @@ def _form(request: HttpRequest) -> DashboardForm:
     form = DashboardForm(request.GET)
     if not form.is_valid():
         problems = "; ".join(
-            f"{key}={request.GET.get(key)!r}: {' '.join(messages)}"
+            f"{key}={request.GET.get(key)!r}: {' '.join(str(m) for m in messages)}"
             for key, messages in form.errors.items()
         )
         raise BadRequest(problems)

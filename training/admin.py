@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 import json
+from typing import Any
 
 from django import forms
 from django.contrib import admin, messages
@@ -45,8 +46,9 @@ class TrainingJobStartForm(forms.Form):
     )
     trust_remote_code = forms.BooleanField(required=False)
 
-    def clean(self) -> dict:
-        data = super().clean()
+    def clean(self) -> dict[str, Any]:
+        super().clean()
+        data = self.cleaned_data
         if self.errors:
             return data
         try:
@@ -83,12 +85,12 @@ class TrainingJobAdmin(LiveJobAdmin):
     list_filter = ["status", "method"]
     search_fields = ["name", "base", "error"]
     list_select_related = ["dataset"]
-    fields = [
+    readonly_fields = (
         "name", "status", "progress", "loss_chart", "method", "base", "dataset", "split",
         "devices", "hyper_parameters", "examples", "error", "log", "output_system",
         "output_dir", "started_at", "finished_at", "created_at",
-    ]  # fmt: skip
-    readonly_fields = fields
+    )  # fmt: skip
+    fields = readonly_fields
     actions = ["stop", "retry"]
 
     def has_change_permission(self, request: HttpRequest, obj=None) -> bool:

@@ -296,6 +296,13 @@ def train(
     if use_deepspeed:
         deepspeed = deepspeed_config(hyper, spec.plan, precision=precision)
         (spec.output / DEEPSPEED_JSON).write_text(json.dumps(deepspeed, indent=2))
+    # Named only when on: the name is deprecated in newer transformers. Non-reentrant,
+    # so that LoRA's frozen embeddings still let gradients reach the adapters.
+    checkpointing: dict[str, Any] = (
+        {"gradient_checkpointing": True, "gradient_checkpointing_kwargs": {"use_reentrant": False}}
+        if hyper.gradient_checkpointing
+        else {}
+    )
     arguments = TrainingArguments(
         output_dir=str(checkpoints),
         max_steps=hyper.steps,
@@ -321,18 +328,10 @@ def train(
         dataloader_num_workers=0,
         disable_tqdm=True,
         use_cpu=not torch.cuda.is_available(),
-        # Named only when on: the name is deprecated in newer transformers. Non-reentrant,
-        # so that LoRA's frozen embeddings still let gradients reach the adapters.
-        **(
-            {
-                "gradient_checkpointing": True,
-                "gradient_checkpointing_kwargs": {"use_reentrant": False},
-            }
-            if hyper.gradient_checkpointing
-            else {}
-        ),
+        **checkpointing,
     )
-    optimizers = (None, None)
+    # (None, None): the Trainer makes its own (DeepSpeed's, when the engine runs).
+    optimizers: tuple[Any, Any] = (None, None)
     if deepspeed is None:
         # Without the engine, the same schedule from DeepSpeed's own class.
         optimizer = torch.optim.AdamW(

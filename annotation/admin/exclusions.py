@@ -20,7 +20,7 @@ from annotation.services import (
     rating_exclude,
 )
 from annotation.services.exclusions import rater_exclusion_check, rating_exclusion_check
-from common.admin import ServiceModelAdmin
+from common.admin import ServiceModelAdmin, staff_user
 
 
 class ExclusionForm(forms.ModelForm):
@@ -38,7 +38,7 @@ class ExclusionForm(forms.ModelForm):
         data = self.cleaned_data
         if self.errors:
             return data
-        study, annotator, rating = data.get("study"), data.get("annotator"), data.get("rating")
+        study, annotator, rating = data["study"], data.get("annotator"), data.get("rating")
         if (annotator is None) == (rating is None):
             raise forms.ValidationError(
                 "Choose an annotator (all their ratings in the study) or one rating, not both."
@@ -48,9 +48,9 @@ class ExclusionForm(forms.ModelForm):
                 data["reason"] = rater_exclusion_check(
                     study=study, annotator=annotator, reason=data.get("reason", "")
                 )
-            elif rating.assignment.item.study_id != study.pk:
+            elif rating is not None and rating.assignment.item.study_id != study.pk:
                 self.add_error("rating", f"this rating belongs to {rating.assignment.item.study}")
-            else:
+            elif rating is not None:
                 data["reason"] = rating_exclusion_check(
                     rating=rating, reason=data.get("reason", "")
                 )
@@ -70,10 +70,12 @@ class RaterExclusionAdmin(ServiceModelAdmin):
     readonly_fields = ["created_by", "created_at", "undone_at", "undone_by"]
     actions = ["undo"]
 
-    def get_fields(self, request: HttpRequest, obj: RaterExclusion | None = None) -> list[str]:
+    def get_fields(
+        self, request: HttpRequest, obj: RaterExclusion | None = None
+    ) -> tuple[str, ...]:
         if obj is None:
-            return ["study", "annotator", "rating", "reason"]
-        return ["study", "annotator", "rating", "reason", *self.readonly_fields]
+            return ("study", "annotator", "rating", "reason")
+        return ("study", "annotator", "rating", "reason", *self.readonly_fields)
 
     def has_change_permission(self, request: HttpRequest, obj: RaterExclusion | None = None):
         # A record of a decision: it is undone (an action), never edited.
@@ -89,10 +91,12 @@ class RaterExclusionAdmin(ServiceModelAdmin):
         if data.get("annotator") is not None:
             made = rater_exclude(
                 study=data["study"], annotator=data["annotator"], reason=data["reason"],
-                by=request.user,
+                by=staff_user(request),
             )  # fmt: skip
         else:
-            made = rating_exclude(rating=data["rating"], reason=data["reason"], by=request.user)
+            made = rating_exclude(
+                rating=data["rating"], reason=data["reason"], by=staff_user(request)
+            )
         obj.pk, obj.created_at, obj.created_by = made.pk, made.created_at, made.created_by
         obj._state.adding = False
 
@@ -108,9 +112,11 @@ class RaterExclusionAdmin(ServiceModelAdmin):
 
     @admin.display(description="left out")
     def what(self, exclusion: RaterExclusion) -> str:
-        if exclusion.annotator_id:
+        rating = exclusion.rating
+        # The table's check constraint: an exclusion names an annotator or a rating.
+        if exclusion.annotator_id or rating is None:
             return f"annotator {exclusion.annotator}, all ratings"
-        return f"rating {exclusion.rating_id} by {exclusion.rating.assignment.annotator}"
+        return f"rating {rating.pk} by {rating.assignment.annotator}"
 
     @admin.display(description="state")
     def state(self, exclusion: RaterExclusion) -> str:
@@ -122,7 +128,7 @@ class RaterExclusionAdmin(ServiceModelAdmin):
     def undo(self, request: HttpRequest, queryset: QuerySet[RaterExclusion]) -> None:
         for exclusion in queryset:
             try:
-                exclusion_undo(exclusion=exclusion, by=request.user)
+                exclusion_undo(exclusion=exclusion, by=staff_user(request))
             except ExclusionInvalid as error:
                 self.message_user(request, f"{exclusion}: {error}", messages.WARNING)
             else:
@@ -133,6 +139,7 @@ class ExcludeRatingsForm(forms.Form):
     reason = forms.CharField(max_length=1000, widget=forms.Textarea(attrs={"rows": 3}))
 
 
+@admin.action(description="Leave the selected ratings out of the analysis…")
 def exclude_ratings_action(modeladmin, request: HttpRequest, queryset: QuerySet[Rating]):
     """Rating admin action: ask for a reason, then leave the selected ratings out."""
     form = ExcludeRatingsForm(request.POST if "apply" in request.POST else None)
@@ -140,7 +147,9 @@ def exclude_ratings_action(modeladmin, request: HttpRequest, queryset: QuerySet[
         left_out = 0
         for rating in queryset:
             try:
-                rating_exclude(rating=rating, reason=form.cleaned_data["reason"], by=request.user)
+                rating_exclude(
+                    rating=rating, reason=form.cleaned_data["reason"], by=staff_user(request)
+                )
             except ExclusionInvalid as error:
                 modeladmin.message_user(request, f"rating {rating.pk}: {error}", messages.WARNING)
             else:
@@ -162,6 +171,3 @@ def exclude_ratings_action(modeladmin, request: HttpRequest, queryset: QuerySet[
             "opts": modeladmin.model._meta,
         },
     )
-
-
-exclude_ratings_action.short_description = "Leave the selected ratings out of the analysis…"

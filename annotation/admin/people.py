@@ -12,7 +12,7 @@ from django.utils.html import format_html
 
 from annotation.models import Annotator, Invitation
 from annotation.services import InvitationInvalid, invitation_create, invitation_revoke
-from common.admin import ServiceModelAdmin
+from common.admin import ServiceModelAdmin, staff_user
 
 
 class InvitationForm(forms.ModelForm):
@@ -30,10 +30,10 @@ class InvitationAdmin(ServiceModelAdmin):
     readonly_fields = ["created_by", "expires_at", "used_at", "used_by", "revoked_at"]
     actions = ["revoke"]
 
-    def get_fields(self, request: HttpRequest, obj: Invitation | None = None) -> list[str]:
+    def get_fields(self, request: HttpRequest, obj: Invitation | None = None) -> tuple[str, ...]:
         if obj is None:
-            return ["invitee", "expertise_note", "valid_days"]
-        return ["invitee", "expertise_note", *self.readonly_fields]
+            return ("invitee", "expertise_note", "valid_days")
+        return ("invitee", "expertise_note", *self.readonly_fields)
 
     def save_model(
         self, request: HttpRequest, obj: Invitation, form: forms.ModelForm, change: bool
@@ -45,7 +45,7 @@ class InvitationAdmin(ServiceModelAdmin):
             issued = invitation_create(
                 invitee=form.cleaned_data["invitee"],
                 expertise_note=form.cleaned_data["expertise_note"],
-                created_by=request.user,
+                created_by=staff_user(request),
                 valid_days=form.cleaned_data["valid_days"],
             )
         except InvitationInvalid as error:

@@ -10,7 +10,7 @@ from django.utils import timezone
 
 from annotation.admin.exclusions import exclude_ratings_action
 from annotation.models import Rating, SafetyFlag
-from common.admin import ServiceModelAdmin
+from common.admin import ServiceModelAdmin, staff_user
 
 
 @admin.register(Rating)
@@ -114,12 +114,12 @@ class SafetyFlagAdmin(ServiceModelAdmin):
         self, request: HttpRequest, obj: SafetyFlag, form: forms.ModelForm, change: bool
     ) -> None:
         obj.reviewed_at = obj.reviewed_at or timezone.now()
-        obj.reviewed_by = obj.reviewed_by or request.user
+        obj.reviewed_by = obj.reviewed_by or staff_user(request)
         super().save_model(request, obj, form, change)
 
     @admin.action(description="Mark the selected flags as reviewed")
     def mark_reviewed(self, request: HttpRequest, queryset: QuerySet[SafetyFlag]) -> None:
         count = queryset.filter(reviewed_at__isnull=True).update(
-            reviewed_at=timezone.now(), reviewed_by=request.user
+            reviewed_at=timezone.now(), reviewed_by=staff_user(request)
         )
         self.message_user(request, f"{count} flag(s) marked as reviewed.")

@@ -3,7 +3,7 @@ match highlighted, and the admin's decision (mask, release as written, leave out
 
 from __future__ import annotations
 
-from django.contrib import messages
+from django.contrib import admin, messages
 from django.core.exceptions import PermissionDenied
 from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import get_object_or_404, render
@@ -13,10 +13,11 @@ from django.utils.html import format_html
 from annotation.models import Item, Study
 from annotation.selectors.screening import study_screened_items, study_screening_counts
 from annotation.services import ScreeningInvalid, item_screening_decide
+from common.admin import staff_user
 from common.highlight import MarkerHit, highlighted
 
 
-class ScreeningReviewMixin:
+class ScreeningReviewMixin(admin.ModelAdmin):
     """For StudyAdmin: the review page at <study>/screening/ and its link on the study."""
 
     def get_urls(self):
@@ -30,6 +31,7 @@ class ScreeningReviewMixin:
             *super().get_urls(),
         ]
 
+    @admin.display(description="identity screening")
     def identity_screening(self, study: Study) -> str:
         counts = study_screening_counts(study_id=study.pk)
         if not counts.found:
@@ -39,8 +41,6 @@ class ScreeningReviewMixin:
             counts.describe(),
             reverse("admin:annotation_study_screening", args=[study.pk]),
         )
-
-    identity_screening.short_description = "identity screening"
 
     def screening_view(self, request: HttpRequest, study_id: int) -> HttpResponse:
         study = get_object_or_404(Study, pk=study_id)
@@ -55,7 +55,7 @@ class ScreeningReviewMixin:
             item = get_object_or_404(Item, pk=int(item_id), study=study)
             try:
                 item = item_screening_decide(
-                    item=item, decision=request.POST.get("decision", ""), by=request.user
+                    item=item, decision=request.POST.get("decision", ""), by=staff_user(request)
                 )
             except ScreeningInvalid as error:
                 self.message_user(request, str(error), messages.WARNING)

@@ -61,7 +61,8 @@ class StudyCreateForm(forms.ModelForm):
         ]  # fmt: skip
 
     def clean(self) -> dict[str, Any]:
-        data = super().clean()
+        super().clean()
+        data = self.cleaned_data
         if self.errors:
             return data
         try:
@@ -94,7 +95,8 @@ class StudyChangeForm(forms.ModelForm):
         fields = list(STUDY_EDITABLE)
 
     def clean(self) -> dict[str, Any]:
-        data = super().clean()
+        super().clean()
+        data = self.cleaned_data
         if self.errors:
             return data
         try:
@@ -126,20 +128,22 @@ class StudyAdmin(ScreeningReviewMixin, ServiceModelAdmin):
         "created_at", "updated_at",
     ]  # fmt: skip
 
-    def get_form(self, request: HttpRequest, obj: Study | None = None, **kwargs: Any):
+    def get_form(
+        self, request: HttpRequest, obj: Study | None = None, change: bool = False, **kwargs: Any
+    ) -> type[forms.ModelForm]:
         kwargs["form"] = StudyCreateForm if obj is None else StudyChangeForm
-        return super().get_form(request, obj, **kwargs)
+        return super().get_form(request, obj, change, **kwargs)
 
-    def get_fields(self, request: HttpRequest, obj: Study | None = None) -> list[str]:
+    def get_fields(self, request: HttpRequest, obj: Study | None = None) -> tuple[str, ...]:
         if obj is None:
-            return [*StudyCreateForm.Meta.fields, "dataset", "split", "systems", "samples", "seed",
-                    "with_reference"]  # fmt: skip
-        return [
+            return (*StudyCreateForm.Meta.fields, "dataset", "split", "systems", "samples", "seed",
+                    "with_reference")  # fmt: skip
+        return (
             "name", "title", "public_id", "status", "progress", "raters_per_item",
             "pay_per_item", "currency", "minimum_hourly_wage", "lease_minutes",
             "rubric_version", "too_fast_seconds", "identity_screening", "pay_table",
             "rater_quality", "created_at", "updated_at",
-        ]  # fmt: skip
+        )  # fmt: skip
 
     def get_readonly_fields(self, request: HttpRequest, obj: Study | None = None) -> list[str]:
         if obj is None:

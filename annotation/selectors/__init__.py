@@ -11,6 +11,7 @@ import hashlib
 from dataclasses import dataclass
 from datetime import datetime
 from decimal import ROUND_HALF_UP, Decimal
+from typing import Any
 
 from django.contrib.auth.models import AnonymousUser, User
 from django.db.models import Count, F, IntegerField, OuterRef, Q, QuerySet, Subquery, Sum, Value
@@ -122,9 +123,9 @@ class ItemView:
     lease_expires_at: datetime
     conversation: list[ConversationTurn]
     response_text: str
-    draft: dict
+    draft: dict[str, Any]
     active_seconds: int
-    rating: dict | None
+    rating: dict[str, Any] | None
     skip_reason: str
 
 

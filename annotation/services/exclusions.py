@@ -3,6 +3,8 @@ reason, recorded and reversible. Pay never changes with them: pay is for work do
 
 from __future__ import annotations
 
+from typing import Any
+
 from django.contrib.auth.models import User
 from django.db import IntegrityError, transaction
 from django.utils import timezone
@@ -31,7 +33,7 @@ def _already(exclusion: RaterExclusion) -> str:
     return f"since {exclusion.created_at:%Y-%m-%d %H:%M} by {who}: {exclusion.reason}"
 
 
-def _create(**fields) -> RaterExclusion:
+def _create(**fields: Any) -> RaterExclusion:
     try:
         with transaction.atomic():
             return RaterExclusion.objects.create(**fields)

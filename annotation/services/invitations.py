@@ -27,10 +27,11 @@ class InvitationInvalid(ServiceError):
 class AccountInvalid(ServiceError):
     def __init__(self, errors: dict[str, list[str]]) -> None:
         super().__init__(
-            "; ".join(f"{key}: {' '.join(messages)}" for key, messages in errors.items())
+            "; ".join(f"{key}: {' '.join(messages)}" for key, messages in errors.items()),
+            errors={key: " ".join(messages) for key, messages in errors.items()},
         )
         # Django's own shape (field → messages), as the sign-up form shows them.
-        self.errors = errors  # type: ignore[assignment]
+        self.field_messages = errors
 
 
 @dataclass(frozen=True)

@@ -6,7 +6,7 @@ import dataclasses
 import time
 from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import ThreadPoolExecutor
-from typing import Any
+from typing import TYPE_CHECKING, Any, cast
 
 from django.core.exceptions import ImproperlyConfigured
 
@@ -34,6 +34,9 @@ from generation.prompts import (
     response_clean,
     role_prefixed_prompt,
 )
+
+if TYPE_CHECKING:
+    from openai.types.chat import ChatCompletionMessageParam
 
 
 class ApiGenerator:
@@ -139,7 +142,10 @@ class ApiGenerator:
         started = time.perf_counter()
         try:
             completion = self.client.chat.completions.create(
-                model=self.system.model_name, messages=messages, **options
+                model=self.system.model_name,
+                # The roles chat_messages writes are the API's (system, user, assistant).
+                messages=cast("list[ChatCompletionMessageParam]", messages),
+                **options,
             )
         except openai.APIStatusError as error:
             return failed(

@@ -4,9 +4,10 @@ samples, split, and stored once each."""
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TypeVar
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
@@ -33,6 +34,8 @@ from generation.services.dataset_stats import dataset_stats_refresh_queue
 # batches (SMILECHAT is 55,165 small files); bigger ones stream in a transaction of
 # their own. Either way a file is written entirely or not at all.
 STREAM_THRESHOLD_BYTES = 4 * 1024 * 1024
+
+_Record = TypeVar("_Record")
 
 
 class DatasetImportError(ServiceError):
@@ -367,8 +370,8 @@ class _Importer:
         return self.dataset
 
 
-def _batched(records: Iterable, size: int) -> Iterable[list]:
-    batch = []
+def _batched(records: Iterable[_Record], size: int) -> Iterator[list[_Record]]:
+    batch: list[_Record] = []
     for record in records:
         batch.append(record)
         if len(batch) >= size:

@@ -9,20 +9,23 @@ from decimal import Decimal
 
 from annotation.models import Rating
 from annotation.rubric import SCALE_KEYS
-from reports.agreement import DimensionAgreement
+from reports.agreement import Coefficient, DimensionAgreement
 from reports.metrics import METRIC_KEYS, PROFILE_SOULCHAT
 from reports.models import EvalRun, EvalSample
 from reports.selectors.ratings import AnnotatorRow, UnsafeResponse
-from reports.selectors.results import ResultsTable
 from reports.selectors.runs import run_responses
+from reports.selectors.table import ResultsTable
 from reports.statistics import Estimate
+
+# One line of a CSV: the csv module writes str() of each cell, "" for None.
+CsvRow = list[object]
 
 
 def _iso(moment: datetime | None) -> str:
     return moment.isoformat() if moment else ""
 
 
-def export_ratings(*, run: EvalRun) -> Iterator[list]:
+def export_ratings(*, run: EvalRun) -> Iterator[CsvRow]:
     yield [
         "item", "dataset", "sample", "system", "annotator", *SCALE_KEYS, "comment",
         "active_seconds", "gold", "leased_at", "submitted_at", "rating_id",
@@ -52,7 +55,7 @@ def export_ratings(*, run: EvalRun) -> Iterator[list]:
         yield [*head, _iso(leased_at), _iso(submitted_at), pk]
 
 
-def export_responses(*, run: EvalRun) -> Iterator[list]:
+def export_responses(*, run: EvalRun) -> Iterator[CsvRow]:
     yield [
         "dataset", "sample", "system", "human_sample", "response", "reference", "empty",
         *(f"{key}_x100" for key in METRIC_KEYS), "profile",
@@ -83,7 +86,7 @@ def export_responses(*, run: EvalRun) -> Iterator[list]:
         ]  # fmt: skip
 
 
-def _cell_columns(estimate: Estimate | None) -> list:
+def _cell_columns(estimate: Estimate | None) -> CsvRow:
     if estimate is None:
         return ["", "", "", 0]
     if not estimate.has_interval:
@@ -91,7 +94,7 @@ def _cell_columns(estimate: Estimate | None) -> list:
     return [round(estimate.mean, 4), round(estimate.low, 4), round(estimate.high, 4), estimate.n]
 
 
-def export_table(*, table: ResultsTable) -> Iterator[list]:
+def export_table(*, table: ResultsTable) -> Iterator[CsvRow]:
     header = ["profile", "dataset", "system", "samples", "empty_responses", "rated_items"]
     for column in table.columns:
         header += [column.label, f"{column.label} ci_low", f"{column.label} ci_high",
@@ -107,7 +110,7 @@ def export_table(*, table: ResultsTable) -> Iterator[list]:
 
 def export_agreement(
     *, agreement: list[DimensionAgreement], exclusions: str = ""
-) -> Iterator[list]:
+) -> Iterator[CsvRow]:
     """One row per dimension; `exclusions` is what the analysis left out, in words."""
     yield [
         "dimension", "ratings", "items", "kappa_items", "raters_per_item", "percent_agreement",
@@ -125,8 +128,8 @@ def export_agreement(
         ]  # fmt: skip
 
 
-def _coefficient_columns(coefficient) -> list:
-    def rounded(value):
+def _coefficient_columns(coefficient: Coefficient) -> CsvRow:
+    def rounded(value: float | None) -> float | str:
         return "" if value is None else round(value, 4)
 
     return [
@@ -141,7 +144,7 @@ def _rounded(value: float | None, digits: int) -> float | str:
     return "" if value is None else round(value, digits)
 
 
-def export_annotators(*, rows: list[AnnotatorRow]) -> Iterator[list]:
+def export_annotators(*, rows: list[AnnotatorRow]) -> Iterator[CsvRow]:
     yield [
         "annotator", "items", "active_seconds", "earned", "currency", "hourly_wage",
         "below_minimum", "peer_mean_absolute_difference", "peer_exact_agreement_percent",
@@ -176,14 +179,14 @@ def export_annotators(*, rows: list[AnnotatorRow]) -> Iterator[list]:
         ]  # fmt: skip
 
 
-def export_payroll(*, rows: list[AnnotatorRow]) -> Iterator[list]:
+def export_payroll(*, rows: list[AnnotatorRow]) -> Iterator[CsvRow]:
     yield ["annotator", "items", "active_hours", "amount", "currency"]
     for row in rows:
         hours = (Decimal(row.active_seconds) / Decimal(3600)).quantize(Decimal("0.0001"))
         yield [row.annotator, row.items, hours, row.earned, row.currency]
 
 
-def export_unsafe(*, rows: list[UnsafeResponse]) -> Iterator[list]:
+def export_unsafe(*, rows: list[UnsafeResponse]) -> Iterator[CsvRow]:
     yield ["dataset", "sample", "system", "response", "flags", "unreviewed", "notes"]
     for row in rows:
         yield [row.dataset, row.sample, row.system, row.text, row.flags, row.unreviewed,

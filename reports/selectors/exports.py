@@ -10,6 +10,7 @@ from dataclasses import dataclass
 from common.errors import NOT_FOUND, ServiceError
 from reports.models import EvalRun
 from reports.selectors.export_rows import (
+    CsvRow,
     export_agreement,
     export_annotators,
     export_payroll,
@@ -32,7 +33,7 @@ class ExportKind:
     key: str
     label: str
     # The rows of the run's export under a ratings view (AFTER_EXCLUSIONS or ALL_RATINGS).
-    rows: Callable[[EvalRun, str], Iterator[list]]
+    rows: Callable[[EvalRun, str], Iterator[CsvRow]]
     # Whether the ratings view changes it (its link then carries the dashboard's view).
     by_ratings: bool = False
 
@@ -41,33 +42,33 @@ class ExportKind:
         return f"run-{run.pk}-{self.key}{suffix}.csv"
 
 
-def _table(run: EvalRun, ratings: str) -> Iterator[list]:
+def _table(run: EvalRun, ratings: str) -> Iterator[CsvRow]:
     return export_table(table=results_table(run=run, with_agreement=False, ratings=ratings))
 
 
-def _agreement(run: EvalRun, ratings: str) -> Iterator[list]:
+def _agreement(run: EvalRun, ratings: str) -> Iterator[CsvRow]:
     # The agreement and the note, not the whole table: its bootstraps cost seconds.
     agreement = run_agreement(run=run, include_excluded=ratings == ALL_RATINGS)
     return export_agreement(agreement=agreement, exclusions=results_note(run=run, ratings=ratings))
 
 
-def _annotators(run: EvalRun, ratings: str) -> Iterator[list]:
+def _annotators(run: EvalRun, ratings: str) -> Iterator[CsvRow]:
     return export_annotators(rows=run_annotator_rows(run=run))
 
 
-def _payroll(run: EvalRun, ratings: str) -> Iterator[list]:
+def _payroll(run: EvalRun, ratings: str) -> Iterator[CsvRow]:
     return export_payroll(rows=run_annotator_rows(run=run))
 
 
-def _ratings(run: EvalRun, ratings: str) -> Iterator[list]:
+def _ratings(run: EvalRun, ratings: str) -> Iterator[CsvRow]:
     return export_ratings(run=run)
 
 
-def _responses(run: EvalRun, ratings: str) -> Iterator[list]:
+def _responses(run: EvalRun, ratings: str) -> Iterator[CsvRow]:
     return export_responses(run=run)
 
 
-def _unsafe(run: EvalRun, ratings: str) -> Iterator[list]:
+def _unsafe(run: EvalRun, ratings: str) -> Iterator[CsvRow]:
     return export_unsafe(rows=run_unsafe_responses(run=run))
 
 

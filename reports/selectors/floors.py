@@ -4,6 +4,7 @@ turn from another dialogue of the same dataset (reports.services.floor stores th
 from __future__ import annotations
 
 from collections import defaultdict
+from typing import Any
 
 from reports.metrics import METRIC_KEYS, PROFILE_SACREBLEU, SACREBLEU_KEY
 from reports.models import EvalRun, FloorScore
@@ -27,7 +28,7 @@ def run_floor_rows(*, run: EvalRun, profile: str, human_keys: list[str]) -> list
             "sample__dataset_id", "donor__reference", "sample__reference", "empty", *METRIC_KEYS
         )
     )
-    grouped: dict[int, list[tuple]] = defaultdict(list)
+    grouped: dict[int, list[tuple[Any, ...]]] = defaultdict(list)
     for dataset_id, *values in scores.iterator(chunk_size=5000):
         grouped[dataset_id].append(tuple(values))
     rows = []

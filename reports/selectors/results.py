@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from collections import Counter, defaultdict
 from dataclasses import dataclass
+from typing import Any
 
 from annotation.rubric import SCALE_KEYS
 from annotation.selectors.quality import excluded_ratings
@@ -67,7 +68,7 @@ def _texts(run: EvalRun) -> dict[tuple[int, int], list[str]]:
     return grouped
 
 
-def _auto_values(run: EvalRun) -> dict[tuple[int, int], list[tuple]]:
+def _auto_values(run: EvalRun) -> dict[tuple[int, int], list[tuple[Any, ...]]]:
     """(dataset id, system id) → [(sample id, response id, scores...)] in sample order."""
     rows = (
         ResponseScore.objects.filter(response__in=run_responses(run=run))
@@ -80,7 +81,7 @@ def _auto_values(run: EvalRun) -> dict[tuple[int, int], list[tuple]]:
             *METRIC_KEYS,
         )
     )
-    grouped: dict[tuple[int, int], list[tuple]] = defaultdict(list)
+    grouped: dict[tuple[int, int], list[tuple[Any, ...]]] = defaultdict(list)
     for dataset_id, system_id, sample_id, empty, *scores in rows.iterator(chunk_size=5000):
         grouped[(dataset_id, system_id)].append((sample_id, empty, *scores))
     return grouped
@@ -91,7 +92,7 @@ def _human_item_means(
 ) -> dict[tuple[int, int], dict[str, list[float]]]:
     """(dataset id, system id) → dimension → per-item mean scores (an item's raters
     averaged first, so an item rated three times weighs what one rated twice does)."""
-    per_item: dict[int, dict] = {}
+    per_item: dict[int, dict[str, Any]] = {}
     for row in rated.view(include_excluded=include_excluded):
         entry = per_item.setdefault(
             row.item_id, {"key": (row.dataset_id, row.system_id), "scores": defaultdict(list)}
@@ -140,7 +141,7 @@ def results_table(
     texts = _texts(run)
     rated = rated if rated is not None else run_ratings(run=run)
     human = _human_item_means(rated, include_excluded)
-    left_out = Counter() if include_excluded else _left_out_per_row(run)
+    left_out: Counter[tuple[int, int]] = Counter() if include_excluded else _left_out_per_row(run)
     rows = []
     for dataset in run.datasets.order_by("name"):
         dataset_rows = []
@@ -213,7 +214,7 @@ def results_note(*, run: EvalRun, ratings: str = AFTER_EXCLUSIONS) -> str:
     )
 
 
-def _left_out_per_row(run: EvalRun) -> Counter:
+def _left_out_per_row(run: EvalRun) -> Counter[tuple[int, int]]:
     """(dataset id, system id) → ordinary ratings that exclusions leave out."""
     return Counter(
         excluded_ratings(study_id=run.study_id)
@@ -286,7 +287,7 @@ def systems_compare(
 
 def _human_by_sample(
     rated: RunRatings, dataset: Dataset, system: System, key: str, include_excluded: bool
-) -> dict:
+) -> dict[int, float]:
     offset = SCALE_KEYS.index(key)
     values: dict[int, list[int]] = defaultdict(list)
     for row in rated.view(include_excluded=include_excluded):

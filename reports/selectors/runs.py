@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
 from django.db.models import Count, QuerySet
 
@@ -68,7 +69,7 @@ class RunProgress:
         return 100.0 * self.study.submitted / self.study.slots
 
 
-def _run_samples(run: EvalRun) -> QuerySet:
+def _run_samples(run: EvalRun) -> QuerySet[EvalSample, Any]:
     return EvalSample.objects.filter(run=run).values("sample_id")
 
 

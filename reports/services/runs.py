@@ -16,6 +16,7 @@ import random
 from dataclasses import dataclass
 
 from django.db import transaction
+from django.db.models import QuerySet
 
 from annotation.models import Study
 from annotation.services import StudySettings, study_create, study_status_set
@@ -166,7 +167,7 @@ def eval_run_start(*, request: RunRequest) -> tuple[EvalRun, bool]:
     return run, True
 
 
-def _run_responses(run: EvalRun, *, human_only: bool = False):
+def _run_responses(run: EvalRun, *, human_only: bool = False) -> QuerySet[Response]:
     samples = EvalSample.objects.filter(run=run)
     if human_only:
         samples = samples.filter(human=True)

@@ -60,7 +60,7 @@ def statuses(build: CorpusBuild) -> dict[str, tuple[str, str]]:
     }
 
 
-def test_a_file_of_answers_becomes_a_dataset_with_every_rejection_explained(
+def test_every_record_of_a_file_of_answers_is_accepted_or_its_rejection_explained(
     tmp_path, server, rewriter
 ):
     build = build_mixed(tmp_path, rewriter)
@@ -77,29 +77,50 @@ def test_a_file_of_answers_becomes_a_dataset_with_every_rejection_explained(
         "q10#1": (Status.FAILED, "request"),
         "q11#1": (Status.REJECTED, "too_many_rounds"),
     }
+
+
+def test_a_build_with_an_unanswered_record_fails_saying_how_to_resume(tmp_path, server, rewriter):
+    build = build_mixed(tmp_path, rewriter)
     assert build.status == CorpusBuild.Status.FAILED  # one record got no answer
     assert "1 of 11 records got no answer" in build.error
     assert "HTTP 500" in build.error
     assert "--resume" in build.error
+
+
+def test_unreadable_input_lines_are_named_by_line(tmp_path, server, rewriter):
+    build = build_mixed(tmp_path, rewriter)
     assert build.input_problems[0].startswith("line 12: ")
     assert build.input_problems[1] == 'line 13: "question" is missing'
 
+
+def test_a_rejected_rewrite_keeps_its_reason_output_prompt_and_attempts(tmp_path, server, rewriter):
+    build = build_mixed(tmp_path, rewriter)
     rewrite = build.rewrites.get(source_id="q4#1")
     assert rewrite.reason == "3 rounds (at least 8)"
     assert rewrite.raw_output.startswith("用户：最近总是睡不着")
     assert rewrite.prompt == "empathy@1"
     assert rewrite.attempts == 1
+
+
+def test_quarantined_rewrites_name_their_markers(tmp_path, server, rewriter):
+    build = build_mixed(tmp_path, rewriter)
     crisis = build.rewrites.get(source_id="q6#1")
     assert {hit["marker"] for hit in crisis.marker_hits} == {"跳楼", "我是"}
     assert crisis.reason in ("contains 跳楼, 我是", "contains 我是, 跳楼")
     phone = build.rewrites.get(source_id="q7#1")
     assert [hit["marker"] for hit in phone.marker_hits] == ["phone number"]
+
+
+def test_an_exact_duplicate_points_at_the_dialogue_it_repeats(tmp_path, server, rewriter):
+    build = build_mixed(tmp_path, rewriter)
     copy = build.rewrites.get(source_id="q8#1")
     assert copy.duplicate_of.source_id == "q1#1"
     assert not copy.near_duplicate
 
-    # The three accepted dialogues, and only they, are the dataset: a sample per
-    # psychologist turn (8 + 9 + 20), split by dialogue.
+
+def test_the_accepted_dialogues_and_only_they_become_the_dataset(tmp_path, server, rewriter):
+    build = build_mixed(tmp_path, rewriter)
+    # A sample per psychologist turn (8 + 9 + 20), split by dialogue.
     dataset = Dataset.objects.get(name=build.name)
     assert build.dataset == dataset
     assert dataset.source_format == Dataset.SourceFormat.CORPUS_BUILDER
@@ -110,7 +131,11 @@ def test_a_file_of_answers_becomes_a_dataset_with_every_rejection_explained(
     assert samples.get(source_id="q2#1#1").context[0]["content"].startswith("最近总是睡不着")
     assert set(samples.values_list("topic", flat=True)) == {"情绪", "职场", "婚恋"}
 
-    # What was asked: the paper's constraints, the system prompt, room for a dialogue.
+
+def test_the_rewriter_is_asked_with_the_papers_constraints_and_room_for_a_dialogue(
+    tmp_path, server, rewriter
+):
+    build_mixed(tmp_path, rewriter)
     request = server.requests[0]
     assert request["model"] == "rewriter-model"
     assert request["max_tokens"] == 4096
@@ -118,6 +143,9 @@ def test_a_file_of_answers_becomes_a_dataset_with_every_rejection_explained(
     assert "倾听" in request["messages"][1]["content"]
     assert "工作压力很大。" in request["messages"][1]["content"]
 
+
+def test_a_build_counts_its_calls_and_tokens_and_prices_them(tmp_path, server, rewriter):
+    build = build_mixed(tmp_path, rewriter)
     assert (build.calls, build.prompt_tokens) == (11, 10_000)  # the 500 reports no usage
     cost = corpus_build_cost(build)
     expected = (Decimal(10_000) * Decimal("0.5") + build.completion_tokens * Decimal("1.5")) / (
@@ -126,6 +154,9 @@ def test_a_file_of_answers_becomes_a_dataset_with_every_rejection_explained(
     assert cost.spent == expected.quantize(Decimal("0.0001"))
     assert cost.currency == "USD"
 
+
+def test_a_builds_statistics_count_every_outcome(tmp_path, server, rewriter):
+    build = build_mixed(tmp_path, rewriter)
     stats = build.statistics
     assert stats["input_records"] == 11
     assert stats["input_problems"] == 2

@@ -77,34 +77,42 @@ def test_an_all_equal_dimension_is_reported_undefined(world):
     assert safety.percent_agreement == 100.0
 
 
-@pytest.mark.parametrize("fmt", ["table", "csv", "json", "latex"])
-def test_report_formats(rated, capsys, fmt):
-    call_command("report", str(rated.run.pk), "--format", fmt)
-    out = capsys.readouterr().out
-    names = [system.name for system in rated.systems]
-    if fmt == "json":
-        data = json.loads(out)
-        assert data["profile"] == "soulchat"
-        assert {row["system"] for row in data["rows"]} == set(names)
-        assert data["rows"][0]["cells"]["bleu_1"]["n"] == 6
-        assert len(data["agreement"]) == 4
-    elif fmt == "latex":
-        assert r"\toprule" in out
-        assert r"\bottomrule" in out
-        assert r"\textbf{" in out
-        assert "B-1 & B-2" in out
-        assert "Con. & Emp. & Hel. & Saf." in out
-    elif fmt == "csv":
-        rows = list(csv.reader(io.StringIO(out)))
-        assert rows[0][:3] == ["profile", "dataset", "system"]
-        # Two systems, then the dataset's floor.
-        assert len(rows) == 4
-        assert [row[-1] for row in rows[1:]] == ["system", "system", "floor"]
-    else:
-        assert "profile soulchat" in out
-        assert "Fleiss" not in out
-        assert all(name in out for name in names)
-        assert "κ" in out
+def report_out(run_id: int, fmt: str, capsys) -> str:
+    call_command("report", str(run_id), "--format", fmt)
+    return capsys.readouterr().out
+
+
+def test_report_json_has_the_profile_every_system_its_n_and_the_agreement(rated, capsys):
+    data = json.loads(report_out(rated.run.pk, "json", capsys))
+    assert data["profile"] == "soulchat"
+    assert {row["system"] for row in data["rows"]} == {system.name for system in rated.systems}
+    assert data["rows"][0]["cells"]["bleu_1"]["n"] == 6
+    assert len(data["agreement"]) == 4
+
+
+def test_report_latex_is_a_booktabs_table_with_the_best_in_bold(rated, capsys):
+    out = report_out(rated.run.pk, "latex", capsys)
+    assert r"\toprule" in out
+    assert r"\bottomrule" in out
+    assert r"\textbf{" in out
+    assert "B-1 & B-2" in out
+    assert "Con. & Emp. & Hel. & Saf." in out
+
+
+def test_report_csv_has_a_row_per_system_then_the_datasets_floor(rated, capsys):
+    rows = list(csv.reader(io.StringIO(report_out(rated.run.pk, "csv", capsys))))
+    assert rows[0][:3] == ["profile", "dataset", "system"]
+    # Two systems, then the dataset's floor.
+    assert len(rows) == 4
+    assert [row[-1] for row in rows[1:]] == ["system", "system", "floor"]
+
+
+def test_report_table_names_the_profile_and_every_system_with_kappa(rated, capsys):
+    out = report_out(rated.run.pk, "table", capsys)
+    assert "profile soulchat" in out
+    assert "Fleiss" not in out
+    assert all(system.name in out for system in rated.systems)
+    assert "κ" in out
 
 
 def test_report_sacrebleu_profile_and_unknown_run(rated, capsys):

@@ -5,13 +5,16 @@ import os
 import sys
 from collections.abc import Iterable
 from pathlib import Path
-from typing import TextIO
+from typing import TYPE_CHECKING
 
 from django.core.management.base import CommandError, CommandParser
 
 from common.commands import ServiceCommand
 from generation.dataset_formats import EXPORT_FORMATS
 from generation.selectors import dataset_export_records, dataset_get
+
+if TYPE_CHECKING:
+    from _typeshed import SupportsWrite
 
 
 class Command(ServiceCommand):
@@ -36,8 +39,7 @@ class Command(ServiceCommand):
         if output is not None and not output.parent.is_dir():
             raise CommandError(f"--output: folder {output.parent} does not exist")
         # Write to a temporary name and rename, so a failed export leaves no half file.
-        target = output.with_name(output.name + ".partial") if output else None
-        if target is None:
+        if output is None:
             try:
                 count = _write_lines(self.stdout, records)
             except BrokenPipeError:
@@ -46,6 +48,7 @@ class Command(ServiceCommand):
                 os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
                 return ""
         else:
+            target = output.with_name(output.name + ".partial")
             try:
                 with target.open("w", encoding="utf-8") as stream:
                     count = _write_lines(stream, records)
@@ -58,7 +61,7 @@ class Command(ServiceCommand):
         return ""
 
 
-def _write_lines(stream: TextIO, records: Iterable[dict]) -> int:
+def _write_lines(stream: SupportsWrite[str], records: Iterable[dict]) -> int:
     count = 0
     for record in records:
         stream.write(json.dumps(record, ensure_ascii=False) + "\n")

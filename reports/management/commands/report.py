@@ -10,8 +10,9 @@ from reports.formats import table_json, table_latex, table_text
 from reports.metrics import PROFILES
 from reports.selectors.export_rows import export_table
 from reports.selectors.exports import EXPORT_KINDS, export_kind_get
-from reports.selectors.results import AFTER_EXCLUSIONS, RATINGS_VIEWS, results_table
+from reports.selectors.results import results_table
 from reports.selectors.runs import run_get
+from reports.selectors.table import AFTER_EXCLUSIONS, RATINGS_VIEWS
 
 
 class Command(ServiceCommand):

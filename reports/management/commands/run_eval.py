@@ -105,5 +105,5 @@ class Command(ServiceCommand):
         finally:
             for bar in bars.values():
                 bar.close()
-        if run.study_id is not None:
+        if run.study is not None:
             self.stderr.write(f"study {run.study.name} is open for rating")

@@ -3,6 +3,7 @@ from __future__ import annotations
 import json
 import sys
 from pathlib import Path
+from typing import cast
 
 from django.core.management.base import CommandError, CommandParser
 
@@ -91,6 +92,9 @@ class Command(ServiceCommand):
         finally:
             if output is not sys.stdout:
                 output.close()
-        means = ", ".join(f"{METRIC_LABELS[key]} {summary[key]['mean']:.2f}" for key in METRIC_KEYS)
+        means = ", ".join(
+            f"{METRIC_LABELS[key]} {cast('dict[str, float]', summary[key])['mean']:.2f}"
+            for key in METRIC_KEYS
+        )
         # stdout may be the JSON lines themselves: the one-line summary goes to stderr.
         self.stderr.write(f"{len(pairs)} pairs ({summary['empty_hypotheses']} empty): {means}")

@@ -105,6 +105,8 @@ class Command(ServiceCommand):
             raise CommandError(f"training job {job.pk} failed: {job.error}")
         if job.status == TrainingJob.Status.CANCELLED:
             return f"training job {job.pk} stopped at step {job.progress_done}; retry to go on"
+        if job.output_system is None:
+            return f"training job {job.pk}: {job.status} at step {job.progress_done}"
         return (
             f"system {job.output_system.name} registered ({job.progress_done} steps; "
             f"{job.examples.get('built', 0)} examples): run_eval --systems "

@@ -26,6 +26,6 @@ class Command(ServiceCommand):
             return ""
         if job.status == TrainingJob.Status.FAILED:
             raise CommandError(f"training job {job.pk} failed: {job.error}")
-        if job.status == TrainingJob.Status.SUCCEEDED:
+        if job.status == TrainingJob.Status.SUCCEEDED and job.output_system is not None:
             return f"system {job.output_system.name} registered ({job.progress_done} steps)"
         return f"training job {job.pk}: {job.status} at step {job.progress_done}"
