@@ -1,7 +1,8 @@
 """Inter-rater agreement: Fleiss' κ (statsmodels), Krippendorff's α ordinal (the
-``krippendorff`` package), seeded bootstrap intervals over items, Landis & Koch bands,
-and per-rater agreement with peers. No Django here: the dashboard, the report command and
-``manage.py agreement`` all call this."""
+``krippendorff`` package), Gwet's AC1 and AC2 (reports.gwet, equal to ``irrCAC``), seeded
+bootstrap intervals over items, Landis & Koch bands, and per-rater agreement with peers.
+No Django here: the dashboard, the report command and ``manage.py agreement`` all call
+this."""
 
 from __future__ import annotations
 
@@ -14,6 +15,7 @@ import krippendorff
 import numpy as np
 from statsmodels.stats.inter_rater import aggregate_raters, fleiss_kappa
 
+from reports.gwet import IDENTITY, ORDINAL, category_counts, gwet_ac, gwet_weights
 from reports.statistics import RESAMPLES, bootstrap_statistic
 
 UNDEFINED_ALL_EQUAL = "undefined (all ratings equal)"
@@ -64,6 +66,16 @@ class DimensionAgreement:
     percent_agreement: float | None  # mean pairwise agreement over κ's items, 0..100
     kappa: Coefficient
     alpha: Coefficient
+    # Gwet's, over every rated item (one rating counts towards prevalence only).
+    ac1: Coefficient
+    ac2: Coefficient  # ordinal weights; equal to AC1 on a two-point scale
+    observed_agreement: float | None  # AC1's pa: pairs of raters of an item agreeing, 0..100
+    majority_category: int | None  # the most chosen score, and its share of ratings (0..100)
+    majority_prevalence: float | None
+
+    @property
+    def gwet(self) -> tuple[Coefficient, Coefficient]:
+        return (self.ac1, self.ac2)
 
 
 @dataclass(frozen=True)
@@ -169,6 +181,11 @@ def dimension_agreement(
             )
             alpha = _coefficient(value, interval)
 
+    per_category = category_counts(list(by_item.values()), domain)
+    ac1, observed = _gwet(per_category, IDENTITY, seed=seed, resamples=resamples)
+    ac2, _ = _gwet(per_category, ORDINAL, seed=seed, resamples=resamples)
+    totals = per_category.sum(axis=0)
+    majority = int(totals.argmax()) if ratings else None
     return DimensionAgreement(
         dimension=dimension,
         ratings=ratings,
@@ -178,7 +195,31 @@ def dimension_agreement(
         percent_agreement=percent,
         kappa=kappa,
         alpha=alpha,
+        ac1=ac1,
+        ac2=ac2,
+        observed_agreement=None if observed is None else observed * 100,
+        majority_category=None if majority is None else domain[majority],
+        majority_prevalence=None if majority is None else float(totals[majority] / ratings * 100),
     )
+
+
+def _gwet(
+    counts: np.ndarray, kind: str, *, seed: int, resamples: int
+) -> tuple[Coefficient, float | None]:
+    """AC1 or AC2 with its bootstrap interval over items, and its observed agreement."""
+    weights = gwet_weights(counts.shape[1], kind)
+    parts = gwet_ac(counts, weights)
+    if parts is None:
+        return Coefficient(
+            None, None, None, None, undefined="undefined (no item rated twice)"
+        ), None
+
+    def resampled(indices: np.ndarray) -> float | None:
+        again = gwet_ac(counts[indices], weights)
+        return None if again is None else again.value
+
+    interval = bootstrap_statistic(len(counts), resampled, seed=seed, resamples=resamples)
+    return _coefficient(parts.value, interval), parts.observed
 
 
 def _alpha_or_none(data: np.ndarray, domain: Sequence[int]) -> float | None:

@@ -87,7 +87,20 @@ def agreement_lines(rows: list[DimensionAgreement]) -> str:
             f"  {row.dimension:<12} κ {row.kappa.describe()}; α {row.alpha.describe()}"
             f" ({row.kappa_items} items × {row.raters} raters{percent})"
         )
+        lines.append(
+            f"  {'':<12} AC1 {row.ac1.describe()}; AC2 {row.ac2.describe()}{_gwet_note(row)}"
+        )
     return "\n".join(lines)
+
+
+def _gwet_note(row: DimensionAgreement) -> str:
+    """What AC1 is read against: how often raters agree and how lopsided the scores are."""
+    parts = []
+    if row.observed_agreement is not None:
+        parts.append(f"observed agreement {row.observed_agreement:.1f}%")
+    if row.majority_prevalence is not None:
+        parts.append(f"{row.majority_prevalence:.1f}% of ratings are {row.majority_category}")
+    return f" ({', '.join(parts)})" if parts else ""
 
 
 def _estimate_json(estimate: Estimate | None) -> dict | None:
@@ -118,6 +131,11 @@ def agreement_json(rows: list[DimensionAgreement]) -> list[dict]:
             "percent_agreement": row.percent_agreement,
             "fleiss_kappa": _coefficient_json(row.kappa),
             "krippendorff_alpha_ordinal": _coefficient_json(row.alpha),
+            "gwet_ac1": _coefficient_json(row.ac1),
+            "gwet_ac2_ordinal": _coefficient_json(row.ac2),
+            "observed_agreement": row.observed_agreement,
+            "majority_category": row.majority_category,
+            "majority_prevalence": row.majority_prevalence,
         }
         for row in rows
     ]
@@ -239,6 +257,7 @@ def table_latex(table: ResultsTable) -> str:
             if row.kappa.value is not None
             else f"$\\kappa$ {latex_escape(row.kappa.undefined or 'undefined')}"
         )
+        + (f", AC1 = {row.ac1.value:.3f}" if row.ac1.value is not None else "")
         for row in table.agreement
     )
     note = f" {latex_escape(table.note)}" if table.note else ""

@@ -116,7 +116,9 @@ def export_agreement(
         "dimension", "ratings", "items", "kappa_items", "raters_per_item", "percent_agreement",
         "fleiss_kappa", "kappa_ci_low", "kappa_ci_high", "kappa_band",
         "krippendorff_alpha_ordinal", "alpha_ci_low", "alpha_ci_high", "alpha_band", "note",
-        "exclusions",
+        "exclusions", "gwet_ac1", "ac1_ci_low", "ac1_ci_high", "ac1_band", "gwet_ac2_ordinal",
+        "ac2_ci_low", "ac2_ci_high", "ac2_band", "observed_agreement", "majority_category",
+        "majority_prevalence",
     ]  # fmt: skip
     for row in agreement:
         note = row.kappa.undefined or row.alpha.undefined or ""
@@ -124,7 +126,10 @@ def export_agreement(
             row.dimension, row.ratings, row.items, row.kappa_items, row.raters,
             "" if row.percent_agreement is None else round(row.percent_agreement, 2),
             *_coefficient_columns(row.kappa), *_coefficient_columns(row.alpha), note,
-            exclusions,
+            exclusions, *_coefficient_columns(row.ac1), *_coefficient_columns(row.ac2),
+            _rounded(row.observed_agreement, 2),
+            "" if row.majority_category is None else row.majority_category,
+            _rounded(row.majority_prevalence, 2),
         ]  # fmt: skip
 
 

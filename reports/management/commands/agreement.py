@@ -81,8 +81,10 @@ def read_scores(path: Path) -> tuple[list[ScoreRecord], dict[str, list[int]]]:
 class Command(ServiceCommand):
     help = (
         "Inter-rater agreement of a long CSV (item,rater,dimension,score): Fleiss' κ over "
-        "items with the usual number of raters, Krippendorff's α (ordinal) over all, 95% "
-        "bootstrap intervals over items, Landis & Koch bands. Prints what the dashboard shows."
+        "items with the usual number of raters, Krippendorff's α (ordinal) and Gwet's AC1 "
+        "and AC2 (ordinal) over all, with the observed agreement and the majority score's "
+        "share, 95% bootstrap intervals over items, Landis & Koch bands. Prints what the "
+        "dashboard shows."
     )
 
     def add_arguments(self, parser: CommandParser) -> None:
