@@ -28,9 +28,11 @@ def gwet_weights(categories: int, kind: str) -> np.ndarray:
         return np.eye(categories)
     if kind != ORDINAL:
         raise ValueError(f"unknown weights {kind!r} ({IDENTITY} or {ORDINAL})")
-    steps = np.abs(np.subtract.outer(np.arange(categories), np.arange(categories)))
+    ranks = np.arange(categories)
+    steps = np.abs(ranks[:, None] - ranks[None, :])
     penalty = (steps + 1) * steps / 2
-    return 1 - penalty / penalty.max()
+    weights: np.ndarray = 1 - penalty / penalty.max()
+    return weights
 
 
 def category_counts(items: Sequence[Mapping[str, int]], domain: Sequence[int]) -> np.ndarray:

@@ -131,6 +131,7 @@ def dashboard_view(request: HttpRequest, run_id: int, admin_context: dict) -> Ht
         "metrics": dashboard.metrics,
         "comparison": dashboard.comparison,
         "comparison_error": dashboard.comparison_error,
+        "differences": dashboard.differences,
         "exports": EXPORT_KINDS.values(),
     }
     return render(request, "reports/dashboard.html", context)

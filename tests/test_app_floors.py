@@ -40,6 +40,8 @@ PURE_MODULES = [
     "reports/statistics.py",
     "reports/diversity.py",
     "reports/agreement.py",
+    "reports/gwet.py",
+    "reports/mixed_model.py",
     "reports/exports.py",
     "reports/charts.py",
 ]

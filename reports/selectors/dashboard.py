@@ -9,6 +9,8 @@ from annotation.rubric import SCALE_KEYS
 from generation.models import Dataset, System
 from reports.metrics import METRIC_KEYS, METRIC_LABELS
 from reports.models import EvalRun
+from reports.selectors.comparisons import Comparison, systems_compare
+from reports.selectors.differences import DifferencesTable, run_differences
 from reports.selectors.ratings import (
     HUMAN_LABELS,
     AnnotatorRow,
@@ -19,7 +21,7 @@ from reports.selectors.ratings import (
     run_score_distributions,
     run_unsafe_responses,
 )
-from reports.selectors.results import Comparison, results_table, systems_compare
+from reports.selectors.results import results_table
 from reports.selectors.table import ALL_RATINGS, ResultsTable
 
 
@@ -35,6 +37,7 @@ class Dashboard:
     metrics: list[tuple[str, str]]  # what a comparison can be on: key, label
     comparison: Comparison | None
     comparison_error: str  # why the comparison asked for cannot be made, or ""
+    differences: list[DifferencesTable]  # per dataset, the mixed model of each CEHS scale
 
 
 def _comparison(
@@ -80,4 +83,5 @@ def run_dashboard(
         + [(key, HUMAN_LABELS[key]) for key in SCALE_KEYS],
         comparison=compared,
         comparison_error=error,
+        differences=run_differences(run=run, ratings=ratings, rated=rated),
     )

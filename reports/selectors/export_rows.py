@@ -12,6 +12,7 @@ from annotation.rubric import SCALE_KEYS
 from reports.agreement import Coefficient, DimensionAgreement
 from reports.metrics import METRIC_KEYS, PROFILE_SOULCHAT
 from reports.models import EvalRun, EvalSample
+from reports.selectors.differences import DifferencesTable
 from reports.selectors.ratings import AnnotatorRow, UnsafeResponse
 from reports.selectors.runs import run_responses
 from reports.selectors.table import ResultsTable
@@ -196,3 +197,32 @@ def export_unsafe(*, rows: list[UnsafeResponse]) -> Iterator[CsvRow]:
     for row in rows:
         yield [row.dataset, row.sample, row.system, row.text, row.flags, row.unreviewed,
                " | ".join(row.notes)]  # fmt: skip
+
+
+def export_differences(*, tables: list[DifferencesTable]) -> Iterator[CsvRow]:
+    """One row per pair of systems and dimension; a dimension without a model is one row
+    with the reason in `problem`."""
+    yield [
+        "dataset", "dimension", "first", "second", "difference", "ci_low", "ci_high",
+        "p_value", "p_holm", "ratings", "items", "raters", "item_variance", "rater_variance",
+        "residual_variance", "problem", "note", "model",
+    ]  # fmt: skip
+    for table in tables:
+        for fit in table.fits:
+            scope = [fit.ratings, fit.items, fit.raters]
+            variance: CsvRow = (
+                ["", "", ""]
+                if fit.variance is None
+                else [_rounded(value, 6) for value in
+                      (fit.variance.item, fit.variance.rater, fit.variance.residual)]
+            )  # fmt: skip
+            if fit.problem:
+                yield [table.dataset, fit.dimension, "", "", "", "", "", "", "", *scope,
+                       *variance, fit.problem, fit.note, table.note]  # fmt: skip
+                continue
+            for d in fit.differences:
+                yield [
+                    table.dataset, fit.dimension, d.first, d.second, round(d.estimate, 6),
+                    round(d.low, 6), round(d.high, 6), _rounded(d.p_value, 8),
+                    _rounded(d.p_holm, 8), *scope, *variance, "", fit.note, table.note,
+                ]  # fmt: skip

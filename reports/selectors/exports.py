@@ -9,10 +9,12 @@ from dataclasses import dataclass
 
 from common.errors import NOT_FOUND, ServiceError
 from reports.models import EvalRun
+from reports.selectors.differences import run_differences
 from reports.selectors.export_rows import (
     CsvRow,
     export_agreement,
     export_annotators,
+    export_differences,
     export_payroll,
     export_ratings,
     export_responses,
@@ -72,11 +74,16 @@ def _unsafe(run: EvalRun, ratings: str) -> Iterator[CsvRow]:
     return export_unsafe(rows=run_unsafe_responses(run=run))
 
 
+def _differences(run: EvalRun, ratings: str) -> Iterator[CsvRow]:
+    return export_differences(tables=run_differences(run=run, ratings=ratings))
+
+
 EXPORT_KINDS: dict[str, ExportKind] = {
     kind.key: kind
     for kind in (
         ExportKind("table", "Table 1", _table, by_ratings=True),
         ExportKind("agreement", "agreement", _agreement, by_ratings=True),
+        ExportKind("differences", "system differences", _differences, by_ratings=True),
         ExportKind("annotators", "annotators", _annotators),
         ExportKind("payroll", "payroll", _payroll),
         ExportKind("ratings", "ratings", _ratings),

@@ -1,16 +1,15 @@
 """Table 1: per dataset × system, the automatic metrics and the human means with their
-intervals; and the paired comparison of two systems."""
+intervals (the comparison of two systems is reports.selectors.comparisons')."""
 
 from __future__ import annotations
 
 from collections import Counter, defaultdict
-from dataclasses import dataclass
 from typing import Any
 
 from annotation.rubric import SCALE_KEYS
 from annotation.selectors.quality import excluded_ratings
 from annotation.selectors.screening import study_screening_counts
-from generation.models import Dataset, System
+from generation.models import System
 from reports.metrics import (
     METRIC_KEYS,
     METRIC_LABELS,
@@ -43,7 +42,7 @@ from reports.selectors.table import (
     sacrebleu_estimate,
     table_note,
 )
-from reports.statistics import Estimate, bootstrap_mean, paired_bootstrap_p
+from reports.statistics import Estimate, bootstrap_mean
 
 
 def _columns(profile: str) -> list[Column]:
@@ -68,7 +67,7 @@ def _texts(run: EvalRun) -> dict[tuple[int, int], list[str]]:
     return grouped
 
 
-def _auto_values(run: EvalRun) -> dict[tuple[int, int], list[tuple[Any, ...]]]:
+def run_auto_values(run: EvalRun) -> dict[tuple[int, int], list[tuple[Any, ...]]]:
     """(dataset id, system id) → [(sample id, response id, scores...)] in sample order."""
     rows = (
         ResponseScore.objects.filter(response__in=run_responses(run=run))
@@ -137,7 +136,7 @@ def results_table(
         raise ValueError(f"ratings {ratings!r}: one of {', '.join(RATINGS_VIEWS)}")
     include_excluded = ratings == ALL_RATINGS
     columns = _columns(profile)
-    auto = _auto_values(run)
+    auto = run_auto_values(run)
     texts = _texts(run)
     rated = rated if rated is not None else run_ratings(run=run)
     human = _human_item_means(rated, include_excluded)
@@ -224,73 +223,3 @@ def _left_out_per_row(run: EvalRun) -> Counter[tuple[int, int]]:
             "assignment__item__response__system_id",
         )
     )
-
-
-@dataclass(frozen=True)
-class Comparison:
-    dataset: str
-    first: str
-    second: str
-    metric: str
-    first_mean: float
-    second_mean: float
-    samples: int
-    p_value: float
-
-
-def systems_compare(
-    *,
-    run: EvalRun,
-    dataset: Dataset,
-    first: System,
-    second: System,
-    metric: str,
-    ratings: str = AFTER_EXCLUSIONS,
-    rated: RunRatings | None = None,
-) -> Comparison:
-    """Paired bootstrap p-value of two systems on the samples both were scored (or
-    rated, on the ratings of `ratings`) on."""
-    if metric in METRIC_KEYS:
-        for system in (first, second):
-            if system.kind == System.Kind.REFERENCE:
-                raise ValueError(
-                    f"{system.name} has no {METRIC_LABELS[metric]}: it is the reference itself"
-                )
-        offset = METRIC_KEYS.index(metric)
-        auto = _auto_values(run)
-        a = {row[0]: row[2 + offset] * 100 for row in auto.get((dataset.pk, first.pk), [])}
-        b = {row[0]: row[2 + offset] * 100 for row in auto.get((dataset.pk, second.pk), [])}
-    elif metric in SCALE_KEYS:
-        rated = rated if rated is not None else run_ratings(run=run)
-        a, b = (
-            _human_by_sample(rated, dataset, system, metric, ratings == ALL_RATINGS)
-            for system in (first, second)
-        )
-    else:
-        raise ValueError(f"unknown metric {metric!r}")
-    shared = sorted(a.keys() & b.keys())
-    if not shared:
-        raise ValueError("the two systems share no scored sample")
-    first_values = [a[key] for key in shared]
-    second_values = [b[key] for key in shared]
-    return Comparison(
-        dataset=dataset.name,
-        first=first.name,
-        second=second.name,
-        metric=metric,
-        first_mean=sum(first_values) / len(shared),
-        second_mean=sum(second_values) / len(shared),
-        samples=len(shared),
-        p_value=paired_bootstrap_p(first_values, second_values, seed=run.seed),
-    )
-
-
-def _human_by_sample(
-    rated: RunRatings, dataset: Dataset, system: System, key: str, include_excluded: bool
-) -> dict[int, float]:
-    offset = SCALE_KEYS.index(key)
-    values: dict[int, list[int]] = defaultdict(list)
-    for row in rated.view(include_excluded=include_excluded):
-        if row.system_id == system.pk and row.dataset_id == dataset.pk:
-            values[row.sample_id].append(row.scores[offset])
-    return {sample_id: sum(v) / len(v) for sample_id, v in values.items()}

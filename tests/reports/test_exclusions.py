@@ -13,8 +13,9 @@ from django.urls import reverse
 
 from annotation.models import RaterExclusion, Rating
 from annotation.services import ExclusionInvalid, exclusion_undo, rater_exclude, rating_exclude
+from reports.selectors.comparisons import systems_compare
 from reports.selectors.ratings import run_annotator_rows
-from reports.selectors.results import ALL_RATINGS, results_table, systems_compare
+from reports.selectors.results import ALL_RATINGS, results_table
 from tests.support.factories import AdminFactory, AnnotatorFactory
 from tests.support.runs import rate_all, run_world
 

@@ -25,7 +25,8 @@ from generation.services import (
 )
 from reports.metrics import METRIC_KEYS, SACREBLEU_KEY
 from reports.models import EvalSample, ResponseScore
-from reports.selectors.results import results_table, systems_compare
+from reports.selectors.comparisons import systems_compare
+from reports.selectors.results import results_table
 from reports.selectors.runs import run_progress
 from tests.support.factories import AdminFactory, DatasetFactory, SampleFactory, SystemFactory
 from tests.support.runs import rate_all, run_world

@@ -18,7 +18,16 @@ from tests.support.runs import rate_all, run_world
 
 pytestmark = pytest.mark.django_db
 
-EXPORTS = ["table", "agreement", "annotators", "payroll", "ratings", "responses", "unsafe"]
+EXPORTS = [
+    "table",
+    "agreement",
+    "differences",
+    "annotators",
+    "payroll",
+    "ratings",
+    "responses",
+    "unsafe",
+]
 
 
 @pytest.fixture

@@ -5,10 +5,13 @@ import json
 from django.core.management.base import CommandParser
 
 from common.commands import ServiceCommand
+from reports.difference_formats import differences_json, differences_latex, differences_text
 from reports.exports import csv_lines
 from reports.formats import table_json, table_latex, table_text
 from reports.metrics import PROFILES
-from reports.selectors.export_rows import export_table
+from reports.models import EvalRun
+from reports.selectors.differences import run_differences
+from reports.selectors.export_rows import export_differences, export_table
 from reports.selectors.exports import EXPORT_KINDS, export_kind_get
 from reports.selectors.results import results_table
 from reports.selectors.runs import run_get
@@ -20,6 +23,8 @@ class Command(ServiceCommand):
         "Table 1 of an evaluation run: per dataset × system the automatic metrics and the "
         "CEHS means with n and 95% bootstrap intervals, best per column marked, agreement "
         "below. Formats: table, csv, json, latex (booktabs, laid out like the paper's). "
+        "--differences prints the system differences on the CEHS scales instead (a mixed "
+        "model with items and raters, Holm-corrected), in the same formats. "
         "--export KIND prints another of the run's CSV exports instead (the dashboard's)."
     )
 
@@ -31,6 +36,11 @@ class Command(ServiceCommand):
             "--export", choices=list(EXPORT_KINDS), help="print this CSV export of the run"
         )
         parser.add_argument(
+            "--differences", action="store_true",
+            help="the system differences on the CEHS scales (score ~ system + (1|item) + "
+            "(1|rater)), every pair Holm-corrected, instead of Table 1",
+        )  # fmt: skip
+        parser.add_argument(
             "--ratings", choices=RATINGS_VIEWS, default=AFTER_EXCLUSIONS,
             help="the human columns and agreement read the ratings left in after "
             "exclusions (default) or all of them",
@@ -41,6 +51,8 @@ class Command(ServiceCommand):
         if options["export"]:
             export = export_kind_get(key=options["export"])
             return "".join(csv_lines(export.rows(run, options["ratings"]))).lstrip("\ufeff")
+        if options["differences"]:
+            return _differences(run, options["format"], options["ratings"])
         table = results_table(run=run, profile=options["profile"], ratings=options["ratings"])
         if options["format"] == "json":
             return json.dumps(table_json(table), ensure_ascii=False, indent=2)
@@ -49,3 +61,14 @@ class Command(ServiceCommand):
         if options["format"] == "csv":
             return "".join(csv_lines(export_table(table=table))).lstrip("\ufeff")
         return table_text(table)
+
+
+def _differences(run: EvalRun, fmt: str, ratings: str) -> str:
+    tables = run_differences(run=run, ratings=ratings)
+    if fmt == "json":
+        return json.dumps(differences_json(tables), ensure_ascii=False, indent=2)
+    if fmt == "latex":
+        return differences_latex(tables)
+    if fmt == "csv":
+        return "".join(csv_lines(export_differences(tables=tables))).lstrip("\ufeff")
+    return differences_text(tables)
