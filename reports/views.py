@@ -113,7 +113,9 @@ def dashboard_view(request: HttpRequest, run_id: int, admin_context: dict) -> Ht
     run = _run(run_id)
     form = _form(request)
     ratings = form.ratings_view()
-    dashboard = run_dashboard(run=run, ratings=ratings, comparison=form.comparison_wanted())
+    dashboard = run_dashboard(
+        run=run, ratings=ratings, comparison=form.comparison_wanted(), plan=form.plan_wanted()
+    )
     context = {
         **admin_context,
         "title": f"Results of evaluation run {run.pk}",
@@ -132,6 +134,10 @@ def dashboard_view(request: HttpRequest, run_id: int, admin_context: dict) -> Ht
         "comparison": dashboard.comparison,
         "comparison_error": dashboard.comparison_error,
         "differences": dashboard.differences,
+        "plan": dashboard.plan,
+        "plan_error": dashboard.plan_error,
+        "plan_request": form.plan_wanted(),
+        "scales": SCALE_KEYS,
         "exports": EXPORT_KINDS.values(),
     }
     return render(request, "reports/dashboard.html", context)

@@ -9,8 +9,10 @@ from annotation.rubric import SCALE_KEYS
 from generation.models import Dataset, System
 from reports.metrics import METRIC_KEYS, METRIC_LABELS
 from reports.models import EvalRun
+from reports.planner import Plan, PlanRefused
 from reports.selectors.comparisons import Comparison, systems_compare
 from reports.selectors.differences import DifferencesTable, run_differences
+from reports.selectors.planning import PlanRequest, run_plan
 from reports.selectors.ratings import (
     HUMAN_LABELS,
     AnnotatorRow,
@@ -38,6 +40,8 @@ class Dashboard:
     comparison: Comparison | None
     comparison_error: str  # why the comparison asked for cannot be made, or ""
     differences: list[DifferencesTable]  # per dataset, the mixed model of each CEHS scale
+    plan: Plan | None  # the planner's answer for the run's study
+    plan_error: str  # why the planner cannot answer, or ""
 
 
 def _comparison(
@@ -62,13 +66,24 @@ def _comparison(
     return comparison, ""
 
 
+def _plan(run: EvalRun, wanted: PlanRequest | None, rated: RunRatings) -> tuple[Plan | None, str]:
+    if wanted is None or run.study_id is None:
+        return None, ""
+    try:
+        return run_plan(run=run, request=wanted, rated=rated), ""
+    except PlanRefused as error:
+        return None, str(error)
+
+
 def run_dashboard(
-    *, run: EvalRun, ratings: str, comparison: dict[str, str] | None = None
-) -> Dashboard:
+    *, run: EvalRun, ratings: str, comparison: dict[str, str] | None = None,
+    plan: PlanRequest | None = None,
+) -> Dashboard:  # fmt: skip
     """The dashboard of `run` under the ratings view `ratings`, with the comparison of
     `comparison` (dataset, first, second, metric names) when one is asked for."""
     rated = run_ratings(run=run)
     compared, error = _comparison(run, comparison, ratings, rated)
+    planned, plan_error = _plan(run, plan, rated)
     return Dashboard(
         ratings=ratings,
         table=results_table(run=run, ratings=ratings, rated=rated),
@@ -84,4 +99,6 @@ def run_dashboard(
         comparison=compared,
         comparison_error=error,
         differences=run_differences(run=run, ratings=ratings, rated=rated),
+        plan=planned,
+        plan_error=plan_error,
     )
