@@ -42,6 +42,7 @@ PURE_MODULES = [
     "reports/agreement.py",
     "reports/gwet.py",
     "reports/mixed_model.py",
+    "reports/planner.py",
     "reports/exports.py",
     "reports/charts.py",
 ]
