@@ -22,13 +22,17 @@ def command(*args) -> str:
     return err.getvalue() + out.getvalue()
 
 
+def build_mine(tmp_path) -> str:
+    path = write_input(tmp_path, [qa_line("q1", "good~1"), qa_line("q2", "short~2"),
+                                  qa_line("q3", "crisis~3"), "{"])  # fmt: skip
+    return command("build_corpus", str(path), "--rewriter", "rewriter", "--prompt", "empathy",
+                   "--name", "mine")  # fmt: skip
+
+
 # Real commits, as when a user runs the command: the queued (eager) task runs at once.
 @pytest.mark.django_db(transaction=True)
 def test_a_build_runs_and_reports_what_became_of_every_record(tmp_path, server, rewriter):
-    path = write_input(tmp_path, [qa_line("q1", "good~1"), qa_line("q2", "short~2"),
-                                  qa_line("q3", "crisis~3"), "{"])  # fmt: skip
-    output = command("build_corpus", str(path), "--rewriter", "rewriter", "--prompt", "empathy",
-                       "--name", "mine")  # fmt: skip
+    output = build_mine(tmp_path)
     assert "build mine: 3 answers to rewrite with rewriter and prompt empathy@1" in output
     assert "1 input lines skipped" in output
     assert "line 4: not a JSON object" in output
@@ -43,7 +47,10 @@ def test_a_build_runs_and_reports_what_became_of_every_record(tmp_path, server, 
     assert f"/admin/corpus/corpusbuild/{build.pk}/review/" in output
     assert Sample.objects.filter(dataset__name="mine").count() == 8
 
-    # Resuming asks again for the rejected record only when told to.
+
+@pytest.mark.django_db(transaction=True)
+def test_resuming_asks_again_for_a_rejected_record_only_when_told_to(tmp_path, server, rewriter):
+    build_mine(tmp_path)
     with pytest.raises(CommandError, match="nothing to ask again"):
         command("build_corpus", "--resume", "mine")
     output = command("build_corpus", "--resume", "mine", "--rejected")
