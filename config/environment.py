@@ -8,11 +8,13 @@ DEBUG on because someone wrote ``DEBUG=ture`` is worse than one that will not st
 from __future__ import annotations
 
 import os
+from pathlib import Path
 from typing import Any, Literal, overload
 from urllib.parse import urlsplit
 
 import dj_database_url
 from django.core.exceptions import ImproperlyConfigured
+from dotenv import load_dotenv
 
 _TRUE = {"1", "true", "yes", "on"}
 _FALSE = {"0", "false", "no", "off"}
@@ -23,6 +25,15 @@ def _raw(name: str) -> str | None:
     if value is None or value.strip() == "":
         return None
     return value.strip()
+
+
+def env_file_load(default: Path) -> None:
+    """Variables of a `.env` file (SOULEVAL_ENV_FILE, else `default`) into the
+    environment, never over one already set; no file, nothing to do."""
+    named = os.environ.get("SOULEVAL_ENV_FILE")
+    path = default if named is None else Path(named) if named else None
+    if path is not None and path.is_file():
+        load_dotenv(path, override=False)
 
 
 @overload

@@ -286,7 +286,7 @@ def corpus_statistics(
     import jieba
     import jieba.analyse
 
-    jieba.setLogLevel(logging.INFO)  # its dictionary loading talks at DEBUG into commands
+    jieba.setLogLevel(logging.WARNING)  # its dictionary loading talks at DEBUG into commands
     if len(dialogues) != len(topics):
         raise ValueError("one topic (or an empty one) per dialogue")
     rounds: dict[int, int] = {}

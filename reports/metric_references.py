@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import gzip
 import json
+import logging
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -13,6 +14,7 @@ import jieba
 from nltk.translate.bleu_score import SmoothingFunction, sentence_bleu
 from rouge_chinese import Rouge
 
+jieba.setLogLevel(logging.WARNING)  # no dictionary-loading chatter (reports.metrics says)
 _SMOOTHING = SmoothingFunction().method3
 _ROUGE = Rouge()
 

@@ -21,6 +21,7 @@ divide by zero there); so does an empty reference. Callers count empty hypothese
 
 from __future__ import annotations
 
+import logging
 import math
 import os
 import re
@@ -37,6 +38,11 @@ import rjieba
 from rapidfuzz.distance import LCSseq
 
 from reports.statistics import bootstrap_mean
+
+# jieba logs its dictionary loading at DEBUG through a handler of its own (and again through
+# a debug server's root handler): chatter in every command that scores. Set after import,
+# since importing jieba sets its logger to DEBUG.
+jieba.setLogLevel(logging.WARNING)
 
 PROFILE_SOULCHAT = "soulchat"
 PROFILE_SACREBLEU = "sacrebleu"

@@ -130,3 +130,25 @@ def test_the_embedded_default_is_sqlite_with_eager_tasks(tmp_path):
         DATABASE_URL="postgres://postgres@127.0.0.1:5432/souleval",
     )
     assert result.stdout.split() == ["django.db.backends.postgresql", "False", "True"]
+
+
+def test_a_missing_secret_is_one_line_that_says_what_to_do():
+    result = run_manage("report", "1")
+    assert result.returncode == 1
+    assert "Traceback" not in result.stderr
+    [line] = result.stderr.strip().splitlines()
+    assert line.startswith("manage.py: DJANGO_SECRET_KEY must be set on a server")
+    assert "bin/demo" in line
+
+
+def test_the_settings_read_a_local_env_file_under_the_environment(tmp_path):
+    env_file = tmp_path / ".env"
+    env_file.write_text("# bin/demo's\nDJANGO_DEBUG=true\n", "utf-8")
+    probe = "from django.conf import settings as s; print(s.DEBUG)"
+    var = str(tmp_path / "var")
+    read = run_manage("shell", "-v", "0", "-c", probe, SOULEVAL_ENV_FILE=str(env_file),
+                      SOULEVAL_VAR_DIR=var)  # fmt: skip
+    assert read.returncode == 0, read.stderr
+    assert read.stdout.split() == ["True"]
+    overridden = run_manage("check", SOULEVAL_ENV_FILE=str(env_file), DJANGO_DEBUG="false")
+    assert "DJANGO_SECRET_KEY must be set" in overridden.stderr

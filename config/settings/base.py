@@ -3,6 +3,10 @@
 The embedded default (no variables set but DJANGO_DEBUG=true) is SQLite with Celery
 tasks run eagerly in the web process. A server sets DATABASE_URL, CELERY_BROKER_URL
 and DJANGO_SECRET_KEY; with DEBUG off the security settings below are switched on.
+
+Variables may also sit in a git-ignored `.env` at the checkout's root (bin/demo writes
+one for the embedded default); the process's own environment wins over it, and
+SOULEVAL_ENV_FILE names another file, or none when empty.
 """
 
 from __future__ import annotations
@@ -16,12 +20,14 @@ from config.environment import (
     env_bool,
     env_broker_url,
     env_database,
+    env_file_load,
     env_int,
     env_list,
     env_str,
 )
 
 BASE_DIR = Path(__file__).resolve().parent.parent.parent
+env_file_load(BASE_DIR / ".env")
 VAR_DIR = Path(env_str("SOULEVAL_VAR_DIR", str(BASE_DIR / "var")))
 # Where training jobs write checkpoints: a path every GPU worker sees (a shared volume).
 TRAINED_MODELS_DIR = Path(env_str("SOULEVAL_TRAINED_MODELS_DIR", str(VAR_DIR / "models")))
@@ -29,7 +35,12 @@ TRAINED_MODELS_DIR = Path(env_str("SOULEVAL_TRAINED_MODELS_DIR", str(VAR_DIR / "
 DEBUG = env_bool("DJANGO_DEBUG", default=False)
 
 # Production secrets have no default: without one the server refuses to start.
-SECRET_KEY = env_str("DJANGO_SECRET_KEY", required=not DEBUG)
+SECRET_KEY = env_str("DJANGO_SECRET_KEY")
+if SECRET_KEY is None and not DEBUG:
+    raise ImproperlyConfigured(
+        "DJANGO_SECRET_KEY must be set on a server; for the embedded demo on this machine, "
+        "run bin/demo once (it writes DJANGO_DEBUG=true to .env)."
+    )
 if SECRET_KEY is None:
     SECRET_KEY = "django-insecure-local-development-only"  # noqa: S105 (DEBUG only)
 elif not DEBUG and (len(SECRET_KEY) < 50 or len(set(SECRET_KEY)) < 5):

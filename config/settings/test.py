@@ -7,6 +7,8 @@ eagerly here, and the worker integration test switches that off for itself.
 
 import os
 
+# A checkout's .env (bin/demo's) is for the demo, never for the suite.
+os.environ.setdefault("SOULEVAL_ENV_FILE", "")
 os.environ.setdefault("DJANGO_DEBUG", "false")
 os.environ.setdefault("DJANGO_SECRET_KEY", "test-only-" + "k3y-" * 12)
 os.environ.setdefault("DJANGO_SECURE_SSL_REDIRECT", "false")

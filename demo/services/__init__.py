@@ -2,7 +2,6 @@
 (users, the corpus, simulated ratings)."""
 
 from demo.services.setup import (
-    DEMO_DATASET,
     DEMO_HURRIED_RATER,
     DEMO_PASSWORD,
     DEMO_SIMULATED_RATERS,
@@ -18,6 +17,7 @@ from demo.services.systems import (
     DEMO_CANNED_LEAKS,
     DEMO_CANNED_SYSTEM,
     DEMO_CORPUS,
+    DEMO_DATASET,
     DEMO_SYSTEM,
     DemoModelResult,
     demo_canned_install,

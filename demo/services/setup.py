@@ -16,12 +16,17 @@ from annotation.models import Annotator, Rating, Study
 from annotation.rubric import SCALE_MAXIMUM
 from annotation.services import assignment_next, rating_submit
 from common.errors import FORBIDDEN, ServiceError
-from demo.services.systems import DEMO_CORPUS, demo_canned_install
+from demo.services.systems import (
+    DEMO_CORPUS,
+    DEMO_DATASET,
+    DEMO_SPLIT_SEED,
+    DEMO_TEST_RATIO,
+    demo_canned_install,
+)
 from generation.models import System
 from generation.services import ImportReport, dataset_import
 from reports.models import EvalRun, ResponseScore
 
-DEMO_DATASET = "demo-counselling"
 # Shown on screen by bin/demo; refused outside DEBUG so they never reach a server.
 DEMO_PASSWORD = "souleval-demo"  # noqa: S105
 # Two careful demo annotators rate everything; a third rates half the items in a hurry
@@ -83,7 +88,8 @@ def demo_install() -> DemoSummary:
         path=DEMO_CORPUS,
         source_format="soulchat",
         name=DEMO_DATASET,
-        test_ratio=0.25,
+        test_ratio=DEMO_TEST_RATIO,
+        seed=DEMO_SPLIT_SEED,
         licence_note="Written by the SoulEval project for its demo; CC0.",
     )
     demo_canned_install(dataset_name=DEMO_DATASET)

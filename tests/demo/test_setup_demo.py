@@ -155,3 +155,17 @@ def test_the_demo_run_holds_the_canned_replies_that_name_an_ai_until_reviewed(
     # setup_demo again changes nothing.
     call_command("setup_demo", stdout=StringIO())
     assert System.objects.filter(name="demo-canned").count() == 1
+
+
+def test_the_demo_model_learns_from_the_train_split_only(settings):
+    from demo.services import demo_corpus_texts
+    from generation.models import Sample
+
+    settings.DEBUG = True
+    call_command("setup_demo", stdout=StringIO())
+    texts = "\n".join(demo_corpus_texts())
+    samples = Sample.objects.filter(dataset__name="demo-counselling")
+    tested = samples.filter(split=Sample.Split.TEST)
+    assert tested.exists()
+    assert not [s.reference for s in tested if s.reference in texts]
+    assert all(s.reference in texts for s in samples.filter(split=Sample.Split.TRAIN))
