@@ -16,6 +16,7 @@ from django.contrib.auth.views import redirect_to_login
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
+from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
@@ -80,7 +81,7 @@ def invitation_accept_page(request: HttpRequest, token: str) -> HttpResponse:
         username = request.POST.get("username", "")
         password, repeated = request.POST.get("password", ""), request.POST.get("password2", "")
         if password != repeated:
-            errors = {"password2": ["The two passwords differ."]}
+            errors = {"password2": [_("The two passwords differ.")]}
         else:
             try:
                 annotator = invitation_accept(token=token, username=username, password=password)
@@ -95,7 +96,7 @@ def invitation_accept_page(request: HttpRequest, token: str) -> HttpResponse:
                 )
             else:
                 login(request, annotator.user, backend="django.contrib.auth.backends.ModelBackend")
-                messages.success(request, "Welcome! Your annotator account is ready.")
+                messages.success(request, _("Welcome! Your annotator account is ready."))
                 return redirect("annotation:portal")
     return render(
         request,
@@ -121,14 +122,14 @@ def study_next(request: HttpRequest, annotator: Annotator, study_id: str) -> Htt
     try:
         study = study_for_annotator(annotator=annotator, study_public_id=study_id)
     except NotFound:
-        raise Http404("No such study.") from None
+        raise Http404(_("No such study.")) from None
     try:
         assignment = assignment_next(annotator=annotator, study=study)
     except AssignmentRefused as error:
         messages.warning(request, str(error))
         return redirect("annotation:portal")
     if assignment is None:
-        messages.info(request, "Nothing is left for you to rate in this study. Thank you!")
+        messages.info(request, _("Nothing is left for you to rate in this study. Thank you!"))
         return redirect("annotation:portal")
     return redirect("annotation:item", item_id=assignment.item.public_id)
 
@@ -145,7 +146,7 @@ def _item_page(
     try:
         view = item_view(annotator=annotator, item_public_id=item_id)
     except NotFound:
-        raise Http404("No such item.") from None
+        raise Http404(_("No such item.")) from None
     chosen = values if values is not None else view.draft
     scales = [
         {
@@ -171,8 +172,10 @@ def _item_page(
             )
             or uuid.uuid4(),
             "form_error": (
-                "This form arrived damaged (its submission id is not one the page made), so "
-                "nothing was stored. Check your scores and submit again."
+                _(
+                    "This form arrived damaged (its submission id is not one the page made), "
+                    "so nothing was stored. Check your scores and submit again."
+                )
                 if "submission_id" in (errors or {})
                 else ""
             ),
@@ -212,11 +215,11 @@ def item(request: HttpRequest, annotator: Annotator, item_id: str) -> HttpRespon
         )
     except AssignmentRefused as error:
         if error.code == "not_found":
-            raise Http404("No such item.") from None
+            raise Http404(_("No such item.")) from None
         messages.error(request, str(error))
         return _item_page(request, annotator, item_id, values=values, status=409)
     study_id = result.rating.assignment.item.study.public_id
-    messages.success(request, "Rating saved." if result.created else "Rating already saved.")
+    messages.success(request, _("Rating saved.") if result.created else _("Rating already saved."))
     return redirect("annotation:next", study_id=study_id)
 
 
@@ -228,14 +231,16 @@ def item_skip(request: HttpRequest, annotator: Annotator, item_id: str) -> HttpR
             annotator=annotator, item_public_id=item_id, reason=request.POST.get("reason", "")
         )
     except RatingInvalid as error:
-        messages.error(request, f"Not skipped: {error.errors.get('reason', error)}")
+        messages.error(
+            request, _("Not skipped: %(reason)s") % {"reason": error.errors.get("reason", error)}
+        )
         return redirect("annotation:item", item_id=item_id)
     except AssignmentRefused as error:
         if error.code == "not_found":
-            raise Http404("No such item.") from None
+            raise Http404(_("No such item.")) from None
         messages.error(request, str(error))
         return redirect("annotation:item", item_id=item_id)
-    messages.info(request, "Skipped.")
+    messages.info(request, _("Skipped."))
     return redirect(
         reverse("annotation:next", kwargs={"study_id": assignment.item.study.public_id})
     )

@@ -1,6 +1,7 @@
 from django.contrib import admin
 from django.contrib.auth import views as auth_views
 from django.urls import include, path
+from django.views.i18n import JavaScriptCatalog
 from drf_spectacular.views import SpectacularAPIView
 from rest_framework.permissions import IsAuthenticated
 
@@ -19,6 +20,9 @@ urlpatterns = [
         name="invitation-accept",
     ),
     path("portal/", include("annotation.urls")),
+    # The language switch (set_language) and the portal script's translated strings.
+    path("i18n/", include("django.conf.urls.i18n")),
+    path("jsi18n/", JavaScriptCatalog.as_view(), name="javascript-catalog"),
     path("api/portal/", include("annotation.api_urls")),
     path(
         "api/schema/",

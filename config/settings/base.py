@@ -81,6 +81,8 @@ MIDDLEWARE = [
     # Before anything reads a body: a body cut short is refused whole.
     "common.middleware.CompleteBodyMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
+    # The language a person chose (the switch's cookie), else their browser's.
+    "django.middleware.locale.LocaleMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
@@ -124,6 +126,10 @@ AUTH_PASSWORD_VALIDATORS = [
 ]
 
 LANGUAGE_CODE = "en"
+# The portal speaks the experts' language: Simplified Chinese and English (locale/); the
+# rubric itself shows both whatever the choice.
+LANGUAGES = [("zh-hans", "简体中文"), ("en", "English")]
+LOCALE_PATHS = [BASE_DIR / "locale"]
 TIME_ZONE = env_str("DJANGO_TIME_ZONE", "UTC")
 USE_I18N = True
 USE_TZ = True

@@ -8,6 +8,10 @@
   const form = document.getElementById("rating-form");
   if (!root || !form || root.dataset.open !== "true") return;
 
+  // Django's JavaScript catalog (jsi18n), loaded before this script, translates; without
+  // it the English text stands. Named gettext so that makemessages finds the strings.
+  const gettext = (text) => (window.gettext ? window.gettext(text) : text);
+  const fill = (text, values) => text.replace(/%s/g, () => String(values.shift()));
   const IDLE_LIMIT_MS = 120 * 1000; // activity older than this does not count
   const SAVE_DELAY_MS = 600;
   const HEARTBEAT_MS = 30 * 1000;
@@ -94,14 +98,14 @@
       if (answer.ok) {
         sentActiveSeconds = seconds;
         localStorage.removeItem(storageKey);
-        say("Draft saved " + new Date().toLocaleTimeString());
+        say(fill(gettext("Draft saved %s"), [new Date().toLocaleTimeString()]));
       } else if (answer.status === 400) {
-        say("Draft not saved: " + (await answer.text()).slice(0, 200));
+        say(fill(gettext("Draft not saved: %s"), [(await answer.text()).slice(0, 200)]));
       } else {
-        say("Draft kept in this browser (the server said " + answer.status + ").");
+        say(fill(gettext("Draft kept in this browser (the server said %s)."), [answer.status]));
       }
     } catch (error) {
-      say("Offline: draft kept in this browser; it is sent when the connection returns.");
+      say(gettext("Offline: draft kept in this browser; it is sent when the connection returns."));
     } finally {
       saving = false;
       if (pending) { pending = false; saveNow(); }
@@ -110,7 +114,7 @@
   // A draft left in this browser is newer than the server's (it is removed once saved).
   try {
     const stored = JSON.parse(localStorage.getItem(storageKey) || "null");
-    if (stored && stored.draft) { applyDraft(stored.draft); say("Draft restored."); saveNow(); }
+    if (stored && stored.draft) { applyDraft(stored.draft); say(gettext("Draft restored.")); saveNow(); }
   } catch (error) { localStorage.removeItem(storageKey); }
   form.addEventListener("change", scheduleSave);
   form.elements.comment.addEventListener("input", scheduleSave);
@@ -147,7 +151,7 @@
     if (/^[0-9]$/.test(event.key)) {
       const radio = scales[focused].querySelector(`input[type=radio][value="${event.key}"]`);
       event.preventDefault();
-      if (!radio) { say("Scale " + scales[focused].dataset.scale + " has no score " + event.key + "."); return; }
+      if (!radio) { say(fill(gettext("Scale %s has no score %s."), [scales[focused].dataset.scale, event.key])); return; }
       radio.checked = true;
       radio.dispatchEvent(new Event("change", { bubbles: true }));
       const next = firstUnset();
@@ -165,7 +169,7 @@
     if (missing !== -1) {
       event.preventDefault();
       focusScale(missing);
-      say("Choose a score for every scale first.");
+      say(gettext("Choose a score for every scale first."));
       return;
     }
     activeInput.value = String(activeSeconds());

@@ -25,7 +25,8 @@ def join_and_log_in(browser, base_url: str, invitee: str, username: str):
     from playwright.sync_api import expect
 
     issued = invitation_create(invitee=invitee, created_by=None)
-    page = browser.new_context(locale="zh-CN").new_page()
+    # The portal's English words (the Chinese walk is test_portal_chinese_browser's).
+    page = browser.new_context(locale="en-US").new_page()
     page.goto(f"{base_url}/invitations/{issued.token}/")
     expect(page.get_by_text(f"This invitation is for {invitee}")).to_be_visible()
     page.fill("input[name=username]", username)
@@ -91,7 +92,7 @@ def test_two_invited_annotators_rate_a_study_to_completion(browser, live_server)
     expect(first.get_by_text("Nothing is left for you to rate")).to_be_visible()
     card = first.locator(f"[data-study='{study.public_id}']")
     expect(card.locator(".submitted")).to_have_text("4")
-    expect(card.locator(".earned")).to_have_text("1.672 USD")
+    expect(card.locator(".earned")).to_have_text("1.67 USD")  # the currency's decimals on pages
 
     second = join_and_log_in(browser, base, "Dr. Wang", "expert-wang")
     second.get_by_role("link", name="Rate the next item").click()
