@@ -121,7 +121,8 @@
   window.addEventListener("online", () => { if (localStorage.getItem(storageKey)) saveNow(); });
   setInterval(() => { if (activeSeconds() !== sentActiveSeconds) saveNow(); }, HEARTBEAT_MS);
 
-  // --- Keyboard: 0/1/2 score the focused scale and move on; arrows move; Enter submits.
+  // --- Keyboard: 0/1/2 score the focused scale and move on; arrows move; Enter or
+  // Ctrl+Enter submits; S opens the skip box.
   let focused = 0;
   function focusScale(index) {
     focused = Math.max(0, Math.min(scales.length - 1, index));
@@ -134,6 +135,20 @@
       scales.forEach((other, at) => other.classList.toggle("focused", at === index));
     });
   });
+  // One focus indicator: when focus leaves the scales (the comment, a button), the
+  // highlighted scale lets go too, and score keys wait until a scale has focus again.
+  document.addEventListener("focusin", (event) => {
+    if (!(event.target instanceof Element) || !event.target.closest("fieldset.scale")) {
+      scales.forEach((fieldset) => fieldset.classList.remove("focused"));
+    }
+  });
+  const skipBox = document.querySelector("details.skip");
+  function openSkip() {
+    if (!skipBox) return;
+    skipBox.open = true;
+    const reason = skipBox.querySelector("input[name=reason]");
+    if (reason) reason.focus();
+  }
   const firstUnset = () => scales.findIndex(
     (fieldset) => !fieldset.querySelector("input[type=radio]:checked"));
   document.addEventListener("keydown", (event) => {
@@ -148,6 +163,18 @@
     const typing = target instanceof HTMLTextAreaElement ||
       (target instanceof HTMLInputElement && target.type !== "radio");
     if (typing) return;
+    // Enter and Space on a focused button, link or the skip box's summary do what that
+    // control does (open the skip box, follow the link), never the rating's shortcuts.
+    const control = target instanceof Element && target.closest("button, a, summary, select");
+    if (control) return;
+    const onScales = !(target instanceof Element) || target === document.body ||
+      target.closest("fieldset.scale") !== null;
+    if (event.key === "s" || event.key === "S") {
+      event.preventDefault();
+      openSkip();
+      return;
+    }
+    if (!onScales) return;
     if (/^[0-9]$/.test(event.key)) {
       const radio = scales[focused].querySelector(`input[type=radio][value="${event.key}"]`);
       event.preventDefault();
