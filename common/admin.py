@@ -44,6 +44,18 @@ def progress_bar(done: int, total: int, unit: str) -> str:
     )  # fmt: skip
 
 
+class CommandStartedAdmin(ServiceModelAdmin):
+    """The list of a kind of work that starts from the command line, not from an Add
+    button: the list says how to start one (most of all when it is empty)."""
+
+    change_list_template = "admin/command_started_change_list.html"
+    start_hint = ""
+
+    def changelist_view(self, request, extra_context=None):
+        context = {**(extra_context or {}), "start_hint": self.start_hint}
+        return super().changelist_view(request, context)
+
+
 class LiveJobAdmin(ServiceModelAdmin):
     """The page of a job (a build, a training run) reloads itself while the job is queued
     or running, so progress shows without a click."""

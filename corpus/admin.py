@@ -12,7 +12,13 @@ from django.urls import path, reverse
 from django.utils.html import format_html
 from django.utils.safestring import mark_safe
 
-from common.admin import LiveJobAdmin, ServiceModelAdmin, progress_bar, staff_user
+from common.admin import (
+    CommandStartedAdmin,
+    LiveJobAdmin,
+    ServiceModelAdmin,
+    progress_bar,
+    staff_user,
+)
 from common.highlight import MarkerHit, highlighted
 from corpus.charts import count_bars, word_weights
 from corpus.models import CorpusBuild, CorpusRewrite
@@ -27,7 +33,12 @@ from corpus.services import (
 
 
 @admin.register(CorpusBuild)
-class CorpusBuildAdmin(LiveJobAdmin):
+class CorpusBuildAdmin(CommandStartedAdmin, LiveJobAdmin):
+    start_hint = (
+        "A build starts from the command line, where the file of answers is: "
+        "manage.py build_corpus FILE --rewriter SYSTEM --prompt empathy (README: the corpus "
+        "builder)."
+    )
     list_display = ["name", "rewriter", "prompt", "status", "progress", "accepted",
                     "awaiting_review", "created_at"]  # fmt: skip
     list_filter = ["status", "prompt"]

@@ -2,7 +2,7 @@ from django.contrib import admin, messages
 from django.db.models import QuerySet
 from django.http import HttpRequest
 
-from common.admin import ServiceModelAdmin
+from common.admin import CommandStartedAdmin, ServiceModelAdmin
 from generation.models import (
     Dataset,
     GenerationFailure,
@@ -100,7 +100,12 @@ class GenerationFailureInline(admin.TabularInline):
 
 
 @admin.register(GenerationJob)
-class GenerationJobAdmin(ServiceModelAdmin):
+class GenerationJobAdmin(CommandStartedAdmin):
+    start_hint = (
+        "Jobs start from the command line: manage.py run_eval --dataset D --systems a,b "
+        "(an evaluation run makes the jobs it needs), or manage.py generate --system S "
+        "--dataset D."
+    )
     list_display = ["id", "system", "status", "progress", "failure_count", "created_at"]
     list_filter = ["status", "system"]
     search_fields = ["system__name", "error"]

@@ -103,3 +103,17 @@ def test_a_refusal_the_form_could_not_foresee_is_a_message(client, monkeypatch):
     assert "Not saved: name: a study named &#x27;late&#x27; already exists" in (
         answer.content.decode()
     )
+
+
+@pytest.mark.parametrize(
+    ("url", "hint"),
+    [
+        ("admin:generation_generationjob_changelist", "manage.py run_eval"),
+        ("admin:corpus_corpusbuild_changelist", "manage.py build_corpus"),
+    ],
+)
+def test_an_empty_list_of_command_started_work_says_how_to_start_it(client, url, hint):
+    client.force_login(AdminFactory())
+    html = client.get(reverse(url)).content.decode()
+    assert "None yet." in html
+    assert hint in html

@@ -16,6 +16,7 @@ from django.template.loader import render_to_string
 from django.utils.html import format_html, format_html_join
 
 from annotation.admin.screening import ScreeningReviewMixin
+from annotation.admin.study_tools import StudyToolsMixin
 from annotation.models import Assignment, Item, Rating, Study
 from annotation.rubric import SCALE_KEYS
 from annotation.selectors import study_pay_rows, study_progress, study_systems
@@ -110,7 +111,7 @@ class StudyChangeForm(forms.ModelForm):
 
 
 @admin.register(Study)
-class StudyAdmin(ScreeningReviewMixin, ServiceModelAdmin):
+class StudyAdmin(StudyToolsMixin, ScreeningReviewMixin, ServiceModelAdmin):
     list_display = [
         "name",
         "status",
@@ -225,7 +226,7 @@ class StudyAdmin(ScreeningReviewMixin, ServiceModelAdmin):
         if not rows:
             return "No ratings yet."
         return format_html(
-            "<table><tr><th>annotator</th><th>items</th><th>active</th><th>earned</th>"
+            '<table id="pay"><tr><th>annotator</th><th>items</th><th>active</th><th>earned</th>'
             "<th>per hour</th><th>gold accuracy</th></tr>{}</table>",
             format_html_join(
                 "",

@@ -37,14 +37,15 @@ class DemoModelResult:
     report: DemoModelReport | None
 
 
-def demo_corpus_texts(corpus: Path = DEMO_CORPUS) -> list[str]:
+def demo_corpus_texts(corpus: Path = DEMO_CORPUS, *, train_only: bool = True) -> list[str]:
     """Each demo dialogue of the train split as the model sees a conversation: the
     `soulchat` layout. The test dialogues, which the demo's runs evaluate on, are left
-    out: a model that has read them scores 100 on every metric."""
+    out: a model that has read them scores 100 on every metric (`train_only=False` is
+    for a model that is never evaluated, only run)."""
     texts = []
     for path in source_files(corpus, "soulchat"):
         for record in read_file(path, "soulchat"):
-            if isinstance(record, Dialogue) and _in_train_split(record):
+            if isinstance(record, Dialogue) and (not train_only or _in_train_split(record)):
                 texts.append(role_prefixed_transcript(record.turns))
     return texts
 
