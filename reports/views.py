@@ -113,8 +113,9 @@ def dashboard_view(request: HttpRequest, run_id: int, admin_context: dict) -> Ht
     run = _run(run_id)
     form = _form(request)
     ratings = form.ratings_view()
+    plan = form.plan_wanted()
     dashboard = run_dashboard(
-        run=run, ratings=ratings, comparison=form.comparison_wanted(), plan=form.plan_wanted()
+        run=run, ratings=ratings, comparison=form.comparison_wanted(), plan=plan
     )
     context = {
         **admin_context,
@@ -136,7 +137,7 @@ def dashboard_view(request: HttpRequest, run_id: int, admin_context: dict) -> Ht
         "differences": dashboard.differences,
         "plan": dashboard.plan,
         "plan_error": dashboard.plan_error,
-        "plan_request": form.plan_wanted(),
+        "plan_request": plan,
         "scales": SCALE_KEYS,
         "exports": EXPORT_KINDS.values(),
     }

@@ -29,23 +29,25 @@ class DifferencesTable:
     note: str
 
 
-def _fingerprint(run: EvalRun, dataset_id: int, ratings: list[Rated]) -> str:
+def _fingerprint(run: EvalRun, dataset_id: int, rows: list[RatedItem]) -> str:
+    """One key for the dataset's ratings, all four scales at once."""
     digest = hashlib.sha256(f"{run.pk}:{dataset_id}".encode())
-    for rating in ratings:
-        digest.update(f"|{rating.item}:{rating.rater}:{rating.system}:{rating.score}".encode())
+    for row in rows:
+        digest.update(f"|{row.item_id}:{row.annotator_id}:{row.system}:{row.scores}".encode())
     return "reports:differences:" + digest.hexdigest()
 
 
 def _dataset_fits(run: EvalRun, dataset_id: int, rows: list[RatedItem]) -> tuple[ModelFit, ...]:
+    fingerprint = _fingerprint(run, dataset_id, rows)
     fits = []
     for offset, key in enumerate(SCALE_KEYS):
-        ratings = [
-            Rated(str(row.item_id), str(row.annotator_id), row.system, row.scores[offset])
-            for row in rows
-        ]
-        cache_key = _fingerprint(run, dataset_id, ratings) + f":{key}"
+        cache_key = f"{fingerprint}:{key}"
         fit = cache.get(cache_key)
         if fit is None:
+            ratings = [
+                Rated(str(row.item_id), str(row.annotator_id), row.system, row.scores[offset])
+                for row in rows
+            ]
             fit = mixed_model_fit(ratings, dimension=key)
             cache.set(cache_key, fit, CACHE_SECONDS)
         fits.append(fit)
