@@ -129,6 +129,10 @@ def test_no_annotator_page_or_answer_names_a_system(client, blind_study):
     visit("get", reverse("annotation-api:stats"), api=True)
     visit("get", reverse("annotation:portal"))
     visit("get", reverse("api-schema"))
+    # The language switch and the script's catalog, then the portal in Chinese.
+    visit("get", reverse("javascript-catalog"))
+    visit("post", reverse("set_language"), {"language": "zh-hans", "next": "/portal/"})
+    visit("get", reverse("annotation:portal"))
 
     assert len(seen) > 40
     for url, text in seen:

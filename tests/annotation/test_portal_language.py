@@ -132,3 +132,20 @@ def test_study_states_are_translated(settings):
         assert state_label("completed") == "已完成"
     with translation.override("en"):
         assert state_label("open") == "open"
+
+
+@pytest.mark.parametrize("role", ["admin", "annotator", "anonymous"])
+def test_the_switch_and_the_catalog_answer_every_role_alike(client, leased, role):
+    from tests.support.factories import AdminFactory
+
+    annotator, _ = leased
+    if role == "admin":
+        client.force_login(AdminFactory())
+    elif role == "annotator":
+        client.force_login(annotator.user)
+    assert client.get(reverse("javascript-catalog"), **CHINESE).status_code == 200
+    switched = client.post(reverse("set_language"), {"language": "zh-hans", "next": "/"})
+    assert (switched.status_code, switched.url) == (302, "/")
+    # Only a POST changes the language: a link cannot switch it for someone.
+    client.get(reverse("set_language"), {"language": "en", "next": "/"})
+    assert html_lang(client.get("/", follow=True, **ENGLISH).content.decode()) == "zh-hans"
