@@ -169,7 +169,9 @@ def test_a_task_delivered_again_while_its_run_lives_is_left_alone(crew, tiny_mod
 
     system = slow_system(tiny_model, "slow-live")
     running = crew(pool="prefork")
-    job = generation_job_create(system=system, samples=demo_samples.filter(split="test"))
+    # Every demo sample, not only the test split's: the run must outlive the second
+    # worker's start, and seven answers were sometimes done before it took the message.
+    job = generation_job_create(system=system, samples=demo_samples)
     wait_for(lambda: GenerationJob.objects.get(pk=job.pk).progress_done >= 1, running, 120)
     holder = GenerationJob.objects.get(pk=job.pk).claimed_by
 
