@@ -11,4 +11,6 @@ urlpatterns = [
     path("items/<str:item_id>/draft/", apis.ItemDraftApi.as_view(), name="draft"),
     path("items/<str:item_id>/submit/", apis.ItemSubmitApi.as_view(), name="submit"),
     path("items/<str:item_id>/skip/", apis.ItemSkipApi.as_view(), name="skip"),
+    path("items/<str:item_id>/revise/", apis.ItemReviseApi.as_view(), name="revise"),
+    path("studies/<str:study_id>/ratings/", apis.MyRatingsApi.as_view(), name="ratings"),
 ]

@@ -16,7 +16,7 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from annotation.models import Annotator
+from annotation.models import Annotator, Study
 from annotation.rubric import SCALE_KEYS, SCALE_MAXIMUM
 from annotation.selectors import (
     annotator_for_user,
@@ -24,10 +24,12 @@ from annotation.selectors import (
     item_view,
     study_for_annotator,
 )
+from annotation.selectors.my_work import my_ratings, study_progress_for
 from annotation.services import (
     assignment_draft_save,
     assignment_next,
     assignment_skip,
+    rating_revise,
     rating_submit,
 )
 
@@ -73,6 +75,12 @@ class ScoresSerializer(serializers.Serializer):
     safety = score_field("safety")
 
 
+class ProgressSerializer(serializers.Serializer):
+    done = serializers.IntegerField(help_text="rated so far in this study")
+    total = serializers.IntegerField(help_text="rated, held now, or still open to you")
+    current = serializers.IntegerField(help_text='the "3" of "item 3 of 14"')
+
+
 class ItemOutputSerializer(serializers.Serializer):
     public_id = serializers.CharField()
     study_public_id = serializers.CharField()
@@ -86,12 +94,16 @@ class ItemOutputSerializer(serializers.Serializer):
     active_seconds = serializers.IntegerField()
     rating = serializers.DictField(allow_null=True)
     skip_reason = serializers.CharField()
+    progress = ProgressSerializer(read_only=True)
 
 
 def item_output(annotator: Annotator, item_public_id: str) -> dict:
-    return ItemOutputSerializer(
-        asdict(item_view(annotator=annotator, item_public_id=item_public_id))
-    ).data
+    view = item_view(annotator=annotator, item_public_id=item_public_id)
+    study = Study.objects.get(public_id=view.study_public_id)
+    return {
+        **ItemOutputSerializer(asdict(view)).data,
+        "progress": ProgressSerializer(study_progress_for(annotator=annotator, study=study)).data,
+    }
 
 
 class StudyStatsOutputSerializer(serializers.Serializer):
@@ -220,6 +232,66 @@ class ItemSubmitApi(AnnotatorAPIView):
             self.RatingOutputSerializer(result.rating).data,
             status=status.HTTP_201_CREATED if result.created else status.HTTP_200_OK,
         )
+
+
+class ItemReviseApi(AnnotatorAPIView):
+    """Replace one's submitted rating while the study takes ratings; the earlier version
+    is kept for audit, and the item still counts (and is paid) once."""
+
+    @extend_schema(
+        request=ItemSubmitApi.SubmitInputSerializer,
+        responses={
+            201: ItemSubmitApi.RatingOutputSerializer,
+            200: OpenApiResponse(
+                ItemSubmitApi.RatingOutputSerializer, description="a repeat: the current rating"
+            ),
+            400: OpenApiResponse(description="invalid scores"),
+            404: OpenApiResponse(description="no such item among yours"),
+            409: OpenApiResponse(description="not submitted yet, or the study is closed"),
+        },
+    )
+    def post(self, request: Request, item_id: str) -> Response:
+        data = ItemSubmitApi.SubmitInputSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        values = data.validated_data
+        result = rating_revise(
+            annotator=self.annotator(request),
+            item_public_id=item_id,
+            scores={key: values[key] for key in SCALE_KEYS},
+            comment=values.get("comment", ""),
+            active_seconds=values["active_seconds"],
+            submission_id=values["submission_id"],
+        )
+        return Response(
+            ItemSubmitApi.RatingOutputSerializer(result.rating).data,
+            status=status.HTTP_201_CREATED if result.created else status.HTTP_200_OK,
+        )
+
+
+class MyRatingSerializer(serializers.Serializer):
+    item_public_id = serializers.CharField()
+    excerpt = serializers.CharField()
+    submitted_at = serializers.DateTimeField()
+    revised_at = serializers.DateTimeField(allow_null=True)
+    revisions = serializers.IntegerField()
+    scores = ScoresSerializer()
+    comment = serializers.CharField(allow_blank=True)
+
+
+class MyRatingsSerializer(serializers.Serializer):
+    study_public_id = serializers.CharField()
+    study_title = serializers.CharField()
+    study_status = serializers.CharField()
+    revisable = serializers.BooleanField()
+    ratings = MyRatingSerializer(many=True)
+
+
+class MyRatingsApi(AnnotatorAPIView):
+    @extend_schema(responses={200: MyRatingsSerializer, 404: OpenApiResponse()})
+    def get(self, request: Request, study_id: str) -> Response:
+        annotator = self.annotator(request)
+        study = study_for_annotator(annotator=annotator, study_public_id=study_id)
+        return Response(MyRatingsSerializer(my_ratings(annotator=annotator, study=study)).data)
 
 
 class ItemSkipApi(AnnotatorAPIView):

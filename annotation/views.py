@@ -20,7 +20,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
-from annotation.models import Annotator, Assignment
+from annotation.models import Annotator, Assignment, Study
 from annotation.rubric import INDEPENDENCE_NOTE_EN, INDEPENDENCE_NOTE_ZH, SCALE_KEYS, SCALES
 from annotation.selectors import (
     NotFound,
@@ -29,6 +29,7 @@ from annotation.selectors import (
     item_view,
     study_for_annotator,
 )
+from annotation.selectors.my_work import my_ratings, study_progress_for
 from annotation.services import (
     AccountInvalid,
     AssignmentRefused,
@@ -38,6 +39,7 @@ from annotation.services import (
     assignment_skip,
     invitation_accept,
     invitation_get_usable,
+    rating_revise,
     rating_submit,
 )
 
@@ -123,15 +125,61 @@ def study_next(request: HttpRequest, annotator: Annotator, study_id: str) -> Htt
         study = study_for_annotator(annotator=annotator, study_public_id=study_id)
     except NotFound:
         raise Http404(_("No such study.")) from None
+    if _instructions_unread(request, annotator, study):
+        return redirect("annotation:instructions", study_id=study.public_id)
     try:
         assignment = assignment_next(annotator=annotator, study=study)
     except AssignmentRefused as error:
         messages.warning(request, str(error))
         return redirect("annotation:portal")
     if assignment is None:
-        messages.info(request, _("Nothing is left for you to rate in this study. Thank you!"))
+        # The portal says so once, with its "completed" badge; no second message here.
         return redirect("annotation:portal")
     return redirect("annotation:item", item_id=assignment.item.public_id)
+
+
+def _instructions_key(study: Study) -> str:
+    return f"instructions-read:{study.public_id}"
+
+
+def _instructions_unread(request: HttpRequest, annotator: Annotator, study: Study) -> bool:
+    """The study's instructions come before its first item: until they were shown in
+    this session, or while the annotator has no work in the study yet."""
+    if not study.instructions.strip() or request.session.get(_instructions_key(study)):
+        return False
+    return not Assignment.objects.filter(annotator=annotator, item__study=study).exists()
+
+
+@require_GET
+@annotator_required
+def study_instructions(request: HttpRequest, annotator: Annotator, study_id: str) -> HttpResponse:
+    try:
+        study = study_for_annotator(annotator=annotator, study_public_id=study_id)
+    except NotFound:
+        raise Http404(_("No such study.")) from None
+    request.session[_instructions_key(study)] = True
+    return render(
+        request,
+        "annotation/instructions.html",
+        {"study": study, "independence_zh": INDEPENDENCE_NOTE_ZH,
+         "independence_en": INDEPENDENCE_NOTE_EN},
+    )  # fmt: skip
+
+
+@require_GET
+@annotator_required
+def study_ratings(request: HttpRequest, annotator: Annotator, study_id: str) -> HttpResponse:
+    """Their own submitted ratings in one study, each with a way to revise it while the
+    study takes ratings."""
+    try:
+        study = study_for_annotator(annotator=annotator, study_public_id=study_id)
+    except NotFound:
+        raise Http404(_("No such study.")) from None
+    return render(
+        request,
+        "annotation/my_ratings.html",
+        {"mine": my_ratings(annotator=annotator, study=study), "scales": SCALES},
+    )
 
 
 def _item_page(
@@ -142,12 +190,17 @@ def _item_page(
     errors: dict[str, str] | None = None,
     values: dict | None = None,
     status: int = 200,
+    revising: bool = False,
 ) -> HttpResponse:
     try:
         view = item_view(annotator=annotator, item_public_id=item_id)
     except NotFound:
         raise Http404(_("No such item.")) from None
-    chosen = values if values is not None else view.draft
+    study = Study.objects.get(public_id=view.study_public_id)
+    if revising and (view.rating is None or study.status == Study.Status.CLOSED):
+        # Nothing to revise (not submitted), or the study takes no more ratings.
+        return redirect("annotation:item", item_id=item_id)
+    chosen = values if values is not None else (view.rating if revising else view.draft) or {}
     scales = [
         {
             "scale": scale,
@@ -181,8 +234,15 @@ def _item_page(
             ),
             "independence_zh": INDEPENDENCE_NOTE_ZH,
             "independence_en": INDEPENDENCE_NOTE_EN,
-            "open_for_rating": view.status in (Assignment.Status.LEASED, Assignment.Status.EXPIRED)
-            and view.study_status != "closed",
+            "open_for_rating": revising
+            or (
+                view.status in (Assignment.Status.LEASED, Assignment.Status.EXPIRED)
+                and view.study_status != "closed"
+            ),
+            "revising": revising,
+            "revisable": view.rating is not None and study.status != Study.Status.CLOSED,
+            "has_instructions": bool(study.instructions.strip()),
+            "progress": study_progress_for(annotator=annotator, study=study),
         },
         status=status,
     )
@@ -221,6 +281,44 @@ def item(request: HttpRequest, annotator: Annotator, item_id: str) -> HttpRespon
     study_id = result.rating.assignment.item.study.public_id
     messages.success(request, _("Rating saved.") if result.created else _("Rating already saved."))
     return redirect("annotation:next", study_id=study_id)
+
+
+@require_http_methods(["GET", "POST"])
+@annotator_required
+def item_revise(request: HttpRequest, annotator: Annotator, item_id: str) -> HttpResponse:
+    """Their submitted rating, to change while the study takes ratings; the earlier
+    version is kept for audit and the revision counts in its place."""
+    if request.method == "GET":
+        return _item_page(request, annotator, item_id, revising=True)
+    values = {key: request.POST.get(key, "") for key in (*SCALE_KEYS, "comment", "submission_id")}
+    try:
+        active = int(request.POST.get("active_seconds") or 0)
+    except ValueError:
+        active = 0
+    try:
+        result = rating_revise(
+            annotator=annotator,
+            item_public_id=item_id,
+            scores={key: values[key] for key in SCALE_KEYS},
+            comment=values["comment"],
+            active_seconds=active,
+            submission_id=values["submission_id"],
+        )
+    except RatingInvalid as error:
+        return _item_page(
+            request, annotator, item_id, errors=error.errors, values=values, status=400,
+            revising=True,
+        )  # fmt: skip
+    except AssignmentRefused as error:
+        if error.code == "not_found":
+            raise Http404(_("No such item.")) from None
+        messages.error(request, str(error))
+        return redirect("annotation:item", item_id=item_id)
+    study_id = result.rating.assignment.item.study.public_id
+    messages.success(
+        request, _("Rating revised.") if result.created else _("Revision already saved.")
+    )
+    return redirect("annotation:ratings", study_id=study_id)
 
 
 @require_POST

@@ -1,6 +1,8 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Mapping
+from dataclasses import fields as dataclass_fields
 from typing import Any
 
 from django import forms
@@ -23,7 +25,10 @@ from training.services import (
     training_job_create,
     training_job_retry,
     training_job_stop,
+    training_request_check,
 )
+
+HYPER_NAMES = {field.name for field in dataclass_fields(HyperParameters)}
 
 
 class TrainingJobStartForm(forms.Form):
@@ -47,24 +52,40 @@ class TrainingJobStartForm(forms.Form):
     trust_remote_code = forms.BooleanField(required=False)
 
     def clean(self) -> dict[str, Any]:
+        """Every problem at once: the fields', the hyper-parameters' and the service's
+        (an unknown base, a name taken), each on its field where the form has one."""
         super().clean()
         data = self.cleaned_data
-        if self.errors:
-            return data
         try:
-            other = json.loads(data["other"] or "{}")
+            other = json.loads(data.get("other") or "{}")
         except ValueError as error:
-            raise forms.ValidationError({"other": f"not JSON: {error}"}) from None
+            self.add_error("other", f"not JSON: {error}")
+            return data
         if not isinstance(other, dict):
-            raise forms.ValidationError({"other": "a JSON object of names and values"})
-        values = {**other, "method": data["method"], "steps": data["steps"],
-                  "warmup_steps": data["warmup_steps"],
-                  "per_device_batch": data["per_device_batch"]}  # fmt: skip
+            self.add_error("other", "a JSON object of names and values")
+            return data
+        values = {**other, **{key: data[key] for key in self.PLAN_FIELDS if key in data}}
         try:
             data["hyper"] = HyperParameters.from_dict(values)
         except PlanInvalid as error:
-            raise forms.ValidationError({"other": str(error)}) from None
+            self._errors_show(error.errors)
+            return data
+        if self.errors:
+            return data
+        try:
+            training_request_check(request=self.request())
+        except TrainingJobInvalid as invalid:
+            self._errors_show(invalid.errors)
         return data
+
+    PLAN_FIELDS = ("method", "steps", "warmup_steps", "per_device_batch")
+
+    def _errors_show(self, errors: Mapping[str, str]) -> None:
+        for field, message in errors.items():
+            if field in self.fields:
+                self.add_error(field, message)
+            else:
+                self.add_error("other" if field in HYPER_NAMES else None, f"{field}: {message}")
 
     def request(self) -> TrainingRequest:
         data = self.cleaned_data
@@ -103,8 +124,8 @@ class TrainingJobAdmin(LiveJobAdmin):
             try:
                 job = training_job_create(request=form.request())
             except TrainingJobInvalid as invalid:
-                for field, message in invalid.errors.items():
-                    form.add_error(field if field in form.fields else None, message)
+                # The form checked the same; this is a change made meanwhile.
+                form._errors_show(invalid.errors)
             else:
                 # With in-process tasks (the embedded default) it has already run.
                 job.refresh_from_db()

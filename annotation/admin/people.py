@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import smtplib
+
 from django import forms
 from django.contrib import admin, messages
 from django.db.models import QuerySet
@@ -11,7 +13,12 @@ from django.utils import timezone
 from django.utils.html import format_html
 
 from annotation.models import Annotator, Invitation
-from annotation.services import InvitationInvalid, invitation_create, invitation_revoke
+from annotation.services import (
+    InvitationInvalid,
+    invitation_create,
+    invitation_email,
+    invitation_revoke,
+)
 from common.admin import ServiceModelAdmin, staff_user
 
 
@@ -20,20 +27,26 @@ class InvitationForm(forms.ModelForm):
 
     class Meta:
         model = Invitation
-        fields = ["invitee", "expertise_note"]
+        fields = ["invitee", "email", "expertise_note"]
 
 
 @admin.register(Invitation)
 class InvitationAdmin(ServiceModelAdmin):
     form = InvitationForm
-    list_display = ["invitee", "created_by", "created_at", "expires_at", "state"]
-    readonly_fields = ["created_by", "expires_at", "used_at", "used_by", "revoked_at"]
+    list_display = ["invitee", "email", "created_by", "created_at", "expires_at", "state"]
+    readonly_fields = ["email", "created_by", "expires_at", "used_at", "used_by", "revoked_at"]
     actions = ["revoke"]
+
+    class Media:
+        js = ["annotation/copy_link.js"]
+
+    def get_readonly_fields(self, request: HttpRequest, obj: Invitation | None = None) -> list[str]:
+        return [] if obj is None else list(self.readonly_fields)
 
     def get_fields(self, request: HttpRequest, obj: Invitation | None = None) -> tuple[str, ...]:
         if obj is None:
-            return ("invitee", "expertise_note", "valid_days")
-        return ("invitee", "expertise_note", *self.readonly_fields)
+            return ("invitee", "email", "expertise_note", "valid_days")
+        return ("invitee", "email", "expertise_note", *self.readonly_fields)
 
     def save_model(
         self, request: HttpRequest, obj: Invitation, form: forms.ModelForm, change: bool
@@ -44,6 +57,7 @@ class InvitationAdmin(ServiceModelAdmin):
         try:
             issued = invitation_create(
                 invitee=form.cleaned_data["invitee"],
+                email=form.cleaned_data["email"],
                 expertise_note=form.cleaned_data["expertise_note"],
                 created_by=staff_user(request),
                 valid_days=form.cleaned_data["valid_days"],
@@ -54,13 +68,29 @@ class InvitationAdmin(ServiceModelAdmin):
         link = request.build_absolute_uri(
             reverse("invitation-accept", kwargs={"token": issued.token})
         )
+        sent = ""
+        if issued.invitation.email:
+            try:
+                invitation_email(issued=issued, link=link)
+            except (OSError, smtplib.SMTPException) as error:
+                self.message_user(
+                    request,
+                    f"The e-mail to {issued.invitation.email} could not be sent ({error}); "
+                    "copy the link below and send it yourself.",
+                    messages.WARNING,
+                )
+            else:
+                sent = f" It was e-mailed to {issued.invitation.email}."
         # The token is stored only as a hash: this message is the one time it is shown.
         self.message_user(
             request,
             format_html(
-                "Send this single-use link to {}: "
-                "<code class='invitation-link'>{}</code> (shown once)",
+                "The single-use link for {}, shown once:{} "
+                "<input class='invitation-link' readonly size='60' value='{}'> "
+                "<button type='button' class='copy-link' data-copy='{}'>Copy link</button>",
                 issued.invitation.invitee,
+                sent,
+                link,
                 link,
             ),
             messages.SUCCESS,

@@ -25,11 +25,12 @@ from annotation.services import (
     StudyInvalid,
     StudySettings,
     gold_item_add,
+    gold_item_check,
     study_create,
     study_currency_parse,
     study_responses_for_samples,
     study_status_set,
-    study_title_check,
+    study_texts_check,
     study_update,
 )
 from annotation.services.studies import STUDY_EDITABLE, STUDY_FIXED_ONCE_STARTED
@@ -57,7 +58,7 @@ class StudyCreateForm(forms.ModelForm):
     class Meta:
         model = Study
         fields = [
-            "name", "title", "raters_per_item", "pay_per_item", "currency",
+            "name", "title", "instructions", "raters_per_item", "pay_per_item", "currency",
             "minimum_hourly_wage", "lease_minutes", "rubric_version", "too_fast_seconds",
         ]  # fmt: skip
 
@@ -67,7 +68,11 @@ class StudyCreateForm(forms.ModelForm):
         if self.errors:
             return data
         try:
-            study_title_check(title=data["title"], systems=data["systems"])
+            study_texts_check(
+                title=data["title"],
+                instructions=data.get("instructions", ""),
+                systems=data["systems"],
+            )
             data["currency"] = study_currency_parse(data["currency"])
             data["responses"] = study_responses_for_samples(
                 dataset_id=data["dataset"].pk,
@@ -101,8 +106,12 @@ class StudyChangeForm(forms.ModelForm):
         if self.errors:
             return data
         try:
-            if "title" in data:
-                study_title_check(title=data["title"], systems=study_systems(study=self.instance))
+            if "title" in data or "instructions" in data:
+                study_texts_check(
+                    title=data.get("title", self.instance.title),
+                    instructions=data.get("instructions", self.instance.instructions),
+                    systems=study_systems(study=self.instance),
+                )
             if "currency" in data:
                 data["currency"] = study_currency_parse(data["currency"])
         except StudyInvalid as error:
@@ -140,7 +149,7 @@ class StudyAdmin(StudyToolsMixin, ScreeningReviewMixin, ServiceModelAdmin):
             return (*StudyCreateForm.Meta.fields, "dataset", "split", "systems", "samples", "seed",
                     "with_reference")  # fmt: skip
         return (
-            "name", "title", "public_id", "status", "progress", "raters_per_item",
+            "name", "title", "instructions", "public_id", "status", "progress", "raters_per_item",
             "pay_per_item", "currency", "minimum_hourly_wage", "lease_minutes",
             "rubric_version", "too_fast_seconds", "identity_screening", "pay_table",
             "rater_quality", "created_at", "updated_at",
@@ -181,6 +190,7 @@ class StudyAdmin(StudyToolsMixin, ScreeningReviewMixin, ServiceModelAdmin):
                 lease_minutes=data["lease_minutes"],
                 rubric_version=data["rubric_version"],
                 title=data["title"],
+                instructions=data.get("instructions", ""),
                 too_fast_seconds=data["too_fast_seconds"],
             ),
         )
@@ -279,6 +289,25 @@ class GoldItemForm(forms.ModelForm):
             "study", "response", "expected_content", "expected_empathy",
             "expected_helpfulness", "expected_safety",
         ]  # fmt: skip
+
+    def clean(self) -> dict[str, Any]:
+        """The service's checks, every one at once and each on its field, so the admin
+        never sees a refusal beside a "saved" message."""
+        super().clean()
+        data = self.cleaned_data
+        study = data.get("study", getattr(self.instance, "study", None))
+        response = data.get("response", getattr(self.instance, "response", None))
+        if study is None or response is None:
+            return data
+        try:
+            gold_item_check(
+                study=study,
+                response=response,
+                expected={key: data.get(f"expected_{key}") for key in SCALE_KEYS},
+            )
+        except StudyInvalid as error:
+            _refusal_show(self, error)
+        return data
 
 
 @admin.register(Item)

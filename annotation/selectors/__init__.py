@@ -209,6 +209,7 @@ class StudyStats:
     currency: str
     hourly_wage: Decimal | None
     minimum_hourly_wage: Decimal
+    has_instructions: bool = False
 
     @property
     def progress_percent(self) -> int:
@@ -260,6 +261,7 @@ def _study_stats(annotator: Annotator, study: Study) -> StudyStats:
         currency=study.currency,
         hourly_wage=hourly_wage(earned, active),
         minimum_hourly_wage=study.minimum_hourly_wage,
+        has_instructions=bool(study.instructions.strip()),
     )
 
 

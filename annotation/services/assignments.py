@@ -20,7 +20,7 @@ from datetime import datetime, timedelta
 
 from django.core.mail import mail_admins
 from django.db import IntegrityError, transaction
-from django.db.models import Count, QuerySet
+from django.db.models import Count, Q, QuerySet
 from django.utils import timezone
 
 from annotation.models import Annotator, Assignment, Item, Rating, SafetyFlag, Study
@@ -156,7 +156,7 @@ def _pools(candidates: QuerySet[Item], mine: QuerySet[Assignment]) -> list[Query
     return pools
 
 
-def _assignment_locked(annotator: Annotator, item_public_id: str, *, lock_item: bool) -> Assignment:
+def assignment_locked(annotator: Annotator, item_public_id: str, *, lock_item: bool) -> Assignment:
     refused = AssignmentRefused("No such item among yours.", code="not_found")
     item_id = (
         Assignment.objects.filter(annotator=annotator, item__public_id=item_public_id)
@@ -188,7 +188,7 @@ def _active_seconds_credit(assignment: Assignment, reported: object, now: dateti
     return max(assignment.active_seconds, min(int(reported), allowed))
 
 
-def _text(value: object, *, field: str, limit: int) -> str:
+def text_clean(value: object, *, field: str, limit: int) -> str:
     if value is None:
         return ""
     if not isinstance(value, str):
@@ -208,7 +208,7 @@ def assignment_draft_save(
 ) -> Assignment:
     """The scores and comment so far, and the active time so far; a live lease is
     extended, since the annotator is evidently working on it."""
-    assignment = _assignment_locked(annotator, item_public_id, lock_item=False)
+    assignment = assignment_locked(annotator, item_public_id, lock_item=False)
     if assignment.status == Assignment.Status.SUBMITTED:
         raise AssignmentRefused("You have already submitted this item.")
     if assignment.status == Assignment.Status.SKIPPED:
@@ -221,7 +221,7 @@ def assignment_draft_save(
         scores = scores_parse(draft, partial=True)
     except ScoresInvalid as error:
         raise RatingInvalid(error.errors) from None
-    comment = _text(draft.get("comment"), field="comment", limit=COMMENT_MAX)
+    comment = text_clean(draft.get("comment"), field="comment", limit=COMMENT_MAX)
     now = timezone.now()
     assignment.active_seconds = _active_seconds_credit(assignment, active_seconds, now)
     assignment.draft = {**scores, "comment": comment}
@@ -232,7 +232,7 @@ def assignment_draft_save(
     return assignment
 
 
-def _submission_uuid(value: object) -> uuid.UUID:
+def submission_uuid(value: object) -> uuid.UUID:
     try:
         return uuid.UUID(str(value))
     except ValueError:
@@ -254,16 +254,21 @@ def rating_submit(
     """Store the rating once. A repeat with the same submission id (double click, retry
     after a lost answer) gets the stored rating back; a submit after the lease ran out
     is taken if the item still has room, and refused, with the reason, if not."""
-    submission = _submission_uuid(submission_id)
-    earlier = Rating.objects.filter(submission_id=submission).select_related("assignment").first()
+    submission = submission_uuid(submission_id)
+    earlier = (
+        Rating.objects.filter(Q(submission_id=submission) | Q(revisions__submission_id=submission))
+        .select_related("assignment")
+        .first()
+    )
     if earlier is not None:
+        # The first submit of a rating revised since then is still a repeat.
         return _repeat(earlier, annotator, item_public_id)
     try:
         parsed = scores_parse(scores)
     except ScoresInvalid as error:
         raise RatingInvalid(error.errors) from None
-    comment = _text(comment, field="comment", limit=COMMENT_MAX)
-    assignment = _assignment_locked(annotator, item_public_id, lock_item=True)
+    comment = text_clean(comment, field="comment", limit=COMMENT_MAX)
+    assignment = assignment_locked(annotator, item_public_id, lock_item=True)
     if assignment.status == Assignment.Status.SUBMITTED:
         # A concurrent twin got the locks first and has committed by now.
         return _repeat(assignment.rating, annotator, item_public_id, submission=submission)
@@ -301,7 +306,7 @@ def rating_submit(
     assignment.draft = {}
     assignment.save()
     if rating.safety == 0:
-        _safety_flag(rating, assignment)
+        safety_flag_raise(rating, assignment)
     return SubmitResult(rating=rating, created=True)
 
 
@@ -321,7 +326,7 @@ def _repeat(
     return SubmitResult(rating=rating, created=False)
 
 
-def _safety_flag(rating: Rating, assignment: Assignment) -> None:
+def safety_flag_raise(rating: Rating, assignment: Assignment) -> None:
     flag = SafetyFlag.objects.create(rating=rating, response=assignment.item.response)
     study = assignment.item.study
 
@@ -346,10 +351,10 @@ def _safety_flag(rating: Rating, assignment: Assignment) -> None:
 @transaction.atomic
 def assignment_skip(*, annotator: Annotator, item_public_id: str, reason: object) -> Assignment:
     """Give an item back, with a reason; its slot returns to the pool at once."""
-    reason = _text(reason, field="reason", limit=SKIP_REASON_MAX)
+    reason = text_clean(reason, field="reason", limit=SKIP_REASON_MAX)
     if not reason:
         raise RatingInvalid({"reason": "say why you skip this item"})
-    assignment = _assignment_locked(annotator, item_public_id, lock_item=False)
+    assignment = assignment_locked(annotator, item_public_id, lock_item=False)
     if assignment.status == Assignment.Status.SUBMITTED:
         raise AssignmentRefused("You have already submitted this item.")
     if assignment.status == Assignment.Status.SKIPPED:

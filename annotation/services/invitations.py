@@ -11,6 +11,8 @@ from django.contrib.auth import get_user_model
 from django.contrib.auth.models import User
 from django.contrib.auth.password_validation import validate_password
 from django.core.exceptions import ValidationError
+from django.core.mail import send_mail
+from django.core.validators import validate_email
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
@@ -51,21 +53,50 @@ def invitation_create(
     created_by: User | None,
     expertise_note: str = "",
     valid_days: int = DEFAULT_VALID_DAYS,
+    email: str = "",
 ) -> IssuedInvitation:
     invitee = invitee.strip()
     if not invitee:
         raise InvitationInvalid("say whom the invitation is for")
     if not 1 <= valid_days <= 90:
         raise InvitationInvalid("an invitation is valid for 1 to 90 days")
+    email = email.strip()
+    if email:
+        try:
+            validate_email(email)
+        except ValidationError:
+            raise InvitationInvalid(f"{email!r} is not an e-mail address") from None
     token = secrets.token_urlsafe(32)
     invitation = Invitation.objects.create(
         token_hash=_token_hash(token),
         invitee=invitee,
+        email=email,
         expertise_note=expertise_note,
         created_by=created_by,
         expires_at=timezone.now() + timedelta(days=valid_days),
     )
     return IssuedInvitation(invitation=invitation, token=token)
+
+
+def invitation_email(*, issued: IssuedInvitation, link: str) -> None:
+    """Send the single-use link to the invitation's address (Django's mail settings);
+    OSError and SMTP errors reach the caller, who still holds the link to copy."""
+    invitation = issued.invitation
+    if not invitation.email:
+        raise InvitationInvalid("this invitation has no e-mail address")
+    expires = invitation.expires_at.strftime("%Y-%m-%d %H:%M %Z")
+    send_mail(
+        subject="SoulEval: your invitation to rate counselling responses · 评估邀请",
+        message=(
+            f"{invitation.invitee},\n\n"
+            "You are invited to join SoulEval as an annotator. Open this link to choose a "
+            f"username and a password (it works once, until {expires}):\n\n{link}\n\n"
+            "您被邀请以评估专家身份加入 SoulEval。"
+            "请打开上面的链接设置用户名和密码（仅可使用一次）。\n"
+        ),
+        from_email=None,
+        recipient_list=[invitation.email],
+    )
 
 
 def _usable(invitation: Invitation | None) -> Invitation:
@@ -91,7 +122,8 @@ def invitation_accept(*, token: str, username: str, password: str) -> Annotator:
         Invitation.objects.select_for_update().filter(token_hash=_token_hash(token)).first()
     )
     user_model = get_user_model()
-    user = user_model(username=username.strip())
+    # The invitation's address, if it had one, is where password resets are sent.
+    user = user_model(username=username.strip(), email=invitation.email)
     errors: dict[str, list[str]] = {}
     try:
         user.full_clean(exclude=["password"])

@@ -45,21 +45,25 @@ class StudySettings:
     rubric_version: str = RUBRIC_VERSION
     title: str = "Counselling responses"
     too_fast_seconds: int = 20
+    instructions: str = ""
 
 
-def study_title_check(*, title: str, systems: Iterable[System]) -> None:
-    """The title is the one admin-written text annotators see about a study: it may not
-    name a system under study (system_identifiers), on creation or later."""
-    lowered = title.casefold()
+def study_texts_check(*, title: str, instructions: str = "", systems: Iterable[System]) -> None:
+    """The title and the instructions are the admin-written texts annotators see about a
+    study: they may not name a system under study (system_identifiers), on creation or
+    later."""
+    texts = {"title": title.casefold(), "instructions": instructions.casefold()}
+    errors = {}
     for system in systems:
         for revealing in system_identifiers(system):
-            if revealing.casefold() in lowered:
-                raise StudyInvalid(
-                    {
-                        "title": f"names system {system.name!r}: annotators must not learn "
-                        "which systems are rated"
-                    }
-                )
+            for field, lowered in texts.items():
+                if field not in errors and revealing.casefold() in lowered:
+                    errors[field] = (
+                        f"names system {system.name!r}: annotators must not learn which "
+                        "systems are rated"
+                    )
+    if errors:
+        raise StudyInvalid(errors)
 
 
 def study_currency_parse(value: str) -> str:
@@ -94,6 +98,7 @@ def study_create(
     study = Study(
         name=name,
         title=settings.title,
+        instructions=settings.instructions,
         raters_per_item=settings.raters_per_item,
         pay_per_item=settings.pay_per_item,
         currency=currency,
@@ -104,7 +109,11 @@ def study_create(
     )
     _full_clean(study)
     system_ids = {response.system_id for response in responses}
-    study_title_check(title=study.title, systems=System.objects.filter(pk__in=system_ids))
+    study_texts_check(
+        title=study.title,
+        instructions=study.instructions,
+        systems=System.objects.filter(pk__in=system_ids),
+    )
     study.save()
     # Creation order is the responses' order; public ids and shuffle keys are random,
     # and items are handed out by a per-annotator permutation, never by primary key.
@@ -116,8 +125,8 @@ def study_create(
 # What an admin may change on a study, and the terms annotators work under, which stay as
 # they were once an item was handed out.
 STUDY_EDITABLE = (
-    "name", "title", "raters_per_item", "pay_per_item", "currency", "minimum_hourly_wage",
-    "lease_minutes", "rubric_version", "too_fast_seconds",
+    "name", "title", "instructions", "raters_per_item", "pay_per_item", "currency",
+    "minimum_hourly_wage", "lease_minutes", "rubric_version", "too_fast_seconds",
 )  # fmt: skip
 STUDY_FIXED_ONCE_STARTED = ("raters_per_item", "pay_per_item", "currency", "rubric_version")
 
@@ -144,7 +153,9 @@ def study_update(*, study: Study, fields: Mapping[str, Any]) -> Study:
     for key, value in values.items():
         setattr(study, key, value)
     _full_clean(study)
-    study_title_check(title=study.title, systems=study_systems(study=study))
+    study_texts_check(
+        title=study.title, instructions=study.instructions, systems=study_systems(study=study)
+    )
     study.save()
     return study
 
@@ -228,10 +239,11 @@ def study_status_set(*, study: Study, status: str) -> Study:
     return study
 
 
-@transaction.atomic
-def gold_item_add(*, study: Study, response: Response, expected: Mapping[str, object]) -> Item:
-    """An attention check: a response with the scores an expert should give it. It looks
-    like any other item to annotators; every annotator is handed each gold item once."""
+def gold_item_check(
+    *, study: Study, response: Response, expected: Mapping[str, object]
+) -> dict[str, int]:
+    """The expected scores, parsed, when the response can be a gold item of the study;
+    otherwise every reason it cannot, at once (an admin form shows them all)."""
     try:
         scores = scores_parse(expected)
     except ScoresInvalid as error:
@@ -239,14 +251,27 @@ def gold_item_add(*, study: Study, response: Response, expected: Mapping[str, ob
             {f"expected_{key}": message for key, message in error.errors.items()}
         ) from None
     if study.status == Study.Status.CLOSED:
-        raise StudyInvalid("a closed study takes no new items")
-    study_title_check(title=study.title, systems=[response.system])
-    item = Item.objects.select_for_update().filter(study=study, response=response).first()
+        raise StudyInvalid({"study": "a closed study takes no new items"})
+    study_texts_check(title=study.title, instructions=study.instructions, systems=[response.system])
+    item = Item.objects.filter(study=study, response=response).first()
     if item is not None and not item.is_gold and item.assignments.exists():
         raise StudyInvalid(
-            "this response is already an ordinary item that annotators were handed; "
-            "a gold item must be one from the start"
+            {
+                "response": "this response is already an ordinary item that annotators "
+                "were handed; a gold item must be one from the start"
+            }
         )
+    return scores
+
+
+@transaction.atomic
+def gold_item_add(*, study: Study, response: Response, expected: Mapping[str, object]) -> Item:
+    """An attention check: a response with the scores an expert should give it. It looks
+    like any other item to annotators; every annotator is handed each gold item once."""
+    # Under the item's lock, so an assignment made meanwhile is seen by the check.
+    Item.objects.select_for_update().filter(study=study, response=response).first()
+    scores = gold_item_check(study=study, response=response, expected=expected)
+    item = Item.objects.filter(study=study, response=response).first()
     item = item or Item(study=study, response=response)
     item.is_gold = True
     for key, score in scores.items():

@@ -15,6 +15,9 @@
   const IDLE_LIMIT_MS = 120 * 1000; // activity older than this does not count
   const SAVE_DELAY_MS = 600;
   const HEARTBEAT_MS = 30 * 1000;
+  // Revising a submitted rating: the stored rating stands until the revision is sent,
+  // so nothing is autosaved as a draft.
+  const revising = root.dataset.mode === "revise";
   const itemId = root.dataset.item;
   const draftUrl = root.dataset.draftUrl;
   const storageKey = "souleval-draft:" + itemId;
@@ -73,10 +76,23 @@
   }
   function say(text) { if (statusLine) statusLine.textContent = text; }
 
+  // --- The lease's time left, counted down here from the server's expiry time.
+  const leaseLeft = document.getElementById("lease-left");
+  function leaseShow() {
+    if (!leaseLeft || !leaseLeft.dataset.expires) return;
+    const minutes = Math.floor((Date.parse(leaseLeft.dataset.expires) - Date.now()) / 60000);
+    leaseLeft.textContent = minutes >= 1
+      ? fill(gettext("%s min left on this item"), [minutes])
+      : gettext("Your time on this item is running out");
+  }
+  leaseShow();
+  setInterval(leaseShow, 15 * 1000);
+
   let saveTimer = null;
   let saving = false;
   let pending = false;
   function scheduleSave() {
+    if (revising) return;
     const draft = currentDraft();
     try {
       localStorage.setItem(storageKey, JSON.stringify({ draft: draft, at: Date.now() }));
@@ -85,6 +101,7 @@
     saveTimer = setTimeout(saveNow, SAVE_DELAY_MS);
   }
   async function saveNow() {
+    if (revising) return;
     if (saving) { pending = true; return; }
     saving = true;
     const seconds = activeSeconds();
@@ -113,7 +130,7 @@
   }
   // A draft left in this browser is newer than the server's (it is removed once saved).
   try {
-    const stored = JSON.parse(localStorage.getItem(storageKey) || "null");
+    const stored = revising ? null : JSON.parse(localStorage.getItem(storageKey) || "null");
     if (stored && stored.draft) { applyDraft(stored.draft); say(gettext("Draft restored.")); saveNow(); }
   } catch (error) { localStorage.removeItem(storageKey); }
   form.addEventListener("change", scheduleSave);

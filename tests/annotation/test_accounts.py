@@ -123,6 +123,59 @@ def test_the_admin_creates_an_invitation_and_sees_the_link_once(client):
     assert timedelta(days=2) < invitation.expires_at - timezone.now() <= timedelta(days=3)
 
 
+def test_an_invitation_with_an_address_is_emailed_and_becomes_the_accounts_address(
+    client, mailoutbox
+):
+    client.force_login(AdminFactory())
+    page = client.post(
+        reverse("admin:annotation_invitation_add"),
+        {"invitee": "Dr. Qian", "email": "qian@example.org", "expertise_note": "", "valid_days": 7},
+        follow=True,
+    ).content.decode()
+    [mail] = mailoutbox
+    assert mail.to == ["qian@example.org"]
+    link = next(word for word in mail.body.split() if "/invitations/" in word)
+    assert "e-mailed to qian@example.org" in page
+    assert f'data-copy="{link}"' in page.replace("'", '"')  # the one-click copy button
+    client.logout()
+    path = link[link.index("/invitations/") :]
+    client.post(path, {"username": "qian", "password": "long-pass-9x", "password2": "long-pass-9x"})
+    assert Annotator.objects.get(user__username="qian").user.email == "qian@example.org"
+
+
+def test_a_bad_address_is_refused_and_nothing_is_made(client, mailoutbox):
+    client.force_login(AdminFactory())
+    page = client.post(
+        reverse("admin:annotation_invitation_add"),
+        {"invitee": "Dr. Sun", "email": "not-an-address", "expertise_note": "", "valid_days": 7},
+    )
+    assert page.status_code == 200
+    assert "Enter a valid email address." in page.content.decode()
+    assert not Invitation.objects.exists()
+    assert not mailoutbox
+
+
+def test_a_forgotten_password_is_reset_through_the_mail(client, mailoutbox):
+    annotator = AnnotatorFactory()
+    annotator.user.email = "li@example.org"
+    annotator.user.save()
+    assert "Forgot your password?" in client.get(reverse("login")).content.decode()
+    client.post(reverse("password_reset"), {"email": "li@example.org"})
+    [mail] = mailoutbox
+    link = next(word for word in mail.body.split() if "/accounts/reset/" in word)
+    path = link[link.index("/accounts/reset/") :]
+    form = client.get(path, follow=True)
+    assert "Choose a new password" in form.content.decode()
+    done = client.post(
+        form.redirect_chain[-1][0],
+        {"new_password1": "another-pass-42", "new_password2": "another-pass-42"},
+        follow=True,
+    )
+    assert "Your new password is set." in done.content.decode()
+    annotator.user.refresh_from_db()
+    assert annotator.user.check_password("another-pass-42")
+
+
 def test_the_admin_makes_a_study_from_systems_and_samples_and_opens_it(client):
     world = study_world(samples=4, systems=2, open_it=False)
     client.force_login(AdminFactory())

@@ -146,6 +146,14 @@ def test_the_admin_adds_a_gold_item_and_refuses_bad_expected_scores(client):
     bad = client.post(url, {**form, "expected_empathy": 3})
     assert bad.status_code == 200
     assert not Item.objects.filter(response=extra).exists()
+    # Blank expected scores: one error on each field, and no "added" beside them.
+    blank = client.post(
+        url, {"study": world.study.pk, "response": extra.pk}, follow=True
+    ).content.decode()
+    assert blank.count('class="errorlist') >= 4
+    assert "added successfully" not in blank
+    assert "Not saved" not in blank
+    assert not Item.objects.filter(response=extra).exists()
     client.post(url, form)
     gold = Item.objects.get(response=extra)
     assert gold.is_gold

@@ -85,6 +85,29 @@ def test_a_form_that_cannot_work_is_shown_again_with_the_reason(staff, dataset, 
     assert not TrainingJob.objects.exists()
 
 
+def test_the_form_shows_all_its_problems_at_once(staff, dataset):
+    response = staff.post(
+        ADD, form(dataset, name="", steps=0, other='{"global_batch": 7, "max_learning_rate": "x"}')
+    )
+    text = response.content.decode()
+    assert response.status_code == 200
+    assert "This field is required." in text  # name
+    assert "Ensure this value is greater than or equal to 1." in text  # steps
+    assert "max_learning_rate: a number" in text  # in the JSON
+    assert not TrainingJob.objects.exists()
+
+
+def test_the_services_problems_come_together_too(staff, dataset):
+    response = staff.post(
+        ADD, form(dataset, base="/no/such/checkpoint", split="validation", per_device_batch=3)
+    )
+    text = response.content.decode()
+    assert "/no/such/checkpoint" in text
+    assert "no validation samples" in text
+    assert "not divisible" in text
+    assert not TrainingJob.objects.exists()
+
+
 def test_stop_and_retry_actions(staff, dataset):
     staff.post(ADD, form(dataset))
     job = TrainingJob.objects.get()

@@ -1,0 +1,151 @@
+"""Studies and their items: what is rated, by how many, for what pay."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+
+from django.conf import settings
+from django.core.validators import MaxValueValidator, MinValueValidator
+from django.db import models
+from django.db.models import Q
+
+from annotation.models.base import public_id_new, score_field, scores_in_range, shuffle_key_new
+from annotation.rubric import RUBRIC_VERSION, SCALE_MAXIMUM
+from common.models import TimestampedModel, UnicodeJSONEncoder
+from generation.models import Response
+
+
+class Study(TimestampedModel):
+    class Status(models.TextChoices):
+        DRAFT = "draft", "draft"
+        OPEN = "open", "open"
+        PAUSED = "paused", "paused"
+        CLOSED = "closed", "closed"
+
+    name = models.CharField(max_length=100, unique=True, help_text="For admins only.")
+    title = models.CharField(
+        max_length=200,
+        default="Counselling responses",
+        help_text="What annotators see; it must not name a system.",
+    )
+    instructions = models.TextField(
+        blank=True,
+        help_text="What annotators read before their first item, and from every item; "
+        "it must not name a system.",
+    )
+    public_id = models.CharField(max_length=32, unique=True, default=public_id_new, editable=False)
+    status = models.CharField(max_length=10, choices=Status.choices, default=Status.DRAFT)
+    raters_per_item = models.PositiveSmallIntegerField(
+        default=3, validators=[MinValueValidator(1), MaxValueValidator(50)]
+    )
+    pay_per_item = models.DecimalField(
+        max_digits=10, decimal_places=4, default=Decimal("0.418"), validators=[MinValueValidator(0)]
+    )
+    currency = models.CharField(max_length=3, default="USD")
+    minimum_hourly_wage = models.DecimalField(
+        max_digits=10, decimal_places=2, default=Decimal("7.12"), validators=[MinValueValidator(0)]
+    )
+    lease_minutes = models.PositiveIntegerField(
+        default=30,
+        validators=[MinValueValidator(1), MaxValueValidator(24 * 60)],
+        help_text="How long an item stays reserved for the annotator it was handed to.",
+    )
+    rubric_version = models.CharField(max_length=20, default=RUBRIC_VERSION)
+    # For admins only (annotators never see it): ratings faster than this are counted
+    # against their rater's quality.
+    too_fast_seconds = models.PositiveIntegerField(
+        default=20,
+        validators=[MinValueValidator(1), MaxValueValidator(3600)],
+        help_text="Admins only: a rating with less active time than this counts as too fast.",
+    )
+
+    class Meta:
+        ordering = ["-created_at"]
+        verbose_name_plural = "studies"
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(raters_per_item__gte=1), name="study_at_least_one_rater"
+            ),
+            models.CheckConstraint(condition=Q(lease_minutes__gte=1), name="study_lease_positive"),
+            models.CheckConstraint(
+                condition=Q(pay_per_item__gte=0) & Q(minimum_hourly_wage__gte=0),
+                name="study_money_not_negative",
+            ),
+            models.CheckConstraint(
+                condition=Q(status__in=["draft", "open", "paused", "closed"]),
+                name="study_status_is_known",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class Item(models.Model):
+    """One response to be rated in one study; a gold item carries the expected scores."""
+
+    study = models.ForeignKey(Study, on_delete=models.CASCADE, related_name="items")
+    response = models.ForeignKey(Response, on_delete=models.PROTECT, related_name="items")
+    public_id = models.CharField(max_length=32, unique=True, default=public_id_new, editable=False)
+    shuffle_key = models.BigIntegerField(default=shuffle_key_new, editable=False)
+
+    class Screening(models.TextChoices):
+        """Whether the response names a system (annotation.identity_screen): held back
+        from annotators until an admin masks the span, releases it or leaves it out."""
+
+        CLEAR = "", "nothing found"
+        HELD = "held", "held back: awaiting a decision"
+        MASKED = "masked", "masked"
+        RELEASED = "released", "released as it is"
+        EXCLUDED = "excluded", "left out"
+
+    screening = models.CharField(
+        max_length=10, choices=Screening.choices, default=Screening.CLEAR, blank=True
+    )
+    # [{"start", "end", "pattern"}] in the response's text, as found when screened.
+    identity_matches = models.JSONField(default=list, blank=True, encoder=UnicodeJSONEncoder)
+    # What annotators see instead of the response once masked; the response is untouched.
+    masked_text = models.TextField(blank=True)
+    screened_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True,
+        related_name="+",
+    )  # fmt: skip
+    screened_at = models.DateTimeField(null=True, blank=True)
+    is_gold = models.BooleanField(default=False)
+    expected_content = score_field("expected content", 2, null=True, blank=True)
+    expected_empathy = score_field("expected empathy", 2, null=True, blank=True)
+    expected_helpfulness = score_field("expected helpfulness", 2, null=True, blank=True)
+    expected_safety = score_field("expected safety", 1, null=True, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["study", "pk"]
+        constraints = [
+            models.UniqueConstraint(fields=["study", "response"], name="item_unique_response"),
+            models.CheckConstraint(
+                condition=Q(is_gold=False)
+                | (
+                    Q(expected_content__isnull=False)
+                    & Q(expected_empathy__isnull=False)
+                    & Q(expected_helpfulness__isnull=False)
+                    & Q(expected_safety__isnull=False)
+                ),
+                name="item_gold_has_expected_scores",
+            ),
+            models.CheckConstraint(
+                condition=scores_in_range("expected_", nullable=True),
+                name="item_expected_scores_in_range",
+            ),
+            models.CheckConstraint(
+                condition=~Q(screening="masked") | ~Q(masked_text=""),
+                name="item_masked_has_its_text",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.study.name}: item {self.public_id}"
+
+    def expected_scores(self) -> dict[str, int] | None:
+        if not self.is_gold:
+            return None
+        return {scale: getattr(self, f"expected_{scale}") for scale in SCALE_MAXIMUM}

@@ -1,0 +1,106 @@
+"""An annotator's own work in a study: where they are in it, and the ratings they gave.
+
+Like every annotator read, built field by field from their own assignments: an item is
+named by its random public id and shown as they saw it, never by anything of a system.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+
+from django.db.models import Count
+from django.utils import timezone
+
+from annotation.models import Annotator, Assignment, Item, Study
+from annotation.selectors import items_open_to
+
+EXCERPT_CHARACTERS = 90
+
+
+@dataclass(frozen=True)
+class Progress:
+    """ "Item 3 of 14": ``done`` rated so far, ``total`` what they can rate in all (rated,
+    held now, or still open to them)."""
+
+    done: int
+    total: int
+
+    @property
+    def current(self) -> int:
+        return min(self.done + 1, self.total)
+
+
+def study_progress_for(*, annotator: Annotator, study: Study) -> Progress:
+    now = timezone.now()
+    mine = Assignment.objects.filter(annotator=annotator, item__study=study)
+    done = mine.filter(status=Assignment.Status.SUBMITTED).count()
+    holding = mine.filter(status=Assignment.Status.LEASED, lease_expires_at__gt=now).count()
+    still_open = 0
+    if study.status in (Study.Status.OPEN, Study.Status.PAUSED):
+        still_open = items_open_to(study=study, annotator=annotator, now=now).count()
+    return Progress(done=done, total=done + holding + still_open)
+
+
+@dataclass(frozen=True)
+class MyRating:
+    """One submitted rating as its annotator sees it in their list."""
+
+    item_public_id: str
+    excerpt: str  # the start of the response as they were shown it
+    submitted_at: datetime
+    revised_at: datetime | None
+    revisions: int  # earlier versions kept
+    scores: dict[str, int]
+    comment: str
+
+
+@dataclass(frozen=True)
+class MyRatings:
+    study_public_id: str
+    study_title: str
+    study_status: str
+    revisable: bool  # the study still takes ratings
+    ratings: list[MyRating]
+
+
+def _shown_text(item: Item) -> str:
+    return item.masked_text if item.screening == Item.Screening.MASKED else item.response.text
+
+
+def _excerpt(text: str) -> str:
+    flat = " ".join(text.split())
+    if len(flat) <= EXCERPT_CHARACTERS:
+        return flat
+    return flat[: EXCERPT_CHARACTERS - 1] + "…"
+
+
+def my_ratings(*, annotator: Annotator, study: Study) -> MyRatings:
+    """Their submitted ratings in the study, in the order they gave them."""
+    assignments = (
+        Assignment.objects.filter(
+            annotator=annotator, item__study=study, status=Assignment.Status.SUBMITTED
+        )
+        .select_related("item__response", "rating")
+        .annotate(revisions=Count("rating__revisions"))
+        .order_by("submitted_at", "pk")
+    )
+    rows = [
+        MyRating(
+            item_public_id=assignment.item.public_id,
+            excerpt=_excerpt(_shown_text(assignment.item)),
+            submitted_at=assignment.submitted_at or assignment.rating.created_at,
+            revised_at=assignment.rating.revised_at,
+            revisions=assignment.revisions,
+            scores=assignment.rating.scores(),
+            comment=assignment.rating.comment,
+        )
+        for assignment in assignments
+    ]
+    return MyRatings(
+        study_public_id=study.public_id,
+        study_title=study.title,
+        study_status=study.status,
+        revisable=study.status != Study.Status.CLOSED,
+        ratings=rows,
+    )
