@@ -1,4 +1,5 @@
-"""Admin for ratings (never edited: paid work) and safety flags (unreviewed first)."""
+"""Admin for ratings (never edited by admins: paid work; their earlier versions, when an
+annotator revised one, shown for audit) and safety flags (unreviewed first)."""
 
 from __future__ import annotations
 
@@ -9,8 +10,25 @@ from django.http import HttpRequest
 from django.utils import timezone
 
 from annotation.admin.exclusions import exclude_ratings_action
-from annotation.models import Rating, SafetyFlag
+from annotation.models import Rating, RatingRevision, SafetyFlag
 from common.admin import ServiceModelAdmin, staff_user
+
+
+class RatingRevisionInline(admin.TabularInline):
+    """The versions a revision replaced, oldest first; the rating holds the current one."""
+
+    model = RatingRevision
+    extra = 0
+    can_delete = False
+    readonly_fields = (
+        "content", "empathy", "helpfulness", "safety", "comment", "active_seconds",
+        "submitted_at", "replaced_at",
+    )  # fmt: skip
+    fields = readonly_fields
+    verbose_name_plural = "earlier versions (replaced by the annotator's revisions)"
+
+    def has_add_permission(self, request: HttpRequest, obj: Rating | None = None) -> bool:
+        return False
 
 
 @admin.register(Rating)
@@ -24,7 +42,9 @@ class RatingAdmin(ServiceModelAdmin):
         "active_seconds",
         "gold_matches",
         "created_at",
+        "revised_at",
     ]
+    inlines = [RatingRevisionInline]
     list_filter = ["assignment__item__study", "safety"]
     list_select_related = ["assignment__item__study", "assignment__annotator__user"]
     actions = [exclude_ratings_action]
