@@ -60,6 +60,12 @@ class EvalRunAdmin(ServiceModelAdmin):
         return [
             path("<int:run_id>/dashboard/", wrap(dashboard), name="reports_evalrun_dashboard"),
             path(
+                "<int:run_id>/compare/",
+                wrap(views.comparison_view),
+                name="reports_evalrun_compare",
+            ),
+            path("<int:run_id>/plan/", wrap(views.plan_view), name="reports_evalrun_plan"),
+            path(
                 "<int:run_id>/progress/",
                 wrap(views.run_progress_view),
                 name="reports_evalrun_progress",

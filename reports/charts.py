@@ -27,19 +27,23 @@ def _mean(value: float) -> str:
 
 
 def metric_bars(title: str, bars: list[tuple[str, Estimate | None]], *, maximum: float) -> str:
-    """One bar per label, its mean printed, its 95% interval as a whisker."""
+    """One bar per label, its 95% interval as a whisker, and its mean written in the
+    label beside the axis: a mean printed on the bar would sit on the whisker."""
     top = maximum if maximum > 0 else 1.0
     chart = pygal.HorizontalBar(
         **_options(title, len(bars), _PALETTE),
         show_legend=False,
-        print_values=True,
         value_formatter=_tick,
         range=(0, top),
         y_labels=[top * step / 4 for step in range(5)],
     )
     # pygal draws the first label at the bottom: reversed, they read top-down.
     ordered = list(reversed(bars))
-    chart.x_labels = [label for label, _ in ordered]
+    chart.x_labels = [
+        # The mean first: a long label is cut at its end.
+        label if estimate is None else f"{_mean(estimate.mean)} · {label}"
+        for label, estimate in ordered
+    ]
     chart.add(
         title,
         [

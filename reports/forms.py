@@ -37,6 +37,14 @@ class DashboardForm(forms.Form):
         }
         return wanted if all(wanted.values()) else None
 
+    def plan_asked(self) -> bool:
+        """Whether the planner was asked something; if not, the page leaves its default
+        answer to be fetched after the page is shown, so that the page is quick."""
+        return any(
+            self.data.get(key) not in (None, "")
+            for key in ("plan_dimension", "plan_difference", "plan_target")
+        )
+
     def plan_wanted(self) -> PlanRequest:
         data = self.cleaned_data
         difference, target = data.get("plan_difference"), data.get("plan_target")

@@ -14,7 +14,7 @@ from reports.formats import column_digits
 from reports.forms import DashboardForm
 from reports.metrics import METRIC_KEYS, METRIC_LABELS
 from reports.models import EvalRun
-from reports.selectors.dashboard import run_dashboard
+from reports.selectors.dashboard import run_comparison, run_dashboard, run_plan_panel
 from reports.selectors.exports import EXPORT_KINDS, ExportNotFound, export_kind_get
 from reports.selectors.ratings import (
     HUMAN_LABELS,
@@ -62,12 +62,18 @@ def run_progress_view(request: HttpRequest, run_id: int) -> JsonResponse:
 
 def _charts(table, distributions) -> list[str]:
     charts = []
+    # One dataset: its name on every bar says nothing and crowds out the system's.
+    several = len({row.dataset for row in table.rows}) > 1
+
+    def label(row) -> str:
+        return f"{row.dataset}/{row.system}" if several else row.system
+
     for key in METRIC_KEYS if table.profile == "soulchat" else ():
-        bars = [(f"{row.dataset}/{row.system}", row.cells.get(key)) for row in table.rows]
+        bars = [(label(row), row.cells.get(key)) for row in table.rows]
         top = max((cell.high for _, cell in bars if cell), default=1.0)
         charts.append(metric_bars(f"{METRIC_LABELS[key]} ×100, 95% CI", bars, maximum=top))
     for key in SCALE_KEYS:
-        bars = [(f"{row.dataset}/{row.system}", row.cells.get(key)) for row in table.rows]
+        bars = [(label(row), row.cells.get(key)) for row in table.rows]
         if any(cell for _, cell in bars):
             title = f"{HUMAN_LABELS[key]} mean, 95% CI"
             charts.append(metric_bars(title, bars, maximum=SCALE_MAXIMUM[key]))
@@ -115,7 +121,11 @@ def dashboard_view(request: HttpRequest, run_id: int, admin_context: dict) -> Ht
     ratings = form.ratings_view()
     plan = form.plan_wanted()
     dashboard = run_dashboard(
-        run=run, ratings=ratings, comparison=form.comparison_wanted(), plan=plan
+        run=run,
+        ratings=ratings,
+        comparison=form.comparison_wanted(),
+        # Unasked, the planner's default answer is fetched once the page is shown.
+        plan=plan if form.plan_asked() else None,
     )
     context = {
         **admin_context,
@@ -138,10 +148,42 @@ def dashboard_view(request: HttpRequest, run_id: int, admin_context: dict) -> Ht
         "plan": dashboard.plan,
         "plan_error": dashboard.plan_error,
         "plan_request": plan,
+        "plan_pending": not form.plan_asked() and run.study_id is not None,
+        "wanted": form.comparison_wanted() or {},
         "scales": SCALE_KEYS,
         "exports": EXPORT_KINDS.values(),
     }
     return render(request, "reports/dashboard.html", context)
+
+
+def comparison_view(request: HttpRequest, run_id: int) -> HttpResponse:
+    """The comparison panel alone: the dashboard's script puts it in place, keeping the
+    page, its scroll position and the choices made."""
+    run = _run(run_id)
+    form = _form(request)
+    wanted = form.comparison_wanted()
+    comparison, error = run_comparison(run=run, ratings=form.ratings_view(), wanted=wanted)
+    if wanted is None:
+        error = "choose a dataset, two systems and a metric"
+    return render(
+        request,
+        "reports/_comparison.html",
+        {"comparison": comparison, "comparison_error": error},
+        status=200 if comparison is not None else 400,
+    )
+
+
+def plan_view(request: HttpRequest, run_id: int) -> HttpResponse:
+    """The planner panel alone, for the dashboard's script (its default answer after
+    the page is shown, or what it was asked)."""
+    run = _run(run_id)
+    plan, error = run_plan_panel(run=run, wanted=_form(request).plan_wanted())
+    return render(
+        request,
+        "reports/_plan.html",
+        {"plan": plan, "plan_error": error},
+        status=200 if plan is not None else 400,
+    )
 
 
 def export_view(request: HttpRequest, run_id: int, kind: str) -> StreamingHttpResponse:

@@ -55,7 +55,10 @@ def _comparison(
     if dataset is None or first is None or second is None:
         return None, "choose a dataset and two systems of this run"
     if first == second:
-        return None, "choose two different systems"
+        return None, (
+            f"{first.name} was chosen twice: a system compared with itself has no "
+            "difference to test; choose two different systems"
+        )
     try:
         comparison = systems_compare(
             run=run, dataset=dataset, first=first, second=second, metric=wanted["metric"],
@@ -73,6 +76,18 @@ def _plan(run: EvalRun, wanted: PlanRequest | None, rated: RunRatings) -> tuple[
         return run_plan(run=run, request=wanted, rated=rated), ""
     except PlanRefused as error:
         return None, str(error)
+
+
+def run_comparison(
+    *, run: EvalRun, ratings: str, wanted: dict[str, str] | None
+) -> tuple[Comparison | None, str]:
+    """The comparison panel alone, as the dashboard answers it in place."""
+    return _comparison(run, wanted, ratings, run_ratings(run=run))
+
+
+def run_plan_panel(*, run: EvalRun, wanted: PlanRequest) -> tuple[Plan | None, str]:
+    """The planner panel alone, as the dashboard answers it in place."""
+    return _plan(run, wanted, run_ratings(run=run))
 
 
 def run_dashboard(

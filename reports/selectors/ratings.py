@@ -4,11 +4,13 @@ answers are known, so they measure the annotator, not the system."""
 
 from __future__ import annotations
 
+import hashlib
 from collections import defaultdict
 from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
 
+from django.core.cache import cache
 from django.db.models import Count, Exists, OuterRef, Q, QuerySet
 
 from annotation.models import Rating, SafetyFlag
@@ -118,11 +120,30 @@ def run_score_records(
     ]
 
 
+# The agreement table is a pure function of the ratings and the run's seed (its
+# bootstrap intervals are seeded), and its intervals are most of a dashboard load: kept
+# per ratings fingerprint, so a reload or an export after a visit reuses them, and any
+# new, revised or left-out rating makes a new key.
+AGREEMENT_CACHE_SECONDS = 24 * 3600
+
+
+def _agreement_key(seed: int, records: list[ScoreRecord]) -> str:
+    digest = hashlib.sha256(f"{seed}".encode())
+    for record in records:
+        digest.update(f"|{record.item}:{record.rater}:{record.dimension}:{record.score}".encode())
+    return "reports:agreement:" + digest.hexdigest()
+
+
 def run_agreement(
     *, run: EvalRun, include_excluded: bool = False, rated: RunRatings | None = None
 ) -> list[DimensionAgreement]:
     records = run_score_records(run=run, include_excluded=include_excluded, rated=rated)
-    return agreement_table(records, domains=DOMAINS, seed=run.seed)
+    key = _agreement_key(run.seed, records)
+    table = cache.get(key)
+    if table is None:
+        table = agreement_table(records, domains=DOMAINS, seed=run.seed)
+        cache.set(key, table, AGREEMENT_CACHE_SECONDS)
+    return table
 
 
 def run_exclusions(*, run: EvalRun) -> ExclusionSummary:

@@ -1,5 +1,7 @@
 // Moves the progress bars while generation, scoring and rating go on; the tables are
-// computed when the page loads (reload for fresh figures).
+// computed when the page loads (reload for fresh figures). The comparison and the
+// planner answer in place: the page stays where it is, with the choices made, and its
+// address follows them, so a reload or a shared link shows the same answer.
 (function () {
   "use strict";
   const root = document.getElementById("dashboard");
@@ -33,4 +35,40 @@
     window.setTimeout(poll, 2000);
   }
   window.setTimeout(poll, 2000);
+
+  // --- Panels answered in place (without the script, the forms reload the page).
+  async function answer(form, panel, pushed) {
+    const query = new URLSearchParams(new FormData(form));
+    panel.setAttribute("aria-busy", "true");
+    try {
+      const response = await fetch(form.getAttribute("data-url") + "?" + query, { headers: { Accept: "text/html" } });
+      panel.innerHTML = await response.text();
+    } catch (error) {
+      panel.innerHTML = '<p class="errornote">The server could not be reached; try again.</p>';
+    } finally {
+      panel.removeAttribute("aria-busy");
+      delete panel.dataset.pending;
+      panel.dataset.answered = String(Number(panel.dataset.answered || 0) + 1);
+    }
+    if (pushed) {
+      const address = new URL(window.location.href);
+      for (const [key, value] of query) address.searchParams.set(key, value);
+      window.history.replaceState(null, "", address);
+    }
+  }
+  function inPlace(formId, panelId) {
+    const form = document.getElementById(formId);
+    const panel = document.getElementById(panelId);
+    // Not form.dataset: the comparison form has a control named "dataset", which the
+    // form's named properties put in its place.
+    if (!form || !panel || !form.getAttribute("data-url")) return;
+    form.addEventListener("submit", (event) => {
+      event.preventDefault();
+      answer(form, panel, true);
+    });
+    if (panel.dataset.pending === "true") answer(form, panel, false);
+  }
+  inPlace("compare", "comparison-panel");
+  inPlace("planner", "plan-panel");
+  root.dataset.ready = "true";
 })();

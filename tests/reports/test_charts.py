@@ -29,6 +29,9 @@ def test_metric_bars_print_each_mean_with_a_whisker_and_skip_missing_cells():
     assert "<script" not in svg
     assert "&lt;/script&gt;" in svg
     assert values(svg) == ["42.50"]
+    # The mean is in the label beside the axis, never printed over the whisker.
+    assert "42.50 · demo/a" in svg
+    assert not re.search(r'<text[^>]*class="value', svg)
     assert svg.count('class="ci"') == 1
     assert "B-1 ×100, 95% CI" in svg
 

@@ -181,8 +181,18 @@ def test_the_dashboard_answers_the_planner_and_says_why_not(rated, client):
     client.force_login(AdminFactory())
     url = reverse("admin:reports_evalrun_dashboard", args=[rated.run.pk])
     html = client.get(url).content.decode()
-    assert 'id="plan"' in html
-    assert 'id="plan-fewest"' in html
-    refused = client.get(url, {"plan_dimension": "empathy", "plan_difference": "0.2",
-                               "plan_target": "1.5"}).content.decode()  # fmt: skip
+    # Unasked, the default plan is left to the page's script, so the page stays quick.
+    assert 'data-pending="true"' in html
+    assert 'id="plan"' not in html
+    panel = client.get(reverse("admin:reports_evalrun_plan", args=[rated.run.pk]))
+    assert 'id="plan"' in panel.content.decode()
+    assert 'id="plan-fewest"' in panel.content.decode()
+    asked = {"plan_dimension": "empathy", "plan_difference": "0.2", "plan_target": "0.8"}
+    assert 'id="plan-fewest"' in client.get(url, asked).content.decode()
+    refused = client.get(url, {**asked, "plan_target": "1.5"}).content.decode()
     assert "the target power is a probability between 0 and 1 (got 1.5)" in refused
+    in_place = client.get(
+        reverse("admin:reports_evalrun_plan", args=[rated.run.pk]), {**asked, "plan_target": "1.5"}
+    )
+    assert in_place.status_code == 400
+    assert "(got 1.5)" in in_place.content.decode()
