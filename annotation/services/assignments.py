@@ -22,6 +22,7 @@ from django.core.mail import mail_admins
 from django.db import IntegrityError, transaction
 from django.db.models import Count, Q, QuerySet
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from annotation.models import Annotator, Assignment, Item, Rating, SafetyFlag, Study
 from annotation.rubric import SCALE_KEYS, ScoresInvalid, scores_parse
@@ -86,12 +87,12 @@ def _lease(item: Item, annotator: Annotator, study: Study, now: datetime) -> Ass
 
 def study_open_check(study: Study, *, for_new_items: bool) -> None:
     if study.status == Study.Status.CLOSED:
-        raise AssignmentRefused("This study is closed: it takes no more ratings.")
+        raise AssignmentRefused(_("This study is closed: it takes no more ratings."))
     if for_new_items and study.status != Study.Status.OPEN:
         raise AssignmentRefused(
-            "This study is paused: no new items are handed out until it reopens."
+            _("This study is paused: no new items are handed out until it reopens.")
             if study.status == Study.Status.PAUSED
-            else "This study is not open yet."
+            else _("This study is not open yet.")
         )
 
 
@@ -102,7 +103,7 @@ def assignment_next(*, annotator: Annotator, study: Study) -> Assignment | None:
     # One claim at a time per annotator: two tabs asking at once get the same item.
     annotator = Annotator.objects.select_for_update().get(pk=annotator.pk)
     if not annotator.active:
-        raise AssignmentRefused("Your annotator account is inactive.", code="forbidden")
+        raise AssignmentRefused(_("Your annotator account is inactive."), code="forbidden")
     study = Study.objects.get(pk=study.pk)
     study_open_check(study, for_new_items=True)
     now = timezone.now()
@@ -157,7 +158,7 @@ def _pools(candidates: QuerySet[Item], mine: QuerySet[Assignment]) -> list[Query
 
 
 def assignment_locked(annotator: Annotator, item_public_id: str, *, lock_item: bool) -> Assignment:
-    refused = AssignmentRefused("No such item among yours.", code="not_found")
+    refused = AssignmentRefused(_("No such item among yours."), code="not_found")
     item_id = (
         Assignment.objects.filter(annotator=annotator, item__public_id=item_public_id)
         .values_list("item_id", flat=True)
@@ -194,7 +195,7 @@ def text_clean(value: object, *, field: str, limit: int) -> str:
     if not isinstance(value, str):
         raise RatingInvalid({field: "text"})
     if len(value) > limit:
-        raise RatingInvalid({field: f"at most {limit} characters"})
+        raise RatingInvalid({field: _("at most %(limit)s characters") % {"limit": limit}})
     return value.strip()
 
 
@@ -210,9 +211,9 @@ def assignment_draft_save(
     extended, since the annotator is evidently working on it."""
     assignment = assignment_locked(annotator, item_public_id, lock_item=False)
     if assignment.status == Assignment.Status.SUBMITTED:
-        raise AssignmentRefused("You have already submitted this item.")
+        raise AssignmentRefused(_("You have already submitted this item."))
     if assignment.status == Assignment.Status.SKIPPED:
-        raise AssignmentRefused("You skipped this item.")
+        raise AssignmentRefused(_("You skipped this item."))
     study_open_check(assignment.item.study, for_new_items=False)
     unknown = set(draft) - {*SCALE_KEYS, "comment"}
     if unknown:
@@ -273,15 +274,17 @@ def rating_submit(
         # A concurrent twin got the locks first and has committed by now.
         return _repeat(assignment.rating, annotator, item_public_id, submission=submission)
     if assignment.status == Assignment.Status.SKIPPED:
-        raise AssignmentRefused("You skipped this item, so it cannot be rated now.")
+        raise AssignmentRefused(_("You skipped this item, so it cannot be rated now."))
     item, study = assignment.item, assignment.item.study
     study_open_check(study, for_new_items=False)
     now = timezone.now()
     lease_live = assignment.status == Assignment.Status.LEASED and assignment.lease_expires_at > now
     if not lease_live and not _has_room(item, study, now, annotator):
         raise AssignmentRefused(
-            "Your time on this item ran out and it has since been rated by enough people, "
-            "so this rating was not stored. Please take the next item."
+            _(
+                "Your time on this item ran out and it has since been rated by enough "
+                "people, so this rating was not stored. Please take the next item."
+            )
         )
     active = _active_seconds_credit(assignment, active_seconds, now)
     expected = item.expected_scores()
@@ -299,7 +302,9 @@ def rating_submit(
             )
     except IntegrityError:
         # The same submission id arrived for another item at the same moment.
-        raise AssignmentRefused("This submission id was already used; reload the page.") from None
+        raise AssignmentRefused(
+            _("This submission id was already used; reload the page.")
+        ) from None
     assignment.status = Assignment.Status.SUBMITTED
     assignment.submitted_at = now
     assignment.active_seconds = active
@@ -320,9 +325,9 @@ def _repeat(
     assignment = rating.assignment
     same_item = Item.objects.filter(pk=assignment.item_id, public_id=item_public_id).exists()
     if assignment.annotator_id != annotator.pk or not same_item:
-        raise AssignmentRefused("This submission id was already used; reload the page.")
+        raise AssignmentRefused(_("This submission id was already used; reload the page."))
     if submission is not None and rating.submission_id != submission:
-        raise AssignmentRefused("You have already rated this item.")
+        raise AssignmentRefused(_("You have already rated this item."))
     return SubmitResult(rating=rating, created=False)
 
 
@@ -353,10 +358,10 @@ def assignment_skip(*, annotator: Annotator, item_public_id: str, reason: object
     """Give an item back, with a reason; its slot returns to the pool at once."""
     reason = text_clean(reason, field="reason", limit=SKIP_REASON_MAX)
     if not reason:
-        raise RatingInvalid({"reason": "say why you skip this item"})
+        raise RatingInvalid({"reason": _("say why you skip this item")})
     assignment = assignment_locked(annotator, item_public_id, lock_item=False)
     if assignment.status == Assignment.Status.SUBMITTED:
-        raise AssignmentRefused("You have already submitted this item.")
+        raise AssignmentRefused(_("You have already submitted this item."))
     if assignment.status == Assignment.Status.SKIPPED:
         return assignment
     study_open_check(assignment.item.study, for_new_items=False)

@@ -15,6 +15,7 @@ from django.core.mail import send_mail
 from django.core.validators import validate_email
 from django.db import IntegrityError, transaction
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from annotation.models import Annotator, Invitation
 from common.errors import ServiceError
@@ -102,10 +103,10 @@ def invitation_email(*, issued: IssuedInvitation, link: str) -> None:
 def _usable(invitation: Invitation | None) -> Invitation:
     # One message for unknown, used and revoked links: a guesser learns nothing.
     if invitation is None or invitation.used_at is not None or invitation.revoked_at is not None:
-        raise InvitationInvalid("This invitation link is not valid or has already been used.")
+        raise InvitationInvalid(_("This invitation link is not valid or has already been used."))
     if invitation.expires_at <= timezone.now():
         raise InvitationInvalid(
-            "This invitation link has expired. Ask the study's administrator for a new one."
+            _("This invitation link has expired. Ask the study's administrator for a new one.")
         )
     return invitation
 

@@ -12,6 +12,7 @@ from datetime import datetime
 
 from django.db import transaction
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from annotation.models import Annotator, Assignment, Rating, RatingRevision, SafetyFlag
 from annotation.rubric import SCALE_KEYS, ScoresInvalid, scores_parse
@@ -58,7 +59,9 @@ def rating_revise(
     comment = text_clean(comment, field="comment", limit=COMMENT_MAX)
     assignment = assignment_locked(annotator, item_public_id, lock_item=False)
     if assignment.status != Assignment.Status.SUBMITTED:
-        raise AssignmentRefused("You have not submitted this item, so there is nothing to revise.")
+        raise AssignmentRefused(
+            _("You have not submitted this item, so there is nothing to revise.")
+        )
     rating = Rating.objects.select_for_update().get(assignment=assignment)
     if (
         rating.submission_id == submission
@@ -68,7 +71,7 @@ def rating_revise(
     if Rating.objects.filter(submission_id=submission).exists() or (
         RatingRevision.objects.filter(submission_id=submission).exists()
     ):
-        raise AssignmentRefused("This submission id was already used; reload the page.")
+        raise AssignmentRefused(_("This submission id was already used; reload the page."))
     study_open_check(assignment.item.study, for_new_items=False)
     now = timezone.now()
     stored_at = rating.revised_at or assignment.submitted_at or rating.created_at

@@ -139,7 +139,7 @@ def run_agreement(
 ) -> list[DimensionAgreement]:
     records = run_score_records(run=run, include_excluded=include_excluded, rated=rated)
     key = _agreement_key(run.seed, records)
-    table = cache.get(key)
+    table: list[DimensionAgreement] | None = cache.get(key)
     if table is None:
         table = agreement_table(records, domains=DOMAINS, seed=run.seed)
         cache.set(key, table, AGREEMENT_CACHE_SECONDS)

@@ -53,6 +53,22 @@ def test_an_english_browser_gets_it_in_english(client, leased):
     assert "My studies" in html
 
 
+def test_a_refusal_from_a_service_reaches_a_chinese_expert_in_chinese(client, leased):
+    import uuid
+
+    from annotation.models import Study
+
+    annotator, assignment = leased
+    Study.objects.filter(pk=assignment.item.study_id).update(status="closed")
+    client.force_login(annotator.user)
+    url = reverse("annotation:item", kwargs={"item_id": assignment.item.public_id})
+    body = {"content": 1, "empathy": 1, "helpfulness": 1, "safety": 1,
+            "submission_id": str(uuid.uuid4())}  # fmt: skip
+    html = client.post(url, body, **CHINESE).content.decode()
+    assert "这项研究已结束，不再接受评分。" in html
+    assert "This study is closed" not in html
+
+
 def test_the_rating_page_speaks_chinese_and_keeps_the_rubric_bilingual(client, leased):
     annotator, assignment = leased
     client.force_login(annotator.user)
