@@ -6,6 +6,7 @@ output serializers list their fields one by one from the selectors' views.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import asdict
 
 from drf_spectacular.utils import OpenApiResponse, extend_schema
@@ -26,6 +27,7 @@ from annotation.selectors import (
 )
 from annotation.selectors.my_work import my_ratings, study_progress_for
 from annotation.services import (
+    SubmitResult,
     assignment_draft_save,
     assignment_next,
     assignment_skip,
@@ -217,21 +219,31 @@ class ItemSubmitApi(AnnotatorAPIView):
         },
     )
     def post(self, request: Request, item_id: str) -> Response:
-        data = self.SubmitInputSerializer(data=request.data)
-        data.is_valid(raise_exception=True)
-        values = data.validated_data
-        result = rating_submit(
-            annotator=self.annotator(request),
-            item_public_id=item_id,
-            scores={key: values[key] for key in SCALE_KEYS},
-            comment=values.get("comment", ""),
-            active_seconds=values["active_seconds"],
-            submission_id=values["submission_id"],
-        )
-        return Response(
-            self.RatingOutputSerializer(result.rating).data,
-            status=status.HTTP_201_CREATED if result.created else status.HTTP_200_OK,
-        )
+        return rating_post(self.annotator(request), request, item_id, rating_submit)
+
+
+def rating_post(
+    annotator: Annotator,
+    request: Request,
+    item_id: str,
+    service: Callable[..., SubmitResult],
+) -> Response:
+    """A submit or a revision: 201 with the rating stored, 200 with it for a repeat."""
+    data = ItemSubmitApi.SubmitInputSerializer(data=request.data)
+    data.is_valid(raise_exception=True)
+    values = data.validated_data
+    result = service(
+        annotator=annotator,
+        item_public_id=item_id,
+        scores={key: values[key] for key in SCALE_KEYS},
+        comment=values.get("comment", ""),
+        active_seconds=values["active_seconds"],
+        submission_id=values["submission_id"],
+    )
+    return Response(
+        ItemSubmitApi.RatingOutputSerializer(result.rating).data,
+        status=status.HTTP_201_CREATED if result.created else status.HTTP_200_OK,
+    )
 
 
 class ItemReviseApi(AnnotatorAPIView):
@@ -251,21 +263,7 @@ class ItemReviseApi(AnnotatorAPIView):
         },
     )
     def post(self, request: Request, item_id: str) -> Response:
-        data = ItemSubmitApi.SubmitInputSerializer(data=request.data)
-        data.is_valid(raise_exception=True)
-        values = data.validated_data
-        result = rating_revise(
-            annotator=self.annotator(request),
-            item_public_id=item_id,
-            scores={key: values[key] for key in SCALE_KEYS},
-            comment=values.get("comment", ""),
-            active_seconds=values["active_seconds"],
-            submission_id=values["submission_id"],
-        )
-        return Response(
-            ItemSubmitApi.RatingOutputSerializer(result.rating).data,
-            status=status.HTTP_201_CREATED if result.created else status.HTTP_200_OK,
-        )
+        return rating_post(self.annotator(request), request, item_id, rating_revise)
 
 
 class MyRatingSerializer(serializers.Serializer):

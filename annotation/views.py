@@ -9,6 +9,7 @@ from __future__ import annotations
 import uuid
 from collections.abc import Callable
 from functools import wraps
+from typing import Any
 
 from django.contrib import messages
 from django.contrib.auth import login
@@ -248,26 +249,38 @@ def _item_page(
     )
 
 
+def _posted_rating(request: HttpRequest) -> dict[str, Any]:
+    values: dict[str, Any] = {
+        key: request.POST.get(key, "") for key in (*SCALE_KEYS, "comment", "submission_id")
+    }
+    # The page's script measures active time; without it (or with a mangled field) the
+    # rating is still stored, credited with no active time, rather than lost.
+    try:
+        values["active_seconds"] = int(request.POST.get("active_seconds") or 0)
+    except ValueError:
+        values["active_seconds"] = 0
+    return values
+
+
+def _rating_fields(values: dict[str, Any]) -> dict[str, Any]:
+    """A posted form's values as a submit's or a revision's arguments."""
+    return {
+        "scores": {key: values[key] for key in SCALE_KEYS},
+        "comment": values["comment"],
+        "active_seconds": values["active_seconds"],
+        "submission_id": values["submission_id"],
+    }
+
+
 @require_http_methods(["GET", "POST"])
 @annotator_required
 def item(request: HttpRequest, annotator: Annotator, item_id: str) -> HttpResponse:
     if request.method == "GET":
         return _item_page(request, annotator, item_id)
-    values = {key: request.POST.get(key, "") for key in (*SCALE_KEYS, "comment", "submission_id")}
-    # The page's script measures active time; without it (or with a mangled field) the
-    # rating is still stored, credited with no active time, rather than lost.
-    try:
-        active = int(request.POST.get("active_seconds") or 0)
-    except ValueError:
-        active = 0
+    values = _posted_rating(request)
     try:
         result = rating_submit(
-            annotator=annotator,
-            item_public_id=item_id,
-            scores={key: values[key] for key in SCALE_KEYS},
-            comment=values["comment"],
-            active_seconds=active,
-            submission_id=values["submission_id"],
+            annotator=annotator, item_public_id=item_id, **_rating_fields(values)
         )
     except RatingInvalid as error:
         return _item_page(
@@ -290,19 +303,10 @@ def item_revise(request: HttpRequest, annotator: Annotator, item_id: str) -> Htt
     version is kept for audit and the revision counts in its place."""
     if request.method == "GET":
         return _item_page(request, annotator, item_id, revising=True)
-    values = {key: request.POST.get(key, "") for key in (*SCALE_KEYS, "comment", "submission_id")}
-    try:
-        active = int(request.POST.get("active_seconds") or 0)
-    except ValueError:
-        active = 0
+    values = _posted_rating(request)
     try:
         result = rating_revise(
-            annotator=annotator,
-            item_public_id=item_id,
-            scores={key: values[key] for key in SCALE_KEYS},
-            comment=values["comment"],
-            active_seconds=active,
-            submission_id=values["submission_id"],
+            annotator=annotator, item_public_id=item_id, **_rating_fields(values)
         )
     except RatingInvalid as error:
         return _item_page(

@@ -16,15 +16,11 @@ created if missing and emptied first (its name must end in _bench).
 from __future__ import annotations
 
 import argparse
-import os
 import statistics
-import sys
-import tempfile
 import time
 from io import StringIO
-from pathlib import Path
 
-ROOT = Path(__file__).resolve().parent.parent
+from scratch import scratch_django
 
 
 def main() -> int:
@@ -34,23 +30,7 @@ def main() -> int:
     args = parser.parse_args()
     if args.repeat < 1:
         parser.error("--repeat must be at least 1")
-    scratch = Path(tempfile.mkdtemp(prefix="souleval-bench-"))
-    database_url = args.database_url or f"sqlite:///{scratch / 'bench.sqlite3'}"
-    if args.database_url and not database_url.rsplit("/", 1)[-1].endswith("_bench"):
-        parser.error("the database name must end in _bench: it is emptied")
-    os.environ.update(
-        DJANGO_SETTINGS_MODULE="config.settings.base",
-        DJANGO_DEBUG="true",
-        DATABASE_URL=database_url,
-        SOULEVAL_VAR_DIR=str(scratch),
-        SOULEVAL_ENV_FILE="",
-    )
-    sys.path.insert(0, str(ROOT))
-    _create_postgres_database(database_url)
-
-    import django
-
-    django.setup()
+    database_url = scratch_django(parser, args.database_url)
     from django.contrib.auth import get_user_model
     from django.core.cache import cache
     from django.core.management import call_command
@@ -103,17 +83,6 @@ def main() -> int:
         f"ratio warm/reference {median(warm) / median(reference):.2f}×"
     )
     return 0
-
-
-def _create_postgres_database(url: str) -> None:
-    if not url.startswith("postgres"):
-        return
-    import psycopg
-
-    base, name = url.rsplit("/", 1)
-    with psycopg.connect(f"{base}/postgres", autocommit=True) as connection:
-        connection.execute(f'DROP DATABASE IF EXISTS "{name}"')
-        connection.execute(f'CREATE DATABASE "{name}"')
 
 
 if __name__ == "__main__":

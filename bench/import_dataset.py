@@ -15,13 +15,10 @@ from __future__ import annotations
 import argparse
 import gzip
 import json
-import os
-import sys
-import tempfile
 import time
-from pathlib import Path
 
-ROOT = Path(__file__).resolve().parent.parent
+from scratch import ROOT, scratch_django
+
 DATA = ROOT.parent / "shared" / "data" / "smilechat"
 
 
@@ -36,22 +33,7 @@ def main() -> int:
     if not source.is_file():
         print(f"skipped: {source} is absent")
         return 0
-    scratch = Path(tempfile.mkdtemp(prefix="souleval-bench-"))
-    database_url = args.database_url or f"sqlite:///{scratch / 'bench.sqlite3'}"
-    if args.database_url and not database_url.rsplit("/", 1)[-1].endswith("_bench"):
-        parser.error("the database name must end in _bench: it is emptied")
-    os.environ.update(
-        DJANGO_SETTINGS_MODULE="config.settings.base",
-        DJANGO_DEBUG="true",
-        DATABASE_URL=database_url,
-        SOULEVAL_VAR_DIR=str(scratch),
-    )
-    sys.path.insert(0, str(ROOT))
-    _create_postgres_database(database_url)
-
-    import django
-
-    django.setup()
+    database_url = scratch_django(parser, args.database_url)
     from django.core.management import call_command
 
     from generation.models import Dataset
@@ -82,17 +64,6 @@ def main() -> int:
         f"{best_floor:.3f} s; ratio import/floor {best_import / best_floor:.1f}×"
     )
     return 0
-
-
-def _create_postgres_database(url: str) -> None:
-    if not url.startswith("postgres"):
-        return
-    import psycopg
-
-    base, name = url.rsplit("/", 1)
-    with psycopg.connect(f"{base}/postgres", autocommit=True) as connection:
-        connection.execute(f'DROP DATABASE IF EXISTS "{name}"')
-        connection.execute(f'CREATE DATABASE "{name}"')
 
 
 if __name__ == "__main__":

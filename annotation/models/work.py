@@ -61,14 +61,26 @@ class Assignment(TimestampedModel):
         return f"{self.item} → {self.annotator} ({self.status})"
 
 
-class Rating(TimestampedModel):
-    assignment = models.OneToOneField(Assignment, on_delete=models.PROTECT, related_name="rating")
+class RatingVersion(models.Model):
+    """What one version of a rating says: the four scores, the comment and the active
+    time it was credited with."""
+
     content = score_field("content", 2)
     empathy = score_field("empathy", 2)
     helpfulness = score_field("helpfulness", 2)
     safety = score_field("safety", 1)
     comment = models.TextField(blank=True)
     active_seconds = models.PositiveIntegerField()
+
+    class Meta:
+        abstract = True
+
+    def scores(self) -> dict[str, int]:
+        return {scale: getattr(self, scale) for scale in SCALE_MAXIMUM}
+
+
+class Rating(TimestampedModel, RatingVersion):
+    assignment = models.OneToOneField(Assignment, on_delete=models.PROTECT, related_name="rating")
     # Sent by the client; a repeated request with the same id gets the first one's result.
     submission_id = models.UUIDField(unique=True)
     # Set when its annotator revised it; the earlier versions are its revisions.
@@ -89,23 +101,14 @@ class Rating(TimestampedModel):
     def __str__(self) -> str:
         return f"rating of {self.assignment}"
 
-    def scores(self) -> dict[str, int]:
-        return {scale: getattr(self, scale) for scale in SCALE_MAXIMUM}
 
-
-class RatingRevision(models.Model):
+class RatingRevision(RatingVersion):
     """An earlier version of a rating, kept for audit when its annotator revised it.
 
     The rating itself always holds the current version, so every analysis, every count of
     raters and every pay figure reads one rating per assignment, revised or not."""
 
     rating = models.ForeignKey(Rating, on_delete=models.PROTECT, related_name="revisions")
-    content = score_field("content", 2)
-    empathy = score_field("empathy", 2)
-    helpfulness = score_field("helpfulness", 2)
-    safety = score_field("safety", 1)
-    comment = models.TextField(blank=True)
-    active_seconds = models.PositiveIntegerField()
     # The submission that stored this version, and the one that replaced it: a repeat of
     # either gets the current rating back instead of a second revision.
     submission_id = models.UUIDField(unique=True)
@@ -123,9 +126,6 @@ class RatingRevision(models.Model):
 
     def __str__(self) -> str:
         return f"earlier version of {self.rating}"
-
-    def scores(self) -> dict[str, int]:
-        return {scale: getattr(self, scale) for scale in SCALE_MAXIMUM}
 
 
 class SafetyFlag(TimestampedModel):

@@ -242,6 +242,17 @@ def submission_uuid(value: object) -> uuid.UUID:
         ) from None
 
 
+def rating_content_parse(
+    scores: Mapping[str, object], comment: object
+) -> tuple[dict[str, int], str]:
+    """The four scores and the comment of a submit or a revision, or RatingInvalid."""
+    try:
+        parsed = scores_parse(scores)
+    except ScoresInvalid as error:
+        raise RatingInvalid(error.errors) from None
+    return parsed, text_clean(comment, field="comment", limit=COMMENT_MAX)
+
+
 @transaction.atomic
 def rating_submit(
     *,
@@ -264,11 +275,7 @@ def rating_submit(
     if earlier is not None:
         # The first submit of a rating revised since then is still a repeat.
         return _repeat(earlier, annotator, item_public_id)
-    try:
-        parsed = scores_parse(scores)
-    except ScoresInvalid as error:
-        raise RatingInvalid(error.errors) from None
-    comment = text_clean(comment, field="comment", limit=COMMENT_MAX)
+    parsed, comment = rating_content_parse(scores, comment)
     assignment = assignment_locked(annotator, item_public_id, lock_item=True)
     if assignment.status == Assignment.Status.SUBMITTED:
         # A concurrent twin got the locks first and has committed by now.

@@ -15,17 +15,16 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from annotation.models import Annotator, Assignment, Rating, RatingRevision, SafetyFlag
-from annotation.rubric import SCALE_KEYS, ScoresInvalid, scores_parse
+from annotation.rubric import SCALE_KEYS
 from annotation.services.assignments import (
-    COMMENT_MAX,
     AssignmentRefused,
     RatingInvalid,
     SubmitResult,
     assignment_locked,
+    rating_content_parse,
     safety_flag_raise,
     study_open_check,
     submission_uuid,
-    text_clean,
 )
 
 
@@ -52,11 +51,7 @@ def rating_revise(
     rating. The time spent revising is added to the rating's active time, since it is
     time spent on the item, while pay stays the one item's pay."""
     submission = submission_uuid(submission_id)
-    try:
-        parsed = scores_parse(scores)
-    except ScoresInvalid as error:
-        raise RatingInvalid(error.errors) from None
-    comment = text_clean(comment, field="comment", limit=COMMENT_MAX)
+    parsed, comment = rating_content_parse(scores, comment)
     assignment = assignment_locked(annotator, item_public_id, lock_item=False)
     if assignment.status != Assignment.Status.SUBMITTED:
         raise AssignmentRefused(
