@@ -290,6 +290,12 @@ class GoldItemForm(forms.ModelForm):
             "expected_helpfulness", "expected_safety",
         ]  # fmt: skip
 
+    def _get_validation_exclusions(self) -> set[str]:
+        # A response already in the study may become its gold item while no annotator
+        # was handed it: gold_item_check decides that, so the model's unique (study,
+        # response) constraint, which names the response, is left to it.
+        return {*super()._get_validation_exclusions(), "response"}  # type: ignore[misc]
+
     def clean(self) -> dict[str, Any]:
         """The service's checks, every one at once and each on its field, so the admin
         never sees a refusal beside a "saved" message."""
