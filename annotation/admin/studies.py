@@ -63,27 +63,31 @@ class StudyCreateForm(forms.ModelForm):
         ]  # fmt: skip
 
     def clean(self) -> dict[str, Any]:
+        """Every check whose fields are valid runs, so the form shows all its problems
+        at once: a bad title and a sample count too large come back together."""
         super().clean()
         data = self.cleaned_data
-        if self.errors:
-            return data
-        try:
-            study_texts_check(
-                title=data["title"],
-                instructions=data.get("instructions", ""),
+        checks = [
+            (("title", "systems"), lambda: study_texts_check(
+                title=data["title"], instructions=data.get("instructions", ""),
                 systems=data["systems"],
-            )
-            data["currency"] = study_currency_parse(data["currency"])
-            data["responses"] = study_responses_for_samples(
-                dataset_id=data["dataset"].pk,
-                split=data["split"],
-                systems=list(data["systems"]),
-                samples=data.get("samples"),
-                seed=data["seed"],
-                with_reference=data.get("with_reference", False),
-            )
-        except StudyInvalid as error:
-            _refusal_show(self, error)
+            )),
+            (("currency",), lambda: data.update(currency=study_currency_parse(data["currency"]))),
+            (("dataset", "split", "systems", "samples", "seed"), lambda: data.update(
+                responses=study_responses_for_samples(
+                    dataset_id=data["dataset"].pk, split=data["split"],
+                    systems=list(data["systems"]), samples=data.get("samples"),
+                    seed=data["seed"], with_reference=data.get("with_reference", False),
+                )
+            )),
+        ]  # fmt: skip
+        for needed, check in checks:
+            if any(field not in data or field in self.errors for field in needed):
+                continue
+            try:
+                check()
+            except StudyInvalid as error:
+                _refusal_show(self, error)
         return data
 
 

@@ -217,6 +217,26 @@ def test_the_admin_makes_a_study_from_systems_and_samples_and_opens_it(client):
     assert not Study.objects.filter(name="round-2").exists()
 
 
+def test_the_study_form_shows_every_problem_at_once(client):
+    world = study_world(samples=2, systems=2, open_it=False)
+    client.force_login(AdminFactory())
+    page = client.post(
+        reverse("admin:annotation_study_add"),
+        {
+            "name": "round-3", "title": f"Rating {world.systems[0].name}", "raters_per_item": 0,
+            "pay_per_item": "0.418", "currency": "US1", "minimum_hourly_wage": "7.12",
+            "lease_minutes": 30, "rubric_version": "cehs-1", "too_fast_seconds": 20,
+            "dataset": world.responses[0].sample.dataset.pk, "split": "test",
+            "systems": [system.pk for system in world.systems], "samples": 9, "seed": 1,
+        },
+    ).content.decode()  # fmt: skip
+    assert f"names system &#x27;{world.systems[0].name}&#x27;" in page
+    assert "is not a three-letter code" in page
+    assert "asked for 9, but only 2 samples" in page
+    assert "Ensure this value is greater than or equal to 1." in page  # raters
+    assert not Study.objects.filter(name="round-3").exists()
+
+
 def test_the_admin_warns_when_an_annotator_earns_below_the_minimum(client):
     world = study_world(samples=1, systems=1, raters=2)
     slow, fast = AnnotatorFactory(), AnnotatorFactory()
