@@ -1,5 +1,5 @@
-"""Floors, lowest first: common ← generation ← {corpus, training} ← annotation ← reports
-← demo.
+"""Floors, lowest first: common ← generation ← {corpus, training, judging} ← annotation ←
+reports ← demo.
 No import goes up, apps on one floor do not import each other, and the pure modules do not
 import Django."""
 
@@ -13,7 +13,8 @@ import pytest
 from tests.support.paths import REPO_ROOT
 
 FLOORS = [
-    ["common"], ["generation"], ["corpus", "training"], ["annotation"], ["reports"], ["demo"],
+    ["common"], ["generation"], ["corpus", "training", "judging"], ["annotation"], ["reports"],
+    ["demo"],
 ]  # fmt: skip
 APPS = [app for floor in FLOORS for app in floor]
 PURE_MODULES = [
@@ -33,6 +34,8 @@ PURE_MODULES = [
     "corpus/dedup.py",
     "training/examples.py",
     "training/plan.py",
+    "judging/prompt.py",
+    "judging/verdicts.py",
     "annotation/rubric.py",
     "annotation/rater_quality.py",
     "annotation/identity_screen.py",
@@ -43,6 +46,7 @@ PURE_MODULES = [
     "reports/gwet.py",
     "reports/mixed_model.py",
     "reports/planner.py",
+    "reports/judge_validation.py",
     "reports/exports.py",
     "reports/charts.py",
 ]

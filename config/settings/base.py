@@ -71,6 +71,7 @@ INSTALLED_APPS = [
     "generation",
     "corpus",
     "training",
+    "judging",
     "annotation",
     "reports",
     "demo",
