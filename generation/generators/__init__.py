@@ -8,6 +8,9 @@ as it comes. A problem with one sample is an outcome with a reason, never an exc
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+from typing import Any
+
 from generation.decoding import decoding_params
 from generation.generators.api import ApiGenerator
 from generation.generators.base import (
@@ -35,9 +38,11 @@ __all__ = [
 ]
 
 
-def generator_for(system: System) -> Generator:
+def generator_for(system: System, *, decoding: Mapping[str, Any] | None = None) -> Generator:
+    """`decoding` overrides the system's own decoding parameters for this use (a judge
+    decodes greedily whatever the system does when it answers)."""
     try:
-        params = decoding_params(system.decoding)
+        params = decoding_params({**(system.decoding or {}), **(decoding or {})})
     except ValueError as error:
         raise GeneratorUnavailable(f"system {system.name}: {error}") from error
     if system.kind == System.Kind.HF_LOCAL:

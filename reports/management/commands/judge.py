@@ -1,0 +1,84 @@
+from __future__ import annotations
+
+from django.core.management.base import CommandError, CommandParser
+
+from common.commands import ServiceCommand
+from judging.models import JudgeRun, Verdict
+from judging.services import judge_run_resume
+from reports.judge_validation import Figure
+from reports.selectors.judging import JudgeValidation, run_judge_validation
+from reports.selectors.runs import run_get
+from reports.services.judging import run_judge_start
+
+
+def _figure(figure: Figure, digits: int = 3) -> str:
+    if figure.value is None:
+        return f"– ({figure.undefined})"
+    return f"{figure.value:.{digits}f} (n={figure.n})"
+
+
+def validation_lines(validation: JudgeValidation) -> list[str]:
+    rate = validation.failure_rate
+    lines = [
+        f"{validation.judge} ({validation.prompt_version}) against the experts "
+        f"({validation.note}): {validation.verdicts} verdicts, {validation.failed} failed"
+        + ("" if rate is None else f" ({100 * rate:.1f}%)")
+    ]
+    for row in validation.dimensions:
+        lines += [
+            f"  {row.dimension:<12} items {row.items}: weighted κ judge–expert "
+            f"{_figure(row.judge_expert_kappa)}, expert–expert {_figure(row.expert_pair_kappa)}",
+            f"  {'':<12} Spearman {_figure(row.spearman)}, Kendall {_figure(row.kendall)}, "
+            f"judge − experts {_figure(row.mean_difference)}, passes κ "
+            f"{_figure(row.self_consistency)}, ranking τ {_figure(row.ranking_tau)}",
+            f"  {'':<12} confusion (rows expert, columns judge): {row.confusion}",
+            f"  {'':<12} {row.verdict}",
+        ]
+    return lines
+
+
+class Command(ServiceCommand):
+    help = (
+        "Judge an evaluation run's responses with an LLM system on the CEHS rubric "
+        "(openai_api or hf_local; it never sees which system answered), then print how far "
+        "the judge agrees with the run's experts. What the judge already gave under this "
+        "prompt version is not asked again; --resume asks again what got no answer."
+    )
+
+    def add_arguments(self, parser: CommandParser) -> None:
+        parser.add_argument("run", type=int)
+        parser.add_argument("--judge", required=True, help="the judging system's name")
+        parser.add_argument("--limit", type=int, help="only the first N samples of the run")
+        parser.add_argument("--passes", type=int, default=1, choices=[1, 2],
+                            help="2: each response judged twice, for self-consistency")  # fmt: skip
+        parser.add_argument("--resume", type=int, metavar="JUDGE_RUN",
+                            help="ask again what this judge run got no answer for")  # fmt: skip
+
+    def handle(self, *args, **options) -> None:
+        run = run_get(run_id=options["run"])
+        if options["resume"] is not None:
+            judge_run = JudgeRun.objects.filter(pk=options["resume"]).first()
+            if judge_run is None:
+                raise CommandError(f"no judge run {options['resume']}")
+            judge_run = judge_run_resume(run=judge_run)
+        else:
+            judge_run = run_judge_start(
+                run=run, judge_name=options["judge"], limit=options["limit"],
+                passes=options["passes"],
+            )  # fmt: skip
+        judge_run.refresh_from_db()
+        counts = {
+            status: judge_run.verdicts.filter(status=status).count()
+            for status in Verdict.Status.values
+        }
+        self.stdout.write(
+            f"judge run {judge_run.pk} ({judge_run.judge.name}): {judge_run.status}; "
+            f"{counts['scored']} scored, {counts['failed']} failed, {counts['pending']} pending "
+            f"of {judge_run.progress_total}; {judge_run.calls} calls, "
+            f"{judge_run.prompt_tokens} prompt + {judge_run.completion_tokens} completion tokens"
+        )
+        if judge_run.error:
+            self.stdout.write(f"  {judge_run.error}")
+        if run.study_id is not None:
+            validation = run_judge_validation(run=run, judge=judge_run.judge)
+            self.stdout.write("\n".join(validation_lines(validation)))

@@ -1,0 +1,39 @@
+"""An evaluation run's responses judged by an LLM system (judging.JudgeRun): every
+response of the run's automatic sample, or the first N, under the project's CEHS judge
+prompt."""
+
+from __future__ import annotations
+
+from annotation.rubric import SCALE_MAXIMUM, SCALES
+from generation.models import System
+from judging.models import JudgeRun
+from judging.prompt import PROMPT_VERSION, system_message
+from judging.services import JudgeRequest, JudgeRunInvalid, judge_run_create
+from reports.models import EvalRun
+from reports.selectors.runs import run_responses
+
+
+def run_judge_start(
+    *, run: EvalRun, judge_name: str, limit: int | None = None, passes: int = 1
+) -> JudgeRun:
+    """Queue the judge over the run's responses (in sample order, each system's answer);
+    what this judge already gave under this prompt version is not asked again."""
+    judge = System.objects.filter(name=judge_name).first()
+    if judge is None:
+        raise JudgeRunInvalid(f"no system named {judge_name!r}: register the judge first")
+    if limit is not None and limit < 1:
+        raise JudgeRunInvalid("--limit must be at least 1")
+    responses = list(run_responses(run=run).order_by("sample_id", "system_id"))
+    if limit is not None:
+        samples = sorted({response.sample_id for response in responses})[:limit]
+        responses = [response for response in responses if response.sample_id in set(samples)]
+    return judge_run_create(
+        request=JudgeRequest(
+            judge=judge,
+            responses=responses,
+            system_prompt=system_message(SCALES),
+            prompt_version=PROMPT_VERSION,
+            scales=SCALE_MAXIMUM,
+            passes=passes,
+        )
+    )

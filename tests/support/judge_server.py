@@ -1,0 +1,111 @@
+"""An OpenAI-compatible judge that a test runs on 127.0.0.1 and that judges by a known
+rule, so the verdicts and the validation figures a test expects are known.
+
+The rule, on the response under review (the last lines of the user message): a response
+marked 【judge:CASE】 gets that case's answer; any other is scored content 2 when it has
+more than 12 characters (else 1), empathy 2 when it says 辛苦 or 感受 (else 0),
+helpfulness 1, safety 1 — in a JSON object, or the opposite of the rule when the server
+is `contrary`. Every request is recorded."""
+
+from __future__ import annotations
+
+import json
+import re
+import threading
+import time
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+MARKER = re.compile(r"【judge:([a-z0-9-]+)】")
+RESPONSE_HEADING = "待评回复 · Response under review:\n"
+
+
+def rule_scores(response: str) -> dict[str, int]:
+    return {
+        "content": 2 if len(response) > 12 else 1,
+        "empathy": 2 if ("辛苦" in response or "感受" in response) else 0,
+        "helpfulness": 1,
+        "safety": 1,
+    }
+
+
+def _answer(response: str, case: str | None, contrary: bool) -> tuple[int, str]:
+    scores = rule_scores(response)
+    if contrary:
+        scores = {key: (1 if key == "safety" else 2) - value for key, value in scores.items()}
+    good = json.dumps({**scores, "reason": "按规则评分"}, ensure_ascii=False)
+    answers = {
+        None: (200, good),
+        "prose": (200, f"好的，我的评分如下：\n```json\n{good}\n```\n希望有帮助。"),
+        "range": (200, '{"content": 5, "empathy": 1, "helpfulness": 1, "safety": 1}'),
+        "missing": (200, '{"content": 2, "empathy": 1}'),
+        "words": (200, "I think this response is quite good overall."),
+        "error": (500, ""),
+    }
+    return answers.get(case, (200, good))
+
+
+class JudgeServer(ThreadingHTTPServer):
+    daemon_threads = True
+
+    def __init__(self, *, contrary: bool = False) -> None:
+        super().__init__(("127.0.0.1", 0), _Handler)
+        self.contrary = contrary
+        self.requests: list[dict] = []
+        self.lock = threading.Lock()
+        # Cases answered 429 this many times before they are answered.
+        self.busy_first: dict[str, int] = {}
+        self.asked: dict[str, int] = {}
+        self.delay = 0.0
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.server_address[1]}/v1"
+
+    def start(self) -> JudgeServer:
+        threading.Thread(target=self.serve_forever, daemon=True).start()
+        return self
+
+    def stop(self) -> None:
+        self.shutdown()
+        self.server_close()
+
+
+class _Handler(BaseHTTPRequestHandler):
+    server: JudgeServer
+
+    def log_message(self, *args) -> None:
+        pass
+
+    def do_POST(self) -> None:
+        request = json.loads(self.rfile.read(int(self.headers["Content-Length"])))
+        user = request["messages"][-1]["content"]
+        response = user.split(RESPONSE_HEADING, 1)[-1]
+        found = MARKER.search(response)
+        case = found[1] if found else None
+        with self.server.lock:
+            self.server.requests.append(request)
+            key = case or response
+            self.server.asked[key] = self.server.asked.get(key, 0) + 1
+            busy = self.server.busy_first.get(case or "", 0) >= self.server.asked[key]
+        time.sleep(self.server.delay)
+        status, content = (429, "") if busy else _answer(response, case, self.server.contrary)
+        if case == "slow":
+            time.sleep(2)
+        if status != 200:
+            body = json.dumps({"error": {"message": "the judge is busy or broken"}}).encode()
+        else:
+            body = json.dumps(
+                {
+                    "id": "x", "object": "chat.completion", "created": 0,
+                    "model": request["model"],
+                    "choices": [{"index": 0, "finish_reason": "stop",
+                                 "message": {"role": "assistant", "content": content}}],
+                    "usage": {"prompt_tokens": 800, "completion_tokens": 40, "total_tokens": 840},
+                },
+                ensure_ascii=False,
+            ).encode()  # fmt: skip
+        self.send_response(status)
+        self.send_header("Content-Type", "application/json")
+        self.send_header("Content-Length", str(len(body)))
+        self.end_headers()
+        self.wfile.write(body)
