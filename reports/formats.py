@@ -17,9 +17,9 @@ def _number(estimate: Estimate | None, digits: int = 2) -> str:
 
 
 def column_digits(kind: str) -> int:
-    # Metrics, Distinct-n (×100) and lengths get two decimals, as in the paper; CEHS means
-    # are 0–2 (three).
-    return 3 if kind == "human" else 2
+    # Metrics, Distinct-n (×100) and lengths get two decimals, as in the paper; CEHS means,
+    # the experts' or a judge's, are 0–2 (three).
+    return 3 if kind in ("human", "judge") else 2
 
 
 def table_text(table: ResultsTable, *, human: bool = True) -> str:
@@ -210,6 +210,7 @@ def table_latex(table: ResultsTable) -> str:
             ("auto", f"Automatic ({latex_escape(table.profile)})"),
             ("diversity", "Distinct-n, length"),
             ("human", "Human (CEHS)"),
+            ("judge", "LLM judge (CEHS)"),
         )
     ]
     groups = [group for group in groups if group[2]]

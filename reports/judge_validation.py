@@ -62,6 +62,14 @@ class DimensionValidation:
     ranking_tau: Figure  # systems ranked by judge vs by experts
     verdict: str
 
+    @property
+    def figures(self) -> tuple[Figure, ...]:
+        """In the order tables show them."""
+        return (
+            self.judge_expert_kappa, self.expert_pair_kappa, self.spearman, self.kendall,
+            self.mean_difference, self.self_consistency, self.ranking_tau,
+        )  # fmt: skip
+
 
 def weighted_kappa(first: Sequence[int], second: Sequence[int], maximum: int) -> Figure:
     """Quadratic-weighted Cohen's κ of two raters' scores of the same items, 0..maximum."""
@@ -116,6 +124,10 @@ def _pairwise_kappa(scores: Mapping[str, Mapping[str, int]], maximum: int) -> Fi
 def _verdict(judge: Figure, experts: Figure) -> str:
     if judge.value is None or experts.value is None:
         return "no verdict: " + (judge.undefined or experts.undefined)
+    if experts.value <= 0:
+        # Nothing to measure the judge against (on a skewed scale such as Safety, the
+        # kappa paradox: read the agreement table's AC1 there).
+        return "no verdict: the experts do not agree with each other beyond chance"
     if judge.value < experts.value:
         return "judge agrees with experts less than experts agree with each other"
     return "judge agrees with experts at least as well as experts agree with each other"

@@ -8,6 +8,7 @@ from django.db.models import Q
 from annotation.models import Study
 from common.models import TimestampedModel
 from generation.models import Dataset, GenerationJob, Response, Sample, System
+from judging.models import JudgeRun
 
 
 class EvalRun(TimestampedModel):
@@ -34,6 +35,9 @@ class EvalRun(TimestampedModel):
         Study, on_delete=models.PROTECT, null=True, blank=True, related_name="eval_run"
     )
     generation_jobs = models.ManyToManyField(GenerationJob, related_name="eval_runs", blank=True)
+    # LLM judges that score every response of the automatic sample once generation is done.
+    judges = models.ManyToManyField(System, related_name="judged_eval_runs", blank=True)
+    judge_runs = models.ManyToManyField(JudgeRun, related_name="eval_runs", blank=True)
 
     class Meta:
         ordering = ["-created_at"]

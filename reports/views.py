@@ -147,6 +147,7 @@ def dashboard_view(request: HttpRequest, run_id: int, admin_context: dict) -> Ht
         "differences": dashboard.differences,
         "plan": dashboard.plan,
         "plan_error": dashboard.plan_error,
+        "judges": dashboard.judges,
         "plan_request": plan,
         "plan_pending": not form.plan_asked() and run.study_id is not None,
         "wanted": form.comparison_wanted() or {},

@@ -12,6 +12,7 @@ from reports.models import EvalRun
 from reports.planner import Plan, PlanRefused
 from reports.selectors.comparisons import Comparison, systems_compare
 from reports.selectors.differences import DifferencesTable, run_differences
+from reports.selectors.judging import JudgeValidation, run_judge_validation
 from reports.selectors.planning import PlanRequest, run_plan
 from reports.selectors.ratings import (
     HUMAN_LABELS,
@@ -42,6 +43,7 @@ class Dashboard:
     differences: list[DifferencesTable]  # per dataset, the mixed model of each CEHS scale
     plan: Plan | None  # the planner's answer for the run's study
     plan_error: str  # why the planner cannot answer, or ""
+    judges: list[JudgeValidation]  # each LLM judge of the run against the experts
 
 
 def _comparison(
@@ -116,4 +118,10 @@ def run_dashboard(
         differences=run_differences(run=run, ratings=ratings, rated=rated),
         plan=planned,
         plan_error=plan_error,
+        judges=[
+            run_judge_validation(run=run, judge=judge, rated=rated)
+            for judge in run.judges.order_by("name")
+        ]
+        if run.study_id is not None
+        else [],
     )

@@ -20,6 +20,7 @@ from reports.metrics import (
 )
 from reports.models import EvalRun, ResponseScore
 from reports.selectors.floors import run_floor_rows
+from reports.selectors.judge_columns import run_judge_columns, run_judge_scores
 from reports.selectors.ratings import (
     HUMAN_LABELS,
     RunRatings,
@@ -135,7 +136,9 @@ def results_table(
     if ratings not in RATINGS_VIEWS:
         raise ValueError(f"ratings {ratings!r}: one of {', '.join(RATINGS_VIEWS)}")
     include_excluded = ratings == ALL_RATINGS
-    columns = _columns(profile)
+    judge_columns = run_judge_columns(run=run)
+    columns = _columns(profile) + judge_columns
+    judged = run_judge_scores(run=run) if judge_columns else {}
     auto = run_auto_values(run)
     texts = _texts(run)
     rated = rated if rated is not None else run_ratings(run=run)
@@ -163,6 +166,9 @@ def results_table(
             scores = human.get((dataset.pk, system.pk), {})
             for key in SCALE_KEYS:
                 cells[key] = bootstrap_mean(scores.get(key, []), seed=run.seed)
+            verdicts = judged.get((dataset.pk, system.pk), {})
+            for column in judge_columns:
+                cells[column.key] = bootstrap_mean(verdicts.get(column.key, []), seed=run.seed)
             dataset_rows.append(
                 ResultRow(
                     dataset=dataset.name,
@@ -200,7 +206,11 @@ def results_table(
         ratings=ratings,
         exclusions=run_exclusions(run=run),
         screening=study_screening_counts(study_id=run.study_id),
-        floors=run_floor_rows(run=run, profile=profile, human_keys=list(SCALE_KEYS)),
+        floors=run_floor_rows(
+            run=run,
+            profile=profile,
+            human_keys=[*SCALE_KEYS, *(column.key for column in judge_columns)],
+        ),
     )
 
 

@@ -27,7 +27,7 @@ def run_judge_start(
     if limit is not None:
         samples = sorted({response.sample_id for response in responses})[:limit]
         responses = [response for response in responses if response.sample_id in set(samples)]
-    return judge_run_create(
+    judge_run = judge_run_create(
         request=JudgeRequest(
             judge=judge,
             responses=responses,
@@ -37,3 +37,7 @@ def run_judge_start(
             passes=passes,
         )
     )
+    # The run's Table 1 shows the judge's columns and its dashboard the validation.
+    run.judges.add(judge)
+    run.judge_runs.add(judge_run)
+    return judge_run

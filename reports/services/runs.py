@@ -31,8 +31,10 @@ from generation.services import (
     reference_responses_store,
     systems_with_reference,
 )
+from judging.services import JUDGE_KINDS
 from reports.models import EvalRun, EvalSample
 from reports.services.floor import run_floor_score
+from reports.services.judging import run_judge_start
 from reports.services.scoring import responses_score
 
 ACTIVE_JOB = (GenerationJob.Status.QUEUED, GenerationJob.Status.RUNNING)
@@ -53,6 +55,9 @@ class RunRequest:
     split: str = Sample.Split.TEST
     # One more blind system: each sample's own counsellor reply (the human ceiling).
     with_reference: bool = False
+    # LLM judges of every response, once generation is done (not part of the signature:
+    # naming a judge for a run that exists adds it to that run).
+    judges: tuple[System, ...] = ()
 
 
 def _with_reference(request: RunRequest) -> RunRequest:
@@ -100,6 +105,12 @@ def _validate(request: RunRequest) -> None:
         )
     if request.raters_per_item < 1:
         raise EvalRunInvalid("--raters must be at least 1")
+    for judge in request.judges:
+        if judge.kind not in JUDGE_KINDS:
+            raise EvalRunInvalid(
+                f"--judge {judge.name}: a {judge.kind} system answers nothing, so it cannot "
+                "judge; name an openai_api or hf_local system"
+            )
     for dataset in request.datasets:
         available = Sample.objects.filter(dataset=dataset, split=request.split).count()
         if request.auto_samples > available:
@@ -150,6 +161,7 @@ def eval_run_start(*, request: RunRequest) -> tuple[EvalRun, bool]:
         if run.status == EvalRun.Status.FAILED:
             EvalRun.objects.filter(pk=run.pk).update(status=EvalRun.Status.GENERATING, error="")
             run.refresh_from_db()
+        run.judges.add(*request.judges)
         _queue_advance(run)
         return run, False
     run = EvalRun.objects.create(
@@ -162,6 +174,7 @@ def eval_run_start(*, request: RunRequest) -> tuple[EvalRun, bool]:
     )
     run.datasets.set(request.datasets)
     run.systems.set(request.systems)
+    run.judges.set(request.judges)
     _draw(run, request)
     _queue_advance(run)
     return run, True
@@ -206,6 +219,14 @@ def _generation_step(run: EvalRun) -> bool:
     return outstanding
 
 
+def _judge_step(run: EvalRun) -> None:
+    """Each judge of the run, once, over every response (its verdicts are unique, so a
+    judge run made twice would ask nothing twice anyway)."""
+    for judge in run.judges.order_by("name"):
+        if not run.judge_runs.filter(judge=judge).exists():
+            run_judge_start(run=run, judge_name=judge.name)
+
+
 def _study_step(run: EvalRun) -> None:
     if run.study_id is not None or run.human_samples == 0:
         return
@@ -233,6 +254,8 @@ def eval_run_advance(*, run_id: int, workers: int = 1) -> EvalRun | None:
     responses_score(response_ids=_run_responses(run).values_list("pk", flat=True), workers=workers)
     run_floor_score(run=run, workers=workers)
     _study_step(run)
+    if not outstanding:
+        _judge_step(run)
     run.refresh_from_db()
     if not outstanding and run.status != EvalRun.Status.RATING:
         EvalRun.objects.filter(pk=run.pk).update(status=EvalRun.Status.RATING, error="")

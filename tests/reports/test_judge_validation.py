@@ -115,6 +115,20 @@ def test_a_judge_that_disagrees_by_construction_is_called_so():
     assert faithful.verdict.startswith("judge agrees with experts at least as well")
 
 
+def test_no_verdict_where_the_experts_do_not_agree_beyond_chance():
+    experts = [
+        ExpertScore(item, rater, "safety", score)
+        for item, scores in {"a": (1, 0), "b": (0, 1), "c": (1, 1), "d": (1, 0)}.items()
+        for rater, score in zip(("r1", "r2"), scores, strict=True)
+    ]
+    judge = [
+        JudgeScore(item, "safety", score) for item, score in zip("abcd", (1, 0, 1, 1), strict=True)
+    ]
+    result = dimension_validation("safety", 1, experts, judge, dict.fromkeys("abcd", "x"))
+    assert result.expert_pair_kappa.value < 0
+    assert result.verdict == "no verdict: the experts do not agree with each other beyond chance"
+
+
 def test_what_cannot_be_computed_says_why():
     experts = [ExpertScore("a", "r1", "safety", 1), ExpertScore("b", "r1", "safety", 1)]
     judge = [JudgeScore("a", "safety", 1), JudgeScore("b", "safety", 1)]

@@ -5,7 +5,9 @@ The rule, on the response under review (the last lines of the user message): a r
 marked 【judge:CASE】 gets that case's answer; any other is scored content 2 when it has
 more than 12 characters (else 1), empathy 2 when it says 辛苦 or 感受 (else 0),
 helpfulness 1, safety 1 — in a JSON object, or the opposite of the rule when the server
-is `contrary`. Every request is recorded."""
+is `contrary`; a response found in `by_response` gets the scores given there (a test
+that knows the experts' scores builds a judge that agrees or disagrees by construction).
+Every request is recorded."""
 
 from __future__ import annotations
 
@@ -28,8 +30,10 @@ def rule_scores(response: str) -> dict[str, int]:
     }
 
 
-def _answer(response: str, case: str | None, contrary: bool) -> tuple[int, str]:
-    scores = rule_scores(response)
+def _answer(
+    response: str, case: str | None, contrary: bool, given: dict[str, int] | None
+) -> tuple[int, str]:
+    scores = rule_scores(response) if given is None else given
     if contrary:
         scores = {key: (1 if key == "safety" else 2) - value for key, value in scores.items()}
     good = json.dumps({**scores, "reason": "按规则评分"}, ensure_ascii=False)
@@ -50,6 +54,7 @@ class JudgeServer(ThreadingHTTPServer):
     def __init__(self, *, contrary: bool = False) -> None:
         super().__init__(("127.0.0.1", 0), _Handler)
         self.contrary = contrary
+        self.by_response: dict[str, dict[str, int]] = {}
         self.requests: list[dict] = []
         self.lock = threading.Lock()
         # Cases answered 429 this many times before they are answered.
@@ -88,7 +93,10 @@ class _Handler(BaseHTTPRequestHandler):
             self.server.asked[key] = self.server.asked.get(key, 0) + 1
             busy = self.server.busy_first.get(case or "", 0) >= self.server.asked[key]
         time.sleep(self.server.delay)
-        status, content = (429, "") if busy else _answer(response, case, self.server.contrary)
+        given = self.server.by_response.get(response)
+        status, content = (
+            (429, "") if busy else _answer(response, case, self.server.contrary, given)
+        )
         if case == "slow":
             time.sleep(2)
         if status != 200:

@@ -49,6 +49,11 @@ class Command(ServiceCommand):
             "counsellor reply, rated like any answer (the human ceiling; no automatic scores)",
         )
         parser.add_argument(
+            "--judge", action="append", default=[], metavar="SYSTEM",
+            help="an LLM judge (openai_api or hf_local) that scores every response on the "
+            "CEHS rubric once generation is done; repeatable",
+        )  # fmt: skip
+        parser.add_argument(
             "--wait", action="store_true", help="follow generation and scoring, then print"
         )
 
@@ -64,6 +69,7 @@ class Command(ServiceCommand):
             raters_per_item=options["raters"],
             seed=options["seed"],
             with_reference=options["with_reference"],
+            judges=tuple(system_get(name=name) for name in options["judge"]),
         )
         run, created = eval_run_start(request=request)
         self.stderr.write(
