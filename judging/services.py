@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
+from decimal import Decimal
 
 from django.db import transaction
 from django.db.models import F
@@ -251,6 +252,24 @@ def _finish(run: JudgeRun, claim: Claim, *, error: str = "") -> JudgeRun:
     )
     run.refresh_from_db()
     return run
+
+
+@dataclass(frozen=True)
+class JudgeCost:
+    spent: Decimal
+    currency: str
+
+
+def judge_run_cost(run: JudgeRun) -> JudgeCost | None:
+    """What the run's calls cost at the judge's prices; None without prices."""
+    judge = run.judge
+    if judge.input_price_per_million is None and judge.output_price_per_million is None:
+        return None
+    spent = (
+        Decimal(run.prompt_tokens) * (judge.input_price_per_million or 0)
+        + Decimal(run.completion_tokens) * (judge.output_price_per_million or 0)
+    ) / Decimal(1_000_000)
+    return JudgeCost(spent.quantize(Decimal("0.0001")), judge.price_currency)
 
 
 @transaction.atomic

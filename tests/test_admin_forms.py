@@ -110,6 +110,7 @@ def test_a_refusal_the_form_could_not_foresee_is_a_message(client, monkeypatch):
     [
         ("admin:generation_generationjob_changelist", "manage.py run_eval"),
         ("admin:corpus_corpusbuild_changelist", "manage.py build_corpus"),
+        ("admin:judging_judgerun_changelist", "manage.py judge RUN --judge SYSTEM"),
     ],
 )
 def test_an_empty_list_of_command_started_work_says_how_to_start_it(client, url, hint):

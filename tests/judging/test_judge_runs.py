@@ -4,16 +4,20 @@ with the raw answer, 429s retried, 500s and timeouts recorded, a killed run resu
 
 from __future__ import annotations
 
+from decimal import Decimal
+
 import pytest
 
 from annotation.rubric import SCALE_MAXIMUM, SCALES
-from generation.models import Response
+from generation.models import Response, System
 from generation.services import system_save
 from judging.models import JudgeRun, Verdict
 from judging.prompt import PROMPT_VERSION, system_message
 from judging.services import (
+    JudgeCost,
     JudgeRequest,
     JudgeRunInvalid,
+    judge_run_cost,
     judge_run_create,
     judge_run_resume,
     judge_run_run,
@@ -67,6 +71,11 @@ def test_each_response_gets_the_rules_scores_and_the_judge_never_sees_the_system
     assert run.status == JudgeRun.Status.SUCCEEDED
     assert (run.progress_done, run.progress_total, run.calls) == (3, 3, 3)
     assert (run.prompt_tokens, run.completion_tokens) == (2400, 120)
+    assert judge_run_cost(run) is None  # no prices
+    priced = System.objects.filter(pk=run.judge_id)
+    priced.update(input_price_per_million=Decimal("2.5"), output_price_per_million=Decimal(10))
+    run.refresh_from_db()
+    assert judge_run_cost(run) == JudgeCost(Decimal("0.0072"), "USD")
     for answer in answers:
         verdict = Verdict.objects.get(response=answer)
         assert verdict.status == Verdict.Status.SCORED

@@ -4,7 +4,7 @@ from django.core.management.base import CommandError, CommandParser
 
 from common.commands import ServiceCommand
 from judging.models import JudgeRun, Verdict
-from judging.services import judge_run_resume
+from judging.services import judge_run_cost, judge_run_resume
 from reports.judge_validation import Figure
 from reports.selectors.judging import JudgeValidation, run_judge_validation
 from reports.selectors.runs import run_get
@@ -77,6 +77,11 @@ class Command(ServiceCommand):
             f"of {judge_run.progress_total}; {judge_run.calls} calls, "
             f"{judge_run.prompt_tokens} prompt + {judge_run.completion_tokens} completion tokens"
         )
+        cost = judge_run_cost(judge_run)
+        if cost is not None:
+            self.stdout.write(
+                f"  cost at {judge_run.judge.name}'s prices: {cost.spent} {cost.currency}"
+            )
         if judge_run.error:
             self.stdout.write(f"  {judge_run.error}")
         if run.study_id is not None:
