@@ -3,11 +3,14 @@ EvalRunAdmin, which wraps each in admin_view)."""
 
 from __future__ import annotations
 
+from django.contrib import messages
 from django.core.exceptions import BadRequest
 from django.http import Http404, HttpRequest, HttpResponse, JsonResponse, StreamingHttpResponse
-from django.shortcuts import render
+from django.shortcuts import redirect, render
+from django.views.decorators.http import require_POST
 
 from annotation.rubric import SCALE_KEYS, SCALE_MAXIMUM
+from judging.services import JudgeRunInvalid
 from reports.charts import metric_bars, score_distribution
 from reports.exports import csv_lines
 from reports.formats import column_digits
@@ -21,6 +24,7 @@ from reports.selectors.ratings import (
 )
 from reports.selectors.runs import RunNotFound, run_get, run_progress
 from reports.selectors.table import AFTER_EXCLUSIONS, ALL_RATINGS
+from reports.services.judging import run_judge_followup_study
 
 
 def _run(run_id: int) -> EvalRun:
@@ -185,6 +189,27 @@ def plan_view(request: HttpRequest, run_id: int) -> HttpResponse:
         {"plan": plan, "plan_error": error},
         status=200 if plan is not None else 400,
     )
+
+
+@require_POST
+def judge_followup_view(request: HttpRequest, run_id: int, judge_id: int) -> HttpResponse:
+    """The dashboard's button: the items where a judge and the experts part, as a draft
+    study for more expert ratings."""
+    run = _run(run_id)
+    judge = run.judges.filter(pk=judge_id).first()
+    if judge is None:
+        raise Http404("no such judge of this run")
+    try:
+        study = run_judge_followup_study(run=run, judge=judge)
+    except JudgeRunInvalid as error:
+        messages.warning(request, str(error))
+        return redirect("admin:reports_evalrun_dashboard", run.pk)
+    messages.success(
+        request,
+        f"Draft study {study.name}: {study.items.count()} items where {judge.name} and the "
+        "experts part. Open it when its raters are invited.",
+    )
+    return redirect("admin:annotation_study_change", study.pk)
 
 
 def export_view(request: HttpRequest, run_id: int, kind: str) -> StreamingHttpResponse:

@@ -12,7 +12,12 @@ from reports.models import EvalRun
 from reports.planner import Plan, PlanRefused
 from reports.selectors.comparisons import Comparison, systems_compare
 from reports.selectors.differences import DifferencesTable, run_differences
-from reports.selectors.judging import JudgeValidation, run_judge_validation
+from reports.selectors.judging import (
+    JudgeDisagreement,
+    JudgeValidation,
+    run_judge_disagreements,
+    run_judge_validation,
+)
 from reports.selectors.planning import PlanRequest, run_plan
 from reports.selectors.ratings import (
     HUMAN_LABELS,
@@ -26,6 +31,13 @@ from reports.selectors.ratings import (
 )
 from reports.selectors.results import results_table
 from reports.selectors.table import ALL_RATINGS, ResultsTable
+
+
+@dataclass(frozen=True)
+class JudgePanel:
+    judge_id: int
+    validation: JudgeValidation
+    disagreements: list[JudgeDisagreement]
 
 
 @dataclass(frozen=True)
@@ -43,7 +55,7 @@ class Dashboard:
     differences: list[DifferencesTable]  # per dataset, the mixed model of each CEHS scale
     plan: Plan | None  # the planner's answer for the run's study
     plan_error: str  # why the planner cannot answer, or ""
-    judges: list[JudgeValidation]  # each LLM judge of the run against the experts
+    judges: list[JudgePanel]  # each LLM judge of the run against the experts
 
 
 def _comparison(
@@ -119,7 +131,11 @@ def run_dashboard(
         plan=planned,
         plan_error=plan_error,
         judges=[
-            run_judge_validation(run=run, judge=judge, rated=rated)
+            JudgePanel(
+                judge_id=judge.pk,
+                validation=run_judge_validation(run=run, judge=judge, rated=rated),
+                disagreements=run_judge_disagreements(run=run, judge=judge, rated=rated),
+            )
             for judge in run.judges.order_by("name")
         ]
         if run.study_id is not None

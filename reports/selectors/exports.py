@@ -21,6 +21,8 @@ from reports.selectors.export_rows import (
     export_table,
     export_unsafe,
 )
+from reports.selectors.judge_exports import export_judge_disagreements, export_judge_validation
+from reports.selectors.judging import run_judge_disagreements, run_judge_validation, run_judges
 from reports.selectors.ratings import run_agreement, run_annotator_rows, run_unsafe_responses
 from reports.selectors.results import results_note, results_table
 from reports.selectors.table import ALL_RATINGS
@@ -78,6 +80,20 @@ def _differences(run: EvalRun, ratings: str) -> Iterator[CsvRow]:
     return export_differences(tables=run_differences(run=run, ratings=ratings))
 
 
+def _judges(run: EvalRun, ratings: str) -> Iterator[CsvRow]:
+    return export_judge_validation(
+        validations=[run_judge_validation(run=run, judge=judge) for judge in run_judges(run)]
+    )
+
+
+def _disagreements(run: EvalRun, ratings: str) -> Iterator[CsvRow]:
+    return export_judge_disagreements(
+        rows={
+            judge.name: run_judge_disagreements(run=run, judge=judge) for judge in run_judges(run)
+        }
+    )
+
+
 EXPORT_KINDS: dict[str, ExportKind] = {
     kind.key: kind
     for kind in (
@@ -89,6 +105,8 @@ EXPORT_KINDS: dict[str, ExportKind] = {
         ExportKind("ratings", "ratings", _ratings),
         ExportKind("responses", "responses with automatic scores", _responses),
         ExportKind("unsafe", "unsafe responses", _unsafe),
+        ExportKind("judges", "LLM judges against the experts", _judges),
+        ExportKind("judge-disagreements", "where judges and experts part", _disagreements),
     )
 }
 

@@ -34,6 +34,10 @@ class JudgeValidation:
         return None if not self.verdicts else self.failed / self.verdicts
 
 
+def run_judges(run: EvalRun) -> list[System]:
+    return list(run.judges.order_by("name"))
+
+
 def run_judge_validation(
     *, run: EvalRun, judge: System, rated: RunRatings | None = None
 ) -> JudgeValidation:
@@ -74,3 +78,67 @@ def run_judge_validation(
         ],
         note="the experts' ratings after exclusions; gold items left out",
     )
+
+
+@dataclass(frozen=True)
+class JudgeDisagreement:
+    """An item where the judge and the experts' mean part: by 1 point or more on a 0–2
+    scale, or at all on Safety."""
+
+    dataset: str
+    sample: str  # source id
+    system: str
+    response_id: int
+    response: str
+    dimension: str
+    judge_score: int
+    experts_mean: float
+    experts: int  # ratings behind the mean
+    reason: str  # the judge's
+
+
+def _parts(dimension: str, judge: int, mean: float) -> bool:
+    return judge != mean if SCALE_MAXIMUM[dimension] == 1 else abs(judge - mean) >= 1
+
+
+def run_judge_disagreements(
+    *, run: EvalRun, judge: System, rated: RunRatings | None = None
+) -> list[JudgeDisagreement]:
+    """The judge's first-pass scores against the experts' item means (after exclusions,
+    gold items left out), where they part, in sample order."""
+    rated = rated if rated is not None else run_ratings(run=run)
+    expert: dict[tuple[int, int], list[tuple[int, ...]]] = {}
+    for row in rated.view(include_excluded=False):
+        expert.setdefault((row.sample_id, row.system_id), []).append(row.scores)
+    verdicts = (
+        Verdict.objects.filter(
+            judge=judge, prompt_version=PROMPT_VERSION, judge_pass=1,
+            status=Verdict.Status.SCORED, response__in=run_responses(run=run),
+        )
+        .select_related("response__sample__dataset", "response__system")
+        .order_by("response__sample_id", "response__system__name")
+    )  # fmt: skip
+    found = []
+    for verdict in verdicts:
+        response = verdict.response
+        scores = expert.get((response.sample_id, response.system_id))
+        if not scores:
+            continue
+        for offset, key in enumerate(SCALE_KEYS):
+            mean = sum(score[offset] for score in scores) / len(scores)
+            if _parts(key, verdict.scores[key], mean):
+                found.append(
+                    JudgeDisagreement(
+                        dataset=response.sample.dataset.name,
+                        sample=response.sample.source_id,
+                        system=response.system.name,
+                        response_id=response.pk,
+                        response=response.text,
+                        dimension=key,
+                        judge_score=verdict.scores[key],
+                        experts_mean=mean,
+                        experts=len(scores),
+                        reason=verdict.reason,
+                    )
+                )
+    return found

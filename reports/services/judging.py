@@ -4,12 +4,15 @@ prompt."""
 
 from __future__ import annotations
 
+from annotation.models import Study
 from annotation.rubric import SCALE_MAXIMUM, SCALES
-from generation.models import System
+from annotation.services import StudySettings, study_create
+from generation.models import Response, System
 from judging.models import JudgeRun
 from judging.prompt import PROMPT_VERSION, system_message
 from judging.services import JudgeRequest, JudgeRunInvalid, judge_run_create
 from reports.models import EvalRun
+from reports.selectors.judging import run_judge_disagreements
 from reports.selectors.runs import run_responses
 
 
@@ -41,3 +44,24 @@ def run_judge_start(
     run.judges.add(judge)
     run.judge_runs.add(judge_run)
     return judge_run
+
+
+def run_judge_followup_study(*, run: EvalRun, judge: System) -> Study:
+    """A draft study of the responses where the judge and the experts part, for more
+    expert ratings (its items are new: whoever rated them before may be handed them
+    again, so an admin chooses who is invited)."""
+    response_ids = sorted(
+        {row.response_id for row in run_judge_disagreements(run=run, judge=judge)}
+    )
+    if not response_ids:
+        raise JudgeRunInvalid(f"{judge.name} and the experts do not part on any item")
+    stem = f"eval-run-{run.pk}-{judge.name}-disagreements"
+    name, number = stem, 1
+    while Study.objects.filter(name=name).exists():
+        number += 1
+        name = f"{stem}-{number}"
+    return study_create(
+        name=name,
+        responses=Response.objects.filter(pk__in=response_ids).order_by("sample_id", "system_id"),
+        settings=StudySettings(raters_per_item=run.raters_per_item),
+    )

@@ -13,8 +13,9 @@ from statistics import fmean
 import pytest
 from django.core.management import call_command
 from django.test import TestCase
+from django.urls import reverse
 
-from annotation.models import Annotator
+from annotation.models import Annotator, Study
 from annotation.rubric import SCALE_KEYS, SCALE_MAXIMUM
 from annotation.selectors.quality import ratings_in_analysis
 from annotation.services import rater_exclude
@@ -22,8 +23,9 @@ from generation.models import System
 from generation.services import system_save
 from judging.models import Verdict
 from reports.models import EvalRun
-from reports.selectors.judging import run_judge_validation
+from reports.selectors.judging import run_judge_disagreements, run_judge_validation
 from reports.selectors.results import results_table
+from tests.support.factories import AdminFactory
 from tests.support.judge_server import JudgeServer
 
 pytestmark = pytest.mark.django_db
@@ -48,7 +50,9 @@ def judges():
         server.stop()
 
 
-def test_run_eval_with_judges_fills_their_columns_and_validation(judges, settings, tmp_path):
+def test_run_eval_with_judges_fills_their_columns_and_validation(
+    judges, settings, tmp_path, client
+):
     from demo.services import DEMO_DATASET, demo_install, demo_ratings_simulate
 
     settings.DEBUG = True
@@ -115,3 +119,58 @@ def test_run_eval_with_judges_fills_their_columns_and_validation(judges, setting
     less = "judge agrees with experts less than experts agree with each other"
     assert less in verdicts["opposite-judge"]
     assert "at least as well as experts agree with each other" in verdicts["faithful-judge"]
+
+    # Where they part: on the dashboard, in the CSV, and as a study for more ratings.
+    opposite = System.objects.get(name="opposite-judge")
+    parted = run_judge_disagreements(run=run, judge=opposite)
+    assert parted
+    assert all(
+        abs(row.judge_score - row.experts_mean) >= 1 or row.dimension == "safety" for row in parted
+    )
+    assert not [row for row in parted if row.dimension == "safety" and
+                row.judge_score == row.experts_mean]  # fmt: skip
+    client.force_login(AdminFactory())
+    page = client.get(reverse("admin:reports_evalrun_dashboard", args=[run.pk])).content.decode()
+    assert 'class="results judge-validation" data-judge="opposite-judge"' in page
+    assert less in page
+    csv = b"".join(
+        client.get(reverse("admin:reports_evalrun_export", args=[run.pk, "judge-disagreements"]))
+    ).decode("utf-8-sig")
+    assert csv.count("opposite-judge,") == len(parted)
+    validation_csv = b"".join(
+        client.get(reverse("admin:reports_evalrun_export", args=[run.pk, "judges"]))
+    ).decode("utf-8-sig")
+    assert validation_csv.count("\n") == 1 + 4 * run.judges.count()
+    answer = client.post(
+        reverse("admin:reports_evalrun_judge_followup", args=[run.pk, opposite.pk]), follow=True
+    )
+    study = Study.objects.get(name=f"eval-run-{run.pk}-opposite-judge-disagreements")
+    assert study.status == "draft"
+    assert study.items.count() == len({row.response_id for row in parted})
+    assert "where opposite-judge and the experts part" in answer.content.decode()
+
+
+def test_a_judge_that_cannot_be_one_is_refused_in_words(judges, settings, tmp_path):
+    from django.core.management.base import CommandError
+
+    from demo.services import DEMO_DATASET, demo_install
+
+    settings.DEBUG = True
+    demo_install()
+    with TestCase.captureOnCommitCallbacks(execute=True):
+        call_command(
+            "run_eval", "--dataset", DEMO_DATASET, "--systems", "demo-canned", "--auto", "3",
+            "--human", "0", stdout=StringIO(), stderr=StringIO(),
+        )  # fmt: skip
+    run = EvalRun.objects.get()
+    with pytest.raises(CommandError, match="no system named 'ghost'"):
+        call_command("judge", str(run.pk), "--judge", "ghost")
+    with pytest.raises(CommandError, match="cannot judge"):
+        call_command("judge", str(run.pk), "--judge", "demo-canned")
+    with pytest.raises(CommandError, match="cannot judge"):
+        call_command(
+            "run_eval", "--dataset", DEMO_DATASET, "--systems", "demo-canned", "--auto", "3",
+            "--human", "0", "--judge", "demo-canned", stdout=StringIO(), stderr=StringIO(),
+        )  # fmt: skip
+    assert not Verdict.objects.exists()
+    assert not run.judges.exists()
