@@ -13,9 +13,10 @@ from __future__ import annotations
 
 import json
 import re
-import threading
 import time
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler
+
+from tests.support.chat_server import ChatServer, answer_send, completion_body, error_body
 
 MARKER = re.compile(r"【judge:([a-z0-9-]+)】")
 RESPONSE_HEADING = "待评回复 · Response under review:\n"
@@ -48,34 +49,15 @@ def _answer(
     return answers.get(case, (200, good))
 
 
-class JudgeServer(ThreadingHTTPServer):
-    daemon_threads = True
-    # socketserver's default backlog of 5 drops connections at a concurrency of 8, and a
-    # dropped SYN is retried a second later: the benchmark would time the backlog.
-    request_queue_size = 128
-
+class JudgeServer(ChatServer):
     def __init__(self, *, contrary: bool = False) -> None:
-        super().__init__(("127.0.0.1", 0), _Handler)
+        super().__init__(_Handler)
         self.contrary = contrary
         self.by_response: dict[str, dict[str, int]] = {}
-        self.requests: list[dict] = []
-        self.lock = threading.Lock()
         # Cases answered 429 this many times before they are answered.
         self.busy_first: dict[str, int] = {}
         self.asked: dict[str, int] = {}
         self.delay = 0.0
-
-    @property
-    def url(self) -> str:
-        return f"http://127.0.0.1:{self.server_address[1]}/v1"
-
-    def start(self) -> JudgeServer:
-        threading.Thread(target=self.serve_forever, daemon=True).start()
-        return self
-
-    def stop(self) -> None:
-        self.shutdown()
-        self.server_close()
 
 
 class _Handler(BaseHTTPRequestHandler):
@@ -102,21 +84,9 @@ class _Handler(BaseHTTPRequestHandler):
         )
         if case == "slow":
             time.sleep(2)
-        if status != 200:
-            body = json.dumps({"error": {"message": "the judge is busy or broken"}}).encode()
-        else:
-            body = json.dumps(
-                {
-                    "id": "x", "object": "chat.completion", "created": 0,
-                    "model": request["model"],
-                    "choices": [{"index": 0, "finish_reason": "stop",
-                                 "message": {"role": "assistant", "content": content}}],
-                    "usage": {"prompt_tokens": 800, "completion_tokens": 40, "total_tokens": 840},
-                },
-                ensure_ascii=False,
-            ).encode()  # fmt: skip
-        self.send_response(status)
-        self.send_header("Content-Type", "application/json")
-        self.send_header("Content-Length", str(len(body)))
-        self.end_headers()
-        self.wfile.write(body)
+        body = (
+            completion_body(request["model"], content, prompt_tokens=800, completion_tokens=40)
+            if status == 200
+            else error_body("the judge is busy or broken")
+        )
+        answer_send(self, status, body)

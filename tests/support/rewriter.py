@@ -6,11 +6,11 @@ from __future__ import annotations
 
 import json
 import re
-import sys
-import threading
 import time
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler
 from pathlib import Path
+
+from tests.support.chat_server import ChatServer, answer_send, completion_body, error_body
 
 USER_LINES = [
     "最近总是睡不着，躺在床上脑子停不下来。", "大概有两个月了，白天上班也没精神。",
@@ -90,36 +90,15 @@ def answer_for(case: str) -> tuple[int, str]:
     raise ValueError(f"unknown case {case!r}")
 
 
-class RewriterServer(ThreadingHTTPServer):
-    daemon_threads = True
-
+class RewriterServer(ChatServer):
     def __init__(self) -> None:
-        super().__init__(("127.0.0.1", 0), _Handler)
-        self.requests: list[dict] = []
+        super().__init__(_Handler)
         self.asked: dict[str, int] = {}
-        self.lock = threading.Lock()
         # Cases answered with an error this many times before they are answered.
         self.fail_first: dict[str, int] = {}
         # Seconds each answer takes, for a build that must still be running when a test
         # kills its worker.
         self.delay = 0.0
-
-    @property
-    def url(self) -> str:
-        return f"http://127.0.0.1:{self.server_address[1]}/v1"
-
-    def start(self) -> RewriterServer:
-        threading.Thread(target=self.serve_forever, daemon=True).start()
-        return self
-
-    def stop(self) -> None:
-        self.shutdown()
-        self.server_close()
-
-    def handle_error(self, request, client_address) -> None:
-        # A client killed mid-request (tests kill workers) is expected; anything else is not.
-        if not isinstance(sys.exc_info()[1], ConnectionError):
-            super().handle_error(request, client_address)
 
 
 class _Handler(BaseHTTPRequestHandler):
@@ -137,25 +116,13 @@ class _Handler(BaseHTTPRequestHandler):
             failing = self.server.fail_first.get(case, 0) >= self.server.asked[case]
         status, content = (500, "") if failing else answer_for(case)
         time.sleep(self.server.delay)
-        if status != 200:
-            body = json.dumps({"error": {"message": "the rewriter fell over"}}).encode()
-        else:
-            body = json.dumps(
-                {
-                    "id": "x", "object": "chat.completion", "created": 0,
-                    "model": request["model"],
-                    "choices": [{"index": 0, "finish_reason": "stop",
-                                 "message": {"role": "assistant", "content": content}}],
-                    "usage": {"prompt_tokens": 1000, "completion_tokens": len(content),
-                              "total_tokens": 1000 + len(content)},
-                },
-                ensure_ascii=False,
-            ).encode()  # fmt: skip
-        self.send_response(status)
-        self.send_header("Content-Type", "application/json")
-        self.send_header("Content-Length", str(len(body)))
-        self.end_headers()
-        self.wfile.write(body)
+        body = (
+            completion_body(request["model"], content, prompt_tokens=1000,
+                            completion_tokens=len(content))
+            if status == 200
+            else error_body("the rewriter fell over")
+        )  # fmt: skip
+        answer_send(self, status, body)
 
 
 def qa_line(identifier: str, case: str, *, topic: str = "情绪", answers: int = 1) -> str:
