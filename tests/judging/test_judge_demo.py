@@ -120,6 +120,20 @@ def test_run_eval_with_judges_fills_their_columns_and_validation(
     assert less in verdicts["opposite-judge"]
     assert "at least as well as experts agree with each other" in verdicts["faithful-judge"]
 
+    # The same validation from report, in its three formats.
+    printed = StringIO()
+    call_command("report", str(run.pk), "--judges", stdout=printed)
+    assert less in printed.getvalue()
+    assert "opposite-judge (cehs-judge-1) against the experts" in printed.getvalue()
+    as_json = StringIO()
+    call_command("report", str(run.pk), "--judges", "--format", "json", stdout=as_json)
+    assert {entry["judge"] for entry in json.loads(as_json.getvalue())} == {
+        "contrary-judge", "faithful-judge", "opposite-judge", "rule-judge",
+    }  # fmt: skip
+    as_csv = StringIO()
+    call_command("report", str(run.pk), "--judges", "--format", "csv", stdout=as_csv)
+    assert as_csv.getvalue().count("\n") == 1 + 4 * 4
+
     # Where they part: on the dashboard, in the CSV, and as a study for more ratings.
     opposite = System.objects.get(name="opposite-judge")
     parted = run_judge_disagreements(run=run, judge=opposite)

@@ -5,36 +5,10 @@ from django.core.management.base import CommandError, CommandParser
 from common.commands import ServiceCommand
 from judging.models import JudgeRun, Verdict
 from judging.services import judge_run_cost, judge_run_resume
-from reports.judge_validation import Figure
-from reports.selectors.judging import JudgeValidation, run_judge_validation
+from reports.judge_formats import validation_lines
+from reports.selectors.judging import run_judge_validation
 from reports.selectors.runs import run_get
 from reports.services.judging import run_judge_start
-
-
-def _figure(figure: Figure, digits: int = 3) -> str:
-    if figure.value is None:
-        return f"– ({figure.undefined})"
-    return f"{figure.value:.{digits}f} (n={figure.n})"
-
-
-def validation_lines(validation: JudgeValidation) -> list[str]:
-    rate = validation.failure_rate
-    lines = [
-        f"{validation.judge} ({validation.prompt_version}) against the experts "
-        f"({validation.note}): {validation.verdicts} verdicts, {validation.failed} failed"
-        + ("" if rate is None else f" ({100 * rate:.1f}%)")
-    ]
-    for row in validation.dimensions:
-        lines += [
-            f"  {row.dimension:<12} items {row.items}: weighted κ judge–expert "
-            f"{_figure(row.judge_expert_kappa)}, expert–expert {_figure(row.expert_pair_kappa)}",
-            f"  {'':<12} Spearman {_figure(row.spearman)}, Kendall {_figure(row.kendall)}, "
-            f"judge − experts {_figure(row.mean_difference)}, passes κ "
-            f"{_figure(row.self_consistency)}, ranking τ {_figure(row.ranking_tau)}",
-            f"  {'':<12} confusion (rows expert, columns judge): {row.confusion}",
-            f"  {'':<12} {row.verdict}",
-        ]
-    return lines
 
 
 class Command(ServiceCommand):
