@@ -27,6 +27,8 @@ EXPORTS = [
     "ratings",
     "responses",
     "unsafe",
+    "judges",
+    "judge-disagreements",
 ]
 
 
