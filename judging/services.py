@@ -202,33 +202,45 @@ def _run(claim: Claim, on_progress: ProgressCallback | None) -> JudgeRun:
         seed = decoding_params(run.judge.decoding).seed
     except ValueError as error:
         return _finish(run, claim, error=f"system {run.judge.name}: {error}")
-    for judge_pass in sorted({verdict.judge_pass for verdict in pending}):
-        batch = [verdict for verdict in pending if verdict.judge_pass == judge_pass]
-        # Greedy (temperature 0) by default; a second pass asks with another seed.
-        decoding = {"do_sample": False, "seed": seed + judge_pass - 1}
-        try:
-            generator = generator_for(run.judge, decoding=decoding)
-        except GeneratorUnavailable as error:
-            return _finish(run, claim, error=str(error))
-        try:
-            for outcomes in generator.instruct(
-                _requests(run, batch), max_new_tokens=run.max_new_tokens
-            ):
-                _outcomes_store(run, outcomes)
-                _progress_save(run)
-                if on_progress is not None:
-                    run.refresh_from_db(fields=["progress_done", "progress_total"])
-                    on_progress(run.progress_done, run.progress_total)
-                if not claim.beat():  # cancelled, or taken back after falling silent
-                    break
-        except GeneratorUnavailable as error:
-            return _finish(run, claim, error=str(error))
-        finally:
-            generator.close()
+    try:
+        for judge_pass in sorted({verdict.judge_pass for verdict in pending}):
+            batch = [verdict for verdict in pending if verdict.judge_pass == judge_pass]
+            # Greedy (temperature 0) by default; a second pass asks with another seed.
+            decoding = {"do_sample": False, "seed": seed + judge_pass - 1}
+            if not _pass_run(run, claim, batch, decoding, on_progress):
+                break  # cancelled, or taken back after falling silent
+    except GeneratorUnavailable as error:
+        return _finish(run, claim, error=str(error))
     if not claim.held().exists():
         run.refresh_from_db()
         return run
     return _finish(run, claim)
+
+
+def _pass_run(
+    run: JudgeRun,
+    claim: Claim,
+    batch: Sequence[Verdict],
+    decoding: Mapping[str, object],
+    on_progress: ProgressCallback | None,
+) -> bool:
+    """Ask one pass's pending verdicts, window by window; False when the run lost its
+    claim (cancelled, or taken back) and must stop."""
+    generator = generator_for(run.judge, decoding=decoding)
+    try:
+        for outcomes in generator.instruct(
+            _requests(run, batch), max_new_tokens=run.max_new_tokens
+        ):
+            _outcomes_store(run, outcomes)
+            _progress_save(run)
+            if on_progress is not None:
+                run.refresh_from_db(fields=["progress_done", "progress_total"])
+                on_progress(run.progress_done, run.progress_total)
+            if not claim.beat():
+                return False
+    finally:
+        generator.close()
+    return True
 
 
 def _finish(run: JudgeRun, claim: Claim, *, error: str = "") -> JudgeRun:
