@@ -188,3 +188,23 @@ def test_no_response_to_judge_is_refused(server):
     with pytest.raises(JudgeRunInvalid, match="no response"):
         judged(judge_for(server), [])
     assert not JudgeRun.objects.exists()
+
+
+def test_a_cancelled_run_stops_and_asks_no_second_pass(server):
+    from judging.services import judge_run_cancel
+
+    answers = responses([f"第{n}条：你的感受很重要。" for n in range(6)])
+    judge = judge_for(server, concurrency=1)  # windows of 4
+    run = judge_run_create(
+        request=JudgeRequest(
+            judge=judge, responses=answers, system_prompt=system_message(SCALES),
+            prompt_version=PROMPT_VERSION, scales=SCALE_MAXIMUM, passes=2,
+        ),
+        enqueue=False,
+    )  # fmt: skip
+    stopped = judge_run_run(
+        run_id=run.pk, on_progress=lambda done, total: judge_run_cancel(run=run)
+    )
+    assert stopped.status == JudgeRun.Status.CANCELLED
+    assert len(server.requests) == 4
+    assert Verdict.objects.filter(run=run, judge_pass=2, status="pending").count() == 6
