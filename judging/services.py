@@ -51,8 +51,8 @@ class JudgeRequest:
 def _request_check(request: JudgeRequest) -> None:
     if request.judge.kind not in JUDGE_KINDS:
         raise JudgeRunInvalid(
-            f"{request.judge.name} is a {request.judge.kind} system: it answers nothing, so it "
-            "cannot judge; name an openai_api or hf_local system"
+            f"{request.judge.name} (kind {request.judge.kind}) answers nothing, so it cannot "
+            "judge; name an openai_api or hf_local system"
         )
     if not request.responses:
         raise JudgeRunInvalid("there is no response to judge")

@@ -108,7 +108,7 @@ def _validate(request: RunRequest) -> None:
     for judge in request.judges:
         if judge.kind not in JUDGE_KINDS:
             raise EvalRunInvalid(
-                f"--judge {judge.name}: a {judge.kind} system answers nothing, so it cannot "
+                f"--judge {judge.name} (kind {judge.kind}) answers nothing, so it cannot "
                 "judge; name an openai_api or hf_local system"
             )
     for dataset in request.datasets:
