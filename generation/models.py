@@ -8,6 +8,7 @@ from django.db.models import Q
 from common.models import QueuedWork, TimestampedModel, UnicodeJSONEncoder
 from generation.decoding import decoding_params
 from generation.dialogues import TEST, TRAIN, Turn
+from generation.prompts import CHAT as CHAT_PRESET
 from generation.prompts import DEFAULT_INPUT_BUDGET, PRESETS
 
 # Names are typed on command lines (--dataset, --systems a,b): no spaces or commas.
@@ -110,6 +111,18 @@ class System(TimestampedModel):
         max_length=500, blank=True, help_text="openai_api: base URL, e.g. https://host/v1."
     )
     model_name = models.CharField(max_length=200, blank=True, help_text="openai_api: model.")
+
+    class ApiMode(models.TextChoices):
+        CHAT = "chat", "chat: /v1/chat/completions"
+        COMPLETIONS = "completions", "completions: /v1/completions with the preset's raw prompt"
+
+    api_mode = models.CharField(
+        max_length=12,
+        choices=ApiMode.choices,
+        default=ApiMode.CHAT,
+        help_text="openai_api: completions serves a base or SoulChat-style model (vLLM, "
+        "SGLang, TGI) its role-prefixed prompt, stopped at the client's next turn.",
+    )
     # The key itself never enters the database or a page: only the variable's name.
     api_key_env = models.CharField(
         max_length=100,
@@ -237,6 +250,11 @@ class System(TimestampedModel):
             for name in required
             if not getattr(self, name)
         }
+        if self.api_mode == self.ApiMode.COMPLETIONS and self.prompt_preset == CHAT_PRESET:
+            missing["api_mode"] = (
+                "completions sends the raw role-prefixed prompt: choose a role-prefixed "
+                "preset (soulchat or mechat); a chat model is served in chat mode"
+            )
         if missing:
             raise ValidationError(missing)
 

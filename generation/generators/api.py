@@ -1,4 +1,7 @@
-"""An OpenAI-compatible chat endpoint, through the OpenAI SDK."""
+"""An OpenAI-compatible endpoint, through the OpenAI SDK: `/v1/chat/completions` (API mode
+chat), or `/v1/completions` with the preset's raw role-prefixed prompt and its stop
+strings (API mode completions: a base or SoulChat-style model behind vLLM, SGLang or
+TGI)."""
 
 from __future__ import annotations
 
@@ -12,7 +15,7 @@ from django.core.exceptions import ImproperlyConfigured
 
 from config.environment import env_str
 from generation.decoding import DecodingParams
-from generation.dialogues import Turn
+from generation.dialogues import USER, Turn
 from generation.generators.base import (
     GenerationRequest,
     GeneratorUnavailable,
@@ -33,6 +36,7 @@ from generation.prompts import (
     prompt_fit,
     response_clean,
     role_prefixed_prompt,
+    stop_strings,
 )
 
 if TYPE_CHECKING:
@@ -78,6 +82,10 @@ class ApiGenerator:
                 ) from error
             self.counter = TokenCounter(tokenizer, add_special_tokens=False)
 
+    @property
+    def _raw(self) -> bool:
+        return self.system.api_mode == System.ApiMode.COMPLETIONS
+
     def _messages(self, turns: Sequence[Turn]) -> list[dict[str, str]]:
         if self.system.prompt_preset == CHAT:
             return chat_messages(turns, self.system.system_prompt)
@@ -86,7 +94,11 @@ class ApiGenerator:
     def _fit(self, context: Sequence[Turn]) -> FittedPrompt:
         return prompt_fit(
             context,
-            render=lambda turns: chat_transcript(self._messages(turns)),
+            render=lambda turns: (
+                role_prefixed_prompt(turns, self.system.prompt_preset)
+                if self._raw
+                else chat_transcript(self._messages(turns))
+            ),
             tokenizer=self.counter,
             budget=self.system.max_input_tokens,
         )
@@ -101,6 +113,13 @@ class ApiGenerator:
         self, requests: Sequence[InstructionRequest], *, max_new_tokens: int
     ) -> Iterator[list[Outcome]]:
         def complete(request: InstructionRequest) -> Outcome:
+            if self._raw:
+                # A role-prefixed model has no system message: the role goes before the task.
+                task = request.instruction
+                if request.system_prompt:
+                    task = f"{request.system_prompt}\n\n{task}"
+                prompt = role_prefixed_prompt([Turn(USER, task)], self.system.prompt_preset)
+                return self._text_completion(request.key, prompt, max_new_tokens)
             messages = [{"role": "user", "content": request.instruction}]
             if request.system_prompt:
                 messages.insert(0, {"role": "system", "content": request.system_prompt})
@@ -118,9 +137,16 @@ class ApiGenerator:
 
     def _complete(self, item: tuple[GenerationRequest, FittedPrompt]) -> Outcome:
         request, prompt = item
-        outcome = self._chat(
-            request.sample_id, self._messages(prompt.turns), self.params.max_new_tokens
-        )
+        if self._raw:
+            outcome = self._text_completion(
+                request.sample_id,
+                role_prefixed_prompt(prompt.turns, self.system.prompt_preset),
+                self.params.max_new_tokens,
+            )
+        else:
+            outcome = self._chat(
+                request.sample_id, self._messages(prompt.turns), self.params.max_new_tokens
+            )
         if outcome.text is None:
             return outcome
         return dataclasses.replace(
@@ -130,23 +156,52 @@ class ApiGenerator:
             context_turns_dropped=prompt.dropped_turns,
         )
 
-    def _chat(self, key: int, messages: list[dict[str, str]], max_tokens: int) -> Outcome:
-        """One chat completion, the answer's text as it came; every problem an outcome."""
+    def _options(self, max_tokens: int) -> dict[str, Any]:
         options: dict[str, Any] = {"max_tokens": max_tokens, "seed": self.params.seed}
         if self.params.do_sample:
             options.update(top_p=self.params.top_p, temperature=self.params.temperature)
         else:
             options.update(temperature=0)
+        return options
+
+    def _chat(self, key: int, messages: list[dict[str, str]], max_tokens: int) -> Outcome:
+        """One chat completion, the answer's text as it came; every problem an outcome."""
+        return self._call(
+            key,
+            lambda: self.client.chat.completions.create(
+                model=self.system.model_name,
+                # The roles chat_messages writes are the API's (system, user, assistant).
+                messages=cast("list[ChatCompletionMessageParam]", messages),
+                **self._options(max_tokens),
+            ),
+            _completion_text,
+            "choices[0].message.content",
+        )
+
+    def _text_completion(self, key: int, prompt: str, max_tokens: int) -> Outcome:
+        """One raw completion of the preset's prompt, stopped where the client's next turn
+        would begin."""
+        stops = stop_strings(self.system.prompt_preset)
+        return self._call(
+            key,
+            lambda: self.client.completions.create(
+                model=self.system.model_name,
+                prompt=prompt,
+                stop=stops or None,
+                **self._options(max_tokens),
+            ),
+            _text_of_completion,
+            "choices[0].text",
+        )
+
+    def _call(
+        self, key: int, create: Callable[[], Any], text_of: Callable[[Any], str | None], where: str
+    ) -> Outcome:
         import openai  # already loaded by __init__
 
         started = time.perf_counter()
         try:
-            completion = self.client.chat.completions.create(
-                model=self.system.model_name,
-                # The roles chat_messages writes are the API's (system, user, assistant).
-                messages=cast("list[ChatCompletionMessageParam]", messages),
-                **options,
-            )
+            completion = create()
         except openai.APIStatusError as error:
             return failed(
                 key,
@@ -167,11 +222,11 @@ class ApiGenerator:
             return failed(key, f"malformed answer from {self.system.endpoint}: JSON nested "
                                "too deeply to read")  # fmt: skip
         latency = time.perf_counter() - started
-        text = _completion_text(completion)
+        text = text_of(completion)
         if text is None:
             return failed(
                 key,
-                f"malformed answer from {self.system.endpoint}: no choices[0].message.content "
+                f"malformed answer from {self.system.endpoint}: no {where} "
                 f"in {str(completion)[:300]}",
             )
         usage = getattr(completion, "usage", None)
@@ -197,6 +252,14 @@ def _completion_text(completion: Any) -> str | None:
         # A refusal or a tool call carries no text: it is an empty answer, kept as such.
         return "" if getattr(message, "role", None) == "assistant" else None
     return content if isinstance(content, str) else None
+
+
+def _text_of_completion(completion: Any) -> str | None:
+    try:
+        text = completion.choices[0].text
+    except (AttributeError, IndexError, TypeError):
+        return None
+    return text if isinstance(text, str) else None
 
 
 def _count(value: Any) -> int | None:

@@ -14,8 +14,9 @@ from generation.models import Response, Sample, System
 # Changing any of these after a system has answered would mix two configurations'
 # outputs under one name.
 GENERATION_FIELDS = {
-    "kind", "checkpoint", "adapter", "trust_remote_code", "endpoint", "model_name", "tokenizer",
-    "responses_file", "dtype", "prompt_preset", "system_prompt", "max_input_tokens", "decoding",
+    "kind", "checkpoint", "adapter", "trust_remote_code", "endpoint", "model_name", "api_mode",
+    "tokenizer", "responses_file", "dtype", "prompt_preset", "system_prompt", "max_input_tokens",
+    "decoding",
 }  # fmt: skip
 
 

@@ -23,6 +23,7 @@ OPTION_FIELDS = {
     "max_batch_tokens": "max_batch_tokens",
     "endpoint": "endpoint",
     "model": "model_name",
+    "api_mode": "api_mode",
     "api_key_env": "api_key_env",
     "tokenizer": "tokenizer",
     "timeout": "request_timeout_seconds",
@@ -81,6 +82,11 @@ class Command(ServiceCommand):
         api = parser.add_argument_group("openai_api")
         api.add_argument("--endpoint", help="base URL, e.g. https://api.example.com/v1")
         api.add_argument("--model", help="model name the endpoint knows")
+        api.add_argument(
+            "--api-mode", choices=System.ApiMode.values,
+            help="chat (/v1/chat/completions, default) or completions (/v1/completions with "
+            "the preset's raw prompt: a base or SoulChat-style model behind vLLM/SGLang/TGI)",
+        )  # fmt: skip
         api.add_argument("--api-key-env", help="NAME of the environment variable with the key")
         api.add_argument("--tokenizer", help="local tokenizer directory to measure prompts")
         api.add_argument("--timeout", type=float, help="seconds per request (120)")
