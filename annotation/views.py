@@ -30,7 +30,7 @@ from annotation.selectors import (
     item_view,
     study_for_annotator,
 )
-from annotation.selectors.my_work import my_ratings, study_progress_for
+from annotation.selectors.my_work import my_ratings, study_progress_for, study_started_by
 from annotation.services import (
     AccountInvalid,
     AssignmentRefused,
@@ -148,7 +148,7 @@ def _instructions_unread(request: HttpRequest, annotator: Annotator, study: Stud
     this session, or while the annotator has no work in the study yet."""
     if not study.instructions.strip() or request.session.get(_instructions_key(study)):
         return False
-    return not Assignment.objects.filter(annotator=annotator, item__study=study).exists()
+    return not study_started_by(annotator=annotator, study=study)
 
 
 @require_GET
@@ -198,7 +198,7 @@ def _item_page(
     except NotFound:
         raise Http404(_("No such item.")) from None
     study = Study.objects.get(public_id=view.study_public_id)
-    if revising and (view.rating is None or study.status == Study.Status.CLOSED):
+    if revising and (view.rating is None or not study.takes_ratings):
         # Nothing to revise (not submitted), or the study takes no more ratings.
         return redirect("annotation:item", item_id=item_id)
     chosen = values if values is not None else (view.rating if revising else view.draft) or {}
@@ -241,7 +241,7 @@ def _item_page(
                 and view.study_status != "closed"
             ),
             "revising": revising,
-            "revisable": view.rating is not None and study.status != Study.Status.CLOSED,
+            "revisable": view.rating is not None and study.takes_ratings,
             "has_instructions": bool(study.instructions.strip()),
             "progress": study_progress_for(annotator=annotator, study=study),
         },

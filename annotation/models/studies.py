@@ -80,6 +80,12 @@ class Study(TimestampedModel):
     def __str__(self) -> str:
         return self.name
 
+    @property
+    def takes_ratings(self) -> bool:
+        """Whether ratings may still be submitted or revised: every state but closed (a
+        paused study hands out no new items, but its held ones may be finished)."""
+        return self.status != self.Status.CLOSED
+
 
 class Item(models.Model):
     """One response to be rated in one study; a gold item carries the expected scores."""

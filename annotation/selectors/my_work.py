@@ -31,6 +31,12 @@ class Progress:
         return min(self.done + 1, self.total)
 
 
+def study_started_by(*, annotator: Annotator, study: Study) -> bool:
+    """Whether the annotator has been handed anything in the study (their instructions
+    come before the first item)."""
+    return Assignment.objects.filter(annotator=annotator, item__study=study).exists()
+
+
 def study_progress_for(*, annotator: Annotator, study: Study) -> Progress:
     now = timezone.now()
     mine = Assignment.objects.filter(annotator=annotator, item__study=study)
@@ -101,6 +107,6 @@ def my_ratings(*, annotator: Annotator, study: Study) -> MyRatings:
         study_public_id=study.public_id,
         study_title=study.title,
         study_status=study.status,
-        revisable=study.status != Study.Status.CLOSED,
+        revisable=study.takes_ratings,
         ratings=rows,
     )

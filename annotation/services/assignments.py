@@ -86,7 +86,7 @@ def _lease(item: Item, annotator: Annotator, study: Study, now: datetime) -> Ass
 
 
 def study_open_check(study: Study, *, for_new_items: bool) -> None:
-    if study.status == Study.Status.CLOSED:
+    if not study.takes_ratings:
         raise AssignmentRefused(_("This study is closed: it takes no more ratings."))
     if for_new_items and study.status != Study.Status.OPEN:
         raise AssignmentRefused(
@@ -179,14 +179,25 @@ def assignment_locked(annotator: Annotator, item_public_id: str, *, lock_item: b
     return assignment
 
 
+def active_seconds_parse(reported: object) -> int:
+    """The active seconds a client reports, or RatingInvalid; the caller clamps them."""
+    if isinstance(reported, bool) or not isinstance(reported, int | float) or reported < 0:
+        raise RatingInvalid({"active_seconds": "a number of seconds, 0 or more"})
+    return int(reported)
+
+
 def _active_seconds_credit(assignment: Assignment, reported: object, now: datetime) -> int:
     """What the client measured, clamped to the wall time of the leases: earlier leases'
     credit plus the time since this lease began. Never lowers what was credited."""
-    if isinstance(reported, bool) or not isinstance(reported, int | float) or reported < 0:
-        raise RatingInvalid({"active_seconds": "a number of seconds, 0 or more"})
     wall = max(0.0, (now - assignment.leased_at).total_seconds())
     allowed = assignment.active_seconds_before_lease + int(wall)
-    return max(assignment.active_seconds, min(int(reported), allowed))
+    return max(assignment.active_seconds, min(active_seconds_parse(reported), allowed))
+
+
+def gold_matches(item: Item, scores: Mapping[str, int]) -> int | None:
+    """On a gold item, how many of the four scales match its expected scores."""
+    expected = item.expected_scores()
+    return None if expected is None else sum(scores[key] == expected[key] for key in SCALE_KEYS)
 
 
 def text_clean(value: object, *, field: str, limit: int) -> str:
@@ -294,7 +305,6 @@ def rating_submit(
             )
         )
     active = _active_seconds_credit(assignment, active_seconds, now)
-    expected = item.expected_scores()
     try:
         with transaction.atomic():
             rating = Rating.objects.create(
@@ -303,9 +313,7 @@ def rating_submit(
                 comment=comment,
                 active_seconds=active,
                 submission_id=submission,
-                gold_matches=None
-                if expected is None
-                else sum(parsed[key] == expected[key] for key in SCALE_KEYS),
+                gold_matches=gold_matches(item, parsed),
             )
     except IntegrityError:
         # The same submission id arrived for another item at the same moment.

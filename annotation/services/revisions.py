@@ -18,9 +18,10 @@ from annotation.models import Annotator, Assignment, Rating, RatingRevision, Saf
 from annotation.rubric import SCALE_KEYS
 from annotation.services.assignments import (
     AssignmentRefused,
-    RatingInvalid,
     SubmitResult,
+    active_seconds_parse,
     assignment_locked,
+    gold_matches,
     rating_content_parse,
     safety_flag_raise,
     study_open_check,
@@ -31,9 +32,7 @@ from annotation.services.assignments import (
 def _active_seconds(reported: object, since: datetime, now: datetime) -> int:
     """What the client measured, at most the wall time since the version it replaces was
     stored, as a submit is held to its lease's wall time."""
-    if isinstance(reported, bool) or not isinstance(reported, int | float) or reported < 0:
-        raise RatingInvalid({"active_seconds": "a number of seconds, 0 or more"})
-    return min(int(reported), max(0, int((now - since).total_seconds())))
+    return min(active_seconds_parse(reported), max(0, int((now - since).total_seconds())))
 
 
 @transaction.atomic
@@ -87,9 +86,7 @@ def rating_revise(
     rating.active_seconds += seconds
     rating.submission_id = submission
     rating.revised_at = now
-    expected = assignment.item.expected_scores()
-    if expected is not None:
-        rating.gold_matches = sum(parsed[key] == expected[key] for key in SCALE_KEYS)
+    rating.gold_matches = gold_matches(assignment.item, parsed)
     rating.save()
     if rating.safety == 0 and not SafetyFlag.objects.filter(rating=rating).exists():
         safety_flag_raise(rating, assignment)
