@@ -166,10 +166,9 @@ def comparison_view(request: HttpRequest, run_id: int) -> HttpResponse:
     page, its scroll position and the choices made."""
     run = _run(run_id)
     form = _form(request)
-    wanted = form.comparison_wanted()
-    comparison, error = run_comparison(run=run, ratings=form.ratings_view(), wanted=wanted)
-    if wanted is None:
-        error = "choose a dataset, two systems and a metric"
+    comparison, error = run_comparison(
+        run=run, ratings=form.ratings_view(), wanted=form.comparison_wanted()
+    )
     return render(
         request,
         "reports/_comparison.html",

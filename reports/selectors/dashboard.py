@@ -17,6 +17,7 @@ from reports.selectors.judging import (
     JudgeValidation,
     run_judge_disagreements,
     run_judge_validation,
+    run_judges,
 )
 from reports.selectors.planning import PlanRequest, run_plan
 from reports.selectors.ratings import (
@@ -95,7 +96,10 @@ def _plan(run: EvalRun, wanted: PlanRequest | None, rated: RunRatings) -> tuple[
 def run_comparison(
     *, run: EvalRun, ratings: str, wanted: dict[str, str] | None
 ) -> tuple[Comparison | None, str]:
-    """The comparison panel alone, as the dashboard answers it in place."""
+    """The comparison panel alone, as the dashboard answers it in place: asked for, so
+    a missing choice is an error, not "nothing asked"."""
+    if wanted is None:
+        return None, "choose a dataset, two systems and a metric"
     return _comparison(run, wanted, ratings, run_ratings(run=run))
 
 
@@ -136,7 +140,7 @@ def run_dashboard(
                 validation=run_judge_validation(run=run, judge=judge, rated=rated),
                 disagreements=run_judge_disagreements(run=run, judge=judge, rated=rated),
             )
-            for judge in run.judges.order_by("name")
+            for judge in run_judges(run)
         ]
         if run.study_id is not None
         else [],

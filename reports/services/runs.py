@@ -33,6 +33,7 @@ from generation.services import (
 )
 from judging.services import JUDGE_KINDS
 from reports.models import EvalRun, EvalSample
+from reports.selectors.judging import run_judges
 from reports.services.floor import run_floor_score
 from reports.services.judging import run_judge_start
 from reports.services.scoring import responses_score
@@ -222,7 +223,7 @@ def _generation_step(run: EvalRun) -> bool:
 def _judge_step(run: EvalRun) -> None:
     """Each judge of the run, once, over every response (its verdicts are unique, so a
     judge run made twice would ask nothing twice anyway)."""
-    for judge in run.judges.order_by("name"):
+    for judge in run_judges(run):
         if not run.judge_runs.filter(judge=judge).exists():
             run_judge_start(run=run, judge_name=judge.name)
 

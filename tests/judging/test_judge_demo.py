@@ -12,6 +12,7 @@ from statistics import fmean
 
 import pytest
 from django.core.management import call_command
+from django.core.management.base import CommandError
 from django.test import TestCase
 from django.urls import reverse
 
@@ -130,6 +131,8 @@ def test_run_eval_with_judges_fills_their_columns_and_validation(
     assert {entry["judge"] for entry in json.loads(as_json.getvalue())} == {
         "contrary-judge", "faithful-judge", "opposite-judge", "rule-judge",
     }  # fmt: skip
+    with pytest.raises(CommandError, match="--judges comes as table, json or csv"):
+        call_command("report", str(run.pk), "--judges", "--format", "latex")
     as_csv = StringIO()
     call_command("report", str(run.pk), "--judges", "--format", "csv", stdout=as_csv)
     assert as_csv.getvalue().count("\n") == 1 + 4 * 4
@@ -165,8 +168,6 @@ def test_run_eval_with_judges_fills_their_columns_and_validation(
 
 
 def test_a_judge_that_cannot_be_one_is_refused_in_words(judges, settings, tmp_path):
-    from django.core.management.base import CommandError
-
     from demo.services import DEMO_DATASET, demo_install
 
     settings.DEBUG = True

@@ -254,6 +254,29 @@ def test_bad_dashboard_requests_get_a_clear_answer(rated, client):
     assert client.get(reverse("admin:reports_evalrun_progress", args=[999])).status_code == 404
 
 
+def test_the_comparison_panel_answers_bad_requests_in_place_with_the_reason(rated, client):
+    client.force_login(AdminFactory())
+    url = reverse("admin:reports_evalrun_compare", args=[rated.run.pk])
+    first, second = (system.name for system in rated.systems)
+    asks = [
+        ({}, "choose a dataset, two systems and a metric"),
+        ({"dataset": rated.dataset.name, "first": "ghost", "second": second, "metric": "bleu_1"},
+         "choose a dataset and two systems of this run"),
+        ({"dataset": rated.dataset.name, "first": first, "second": first, "metric": "bleu_1"},
+         "compared with itself"),
+        ({"dataset": rated.dataset.name, "first": first, "second": second, "metric": "bleu_9"},
+         "unknown metric"),
+    ]  # fmt: skip
+    for query, message in asks:
+        panel = client.get(url, query)
+        assert panel.status_code == 400, query
+        assert message in panel.content.decode()
+    assert client.get(url, {"ratings": "some"}).status_code == 400  # not a ratings view
+    good = {"dataset": rated.dataset.name, "first": first, "second": second, "metric": "bleu_1"}
+    assert 'id="comparison"' in client.get(url, good).content.decode()
+    assert client.get(reverse("admin:reports_evalrun_compare", args=[999])).status_code == 404
+
+
 def test_a_run_study_is_blind_to_its_annotators(world, client):
     """The portal, the item page it leads to and the rating API name no system, dataset,
     run or study name of the run that made the study."""
