@@ -5,9 +5,12 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from django.db.models import Count, Q
+
 from annotation.rubric import SCALE_KEYS, SCALE_MAXIMUM
+from common.errors import NOT_FOUND, ServiceError
 from generation.models import System
-from judging.models import Verdict
+from judging.models import JudgeRun, Verdict
 from judging.prompt import PROMPT_VERSION
 from reports.judge_validation import (
     DimensionValidation,
@@ -32,6 +35,25 @@ class JudgeValidation:
     @property
     def failure_rate(self) -> float | None:
         return None if not self.verdicts else self.failed / self.verdicts
+
+
+class JudgeRunNotFound(ServiceError):
+    code = NOT_FOUND
+
+
+def run_judge_run_get(*, run: EvalRun, judge_run_id: int) -> JudgeRun:
+    """One of the run's judge runs (a judge run of another run is not found here)."""
+    judge_run = run.judge_runs.select_related("judge").filter(pk=judge_run_id).first()
+    if judge_run is None:
+        raise JudgeRunNotFound(f"run {run.pk} has no judge run {judge_run_id}")
+    return judge_run
+
+
+def verdict_counts(*, judge_run: JudgeRun) -> dict[str, int]:
+    """How many of the judge run's verdicts are scored, failed and pending, in one query."""
+    return judge_run.verdicts.aggregate(
+        **{status: Count("pk", filter=Q(status=status)) for status in Verdict.Status.values}
+    )
 
 
 def run_judges(run: EvalRun) -> list[System]:

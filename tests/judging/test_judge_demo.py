@@ -182,6 +182,8 @@ def test_a_judge_that_cannot_be_one_is_refused_in_words(judges, settings, tmp_pa
         call_command("judge", str(run.pk), "--judge", "ghost")
     with pytest.raises(CommandError, match="cannot judge"):
         call_command("judge", str(run.pk), "--judge", "demo-canned")
+    with pytest.raises(CommandError, match=f"run {run.pk} has no judge run 999"):
+        call_command("judge", str(run.pk), "--judge", "rule-judge", "--resume", "999")
     with pytest.raises(CommandError, match="cannot judge"):
         call_command(
             "run_eval", "--dataset", DEMO_DATASET, "--systems", "demo-canned", "--auto", "3",

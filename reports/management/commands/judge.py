@@ -1,12 +1,11 @@
 from __future__ import annotations
 
-from django.core.management.base import CommandError, CommandParser
+from django.core.management.base import CommandParser
 
 from common.commands import ServiceCommand
-from judging.models import JudgeRun, Verdict
 from judging.services import judge_run_cost, judge_run_resume
 from reports.judge_formats import validation_lines
-from reports.selectors.judging import run_judge_validation
+from reports.selectors.judging import run_judge_run_get, run_judge_validation, verdict_counts
 from reports.selectors.runs import run_get
 from reports.services.judging import run_judge_start
 
@@ -31,20 +30,16 @@ class Command(ServiceCommand):
     def handle(self, *args, **options) -> None:
         run = run_get(run_id=options["run"])
         if options["resume"] is not None:
-            judge_run = JudgeRun.objects.filter(pk=options["resume"]).first()
-            if judge_run is None:
-                raise CommandError(f"no judge run {options['resume']}")
-            judge_run = judge_run_resume(run=judge_run)
+            judge_run = judge_run_resume(
+                run=run_judge_run_get(run=run, judge_run_id=options["resume"])
+            )
         else:
             judge_run = run_judge_start(
                 run=run, judge_name=options["judge"], limit=options["limit"],
                 passes=options["passes"],
             )  # fmt: skip
         judge_run.refresh_from_db()
-        counts = {
-            status: judge_run.verdicts.filter(status=status).count()
-            for status in Verdict.Status.values
-        }
+        counts = verdict_counts(judge_run=judge_run)
         self.stdout.write(
             f"judge run {judge_run.pk} ({judge_run.judge.name}): {judge_run.status}; "
             f"{counts['scored']} scored, {counts['failed']} failed, {counts['pending']} pending "
