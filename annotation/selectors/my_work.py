@@ -13,6 +13,7 @@ from django.db.models import Count
 from django.utils import timezone
 
 from annotation.models import Annotator, Assignment, Item, Study
+from annotation.rubric import SCALE_KEYS
 from annotation.selectors import items_open_to
 
 EXCERPT_CHARACTERS = 90
@@ -59,6 +60,11 @@ class MyRating:
     revisions: int  # earlier versions kept
     scores: dict[str, int]
     comment: str
+
+    @property
+    def ordered_scores(self) -> list[int]:
+        """The scores in the rubric's order, as the page's columns stand."""
+        return [self.scores[key] for key in SCALE_KEYS]
 
 
 @dataclass(frozen=True)
