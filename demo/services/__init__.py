@@ -10,6 +10,7 @@ from demo.services.setup import (
     DemoSummary,
     SimulatedRatings,
     demo_check_allowed,
+    demo_figures_warm,
     demo_install,
     demo_ratings_simulate,
 )
@@ -42,6 +43,7 @@ __all__ = [
     "demo_canned_install",
     "demo_check_allowed",
     "demo_corpus_texts",
+    "demo_figures_warm",
     "demo_install",
     "demo_model_install",
     "demo_ratings_simulate",

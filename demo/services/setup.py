@@ -26,6 +26,8 @@ from demo.services.systems import (
 from generation.models import System
 from generation.services import ImportReport, dataset_import
 from reports.models import EvalRun, ResponseScore
+from reports.selectors.dashboard import run_dashboard
+from reports.selectors.table import RATINGS_VIEWS
 
 # Shown on screen by bin/demo; refused outside DEBUG so they never reach a server.
 DEMO_PASSWORD = "souleval-demo"  # noqa: S105
@@ -190,3 +192,11 @@ def demo_ratings_simulate() -> SimulatedRatings:
     while done.count() < share and _simulated_rating(hurried, study, quality, hurried=True):
         rated += 1
     return SimulatedRatings(run=run, submitted=submitted, study=study, hurried=rated)
+
+
+def demo_figures_warm(*, run: EvalRun) -> None:
+    """Compute the run's dashboard under each ratings view once, so its agreement
+    intervals and mixed models are in the shared cache (var/cache) and the web server's
+    first visit is quick too."""
+    for view in RATINGS_VIEWS:
+        run_dashboard(run=run, ratings=view)

@@ -8,11 +8,10 @@ from demo.services import (
     DEMO_HURRIED_RATER,
     DEMO_SIMULATED_RATERS,
     demo_check_allowed,
+    demo_figures_warm,
     demo_install,
     demo_ratings_simulate,
 )
-from reports.selectors.dashboard import run_dashboard
-from reports.selectors.table import RATINGS_VIEWS
 
 
 class Command(ServiceCommand):
@@ -42,10 +41,7 @@ class Command(ServiceCommand):
                 f"{' and '.join(DEMO_SIMULATED_RATERS)}, and {simulated.hurried} by "
                 f"{DEMO_HURRIED_RATER} in a hurry (the dashboard flags them)."
             )
-            # Its agreement intervals and mixed models are kept by the ratings'
-            # fingerprint (var/cache), so the first visit of the dashboard is quick too.
-            for view in RATINGS_VIEWS:
-                run_dashboard(run=simulated.run, ratings=view)
+            demo_figures_warm(run=simulated.run)
             return
         call_command("migrate", interactive=False, verbosity=0)
         summary = demo_install()
