@@ -27,9 +27,10 @@ from annotation.selectors import (
 )
 from annotation.selectors.my_work import my_ratings, study_progress_for
 from annotation.services import (
+    Claim,
     SubmitResult,
+    assignment_claim,
     assignment_draft_save,
-    assignment_next,
     assignment_skip,
     rating_revise,
     rating_submit,
@@ -81,6 +82,10 @@ class ProgressSerializer(serializers.Serializer):
     done = serializers.IntegerField(help_text="rated so far in this study")
     total = serializers.IntegerField(help_text="rated, held now, or still open to you")
     current = serializers.IntegerField(help_text='the "3" of "item 3 of 14"')
+    total_at_least = serializers.BooleanField(
+        help_text="true when so many items are still open that total counts only some: "
+        '"item 3 of 502 or more"'
+    )
 
 
 class ItemOutputSerializer(serializers.Serializer):
@@ -99,12 +104,21 @@ class ItemOutputSerializer(serializers.Serializer):
     progress = ProgressSerializer(read_only=True)
 
 
-def item_output(annotator: Annotator, item_public_id: str) -> dict:
+def item_output(annotator: Annotator, item_public_id: str, claim: Claim | None = None) -> dict:
+    """The item as its annotator sees it, with where they are in its study (counted by
+    the ``claim`` that just leased it, if one did)."""
     view = item_view(annotator=annotator, item_public_id=item_public_id)
-    study = Study.objects.get(public_id=view.study_public_id)
+    if claim is not None:
+        study = claim.assignment.item.study
+    else:
+        study = Study.objects.get(public_id=view.study_public_id)
+    still_open = None
+    if claim is not None and claim.still_open is not None:
+        still_open = (claim.still_open, claim.still_open_at_least)
+    progress = study_progress_for(annotator=annotator, study=study, still_open=still_open)
     return {
         **ItemOutputSerializer(asdict(view)).data,
-        "progress": ProgressSerializer(study_progress_for(annotator=annotator, study=study)).data,
+        "progress": ProgressSerializer(progress).data,
     }
 
 
@@ -146,10 +160,10 @@ class StudyNextApi(AnnotatorAPIView):
     def post(self, request: Request, study_id: str) -> Response:
         annotator = self.annotator(request)
         study = study_for_annotator(annotator=annotator, study_public_id=study_id)
-        assignment = assignment_next(annotator=annotator, study=study)
-        if assignment is None:
+        claim = assignment_claim(annotator=annotator, study=study)
+        if claim is None:
             return Response(status=status.HTTP_204_NO_CONTENT)
-        return Response(item_output(annotator, assignment.item.public_id))
+        return Response(item_output(annotator, claim.assignment.item.public_id, claim))
 
 
 class ItemApi(AnnotatorAPIView):

@@ -7,7 +7,7 @@ from decimal import Decimal
 from django.conf import settings
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
-from django.db.models import Q
+from django.db.models import F, Q
 
 from annotation.models.base import public_id_new, score_field, scores_in_range, shuffle_key_new
 from annotation.rubric import RUBRIC_VERSION, SCALE_MAXIMUM
@@ -87,6 +87,14 @@ class Study(TimestampedModel):
         return self.status != self.Status.CLOSED
 
 
+# Items never handed out: held back for naming their system, or left out for it.
+UNSERVED_SCREENINGS = ("held", "excluded")
+# An item a claim may pick: served, and a gold item (uncapped) or one with a free slot.
+ITEM_OPEN = (Q(is_gold=True) | Q(slots_taken__lt=F("slots"))) & ~Q(
+    screening__in=UNSERVED_SCREENINGS
+)
+
+
 class Item(models.Model):
     """One response to be rated in one study; a gold item carries the expected scores."""
 
@@ -118,6 +126,12 @@ class Item(models.Model):
     )  # fmt: skip
     screened_at = models.DateTimeField(null=True, blank=True)
     is_gold = models.BooleanField(default=False)
+    # Slots: the study's raters per item, copied here so that the database itself checks
+    # the invariant (no ordinary item over it) and an index can hold only the open items.
+    # Taken: submitted ratings plus leases not yet given back (a lease that ran out is
+    # given back by the next claim in the study, under the item's lock).
+    slots = models.PositiveSmallIntegerField(default=1)
+    slots_taken = models.PositiveIntegerField(default=0)
     expected_content = score_field("expected content", 2, null=True, blank=True)
     expected_empathy = score_field("expected empathy", 2, null=True, blank=True)
     expected_helpfulness = score_field("expected helpfulness", 2, null=True, blank=True)
@@ -146,6 +160,15 @@ class Item(models.Model):
                 condition=~Q(screening="masked") | ~Q(masked_text=""),
                 name="item_masked_has_its_text",
             ),
+            models.CheckConstraint(
+                condition=Q(is_gold=True) | Q(slots_taken__lte=F("slots")),
+                name="item_slots_never_overfilled",
+            ),
+        ]
+        indexes = [
+            # The items a claim may pick from, in shuffle-key order: a claim reads a few
+            # of them from a point of its own, whatever the size of the study.
+            models.Index(fields=["study", "shuffle_key"], condition=ITEM_OPEN, name="item_open"),
         ]
 
     def __str__(self) -> str:

@@ -55,7 +55,18 @@ class Assignment(TimestampedModel):
                 name="assignment_submitted_has_time",
             ),
         ]
-        indexes = [models.Index(fields=["item", "status", "lease_expires_at"])]
+        indexes = [
+            models.Index(fields=["item", "status", "lease_expires_at"]),
+            # An annotator's latest assignment (their current lease, the sample just seen).
+            models.Index(fields=["annotator", "-leased_at"], name="assignment_latest"),
+            # The leases still out, by when they run out: the claim that gives back the
+            # ones that ran out reads only these.
+            models.Index(
+                fields=["lease_expires_at"],
+                condition=Q(status="leased"),
+                name="assignment_leased_by_expiry",
+            ),
+        ]
 
     def __str__(self) -> str:
         return f"{self.item} → {self.annotator} ({self.status})"

@@ -7,18 +7,17 @@ a view or API never serialises a model an annotator reaches, so nothing about a 
 
 from __future__ import annotations
 
-import hashlib
 from dataclasses import dataclass
 from datetime import datetime
 from decimal import ROUND_HALF_UP, Decimal
 from typing import Any
 
 from django.contrib.auth.models import AnonymousUser, User
-from django.db.models import Count, F, IntegerField, OuterRef, Q, QuerySet, Subquery, Sum, Value
-from django.db.models.functions import Coalesce, Mod
+from django.db.models import Count, Exists, OuterRef, Q, QuerySet, Sum
 from django.utils import timezone
 
-from annotation.models import SHUFFLE_PRIME, Annotator, Assignment, Item, Rating, Study
+from annotation.models import Annotator, Assignment, Item, Rating, Study
+from annotation.selectors.claims import items_open_to
 from common.errors import NOT_FOUND, ServiceError
 from generation.models import System
 
@@ -27,14 +26,11 @@ class NotFound(ServiceError):
     code = NOT_FOUND
 
 
-# Items never handed out: held back for naming their system, or left out for it.
-UNSERVED = (Item.Screening.HELD, Item.Screening.EXCLUDED)
-
-
 def annotator_for_user(*, user: User | AnonymousUser) -> Annotator | None:
     if not user.is_authenticated:
         return None
-    return Annotator.objects.filter(user=user, active=True).first()
+    # Unordered: the default order by username would join the users for nothing.
+    return Annotator.objects.filter(user=user, active=True).order_by().first()
 
 
 def study_for_annotator(*, annotator: Annotator, study_public_id: str) -> Study:
@@ -43,9 +39,10 @@ def study_for_annotator(*, annotator: Annotator, study_public_id: str) -> Study:
         Study.objects.filter(public_id=study_public_id)
         .filter(
             Q(status__in=[Study.Status.OPEN, Study.Status.PAUSED])
-            | Q(items__assignments__annotator=annotator)
+            # Asked of their own assignments, not joined: the answer costs what their
+            # work costs, not what the study's does.
+            | Exists(Assignment.objects.filter(annotator=annotator, item__study=OuterRef("pk")))
         )
-        .distinct()
         .first()
     )
     if study is None:
@@ -56,53 +53,6 @@ def study_for_annotator(*, annotator: Annotator, study_public_id: str) -> Study:
 def study_systems(*, study: Study) -> QuerySet[System]:
     """The systems whose responses are under study."""
     return System.objects.filter(responses__items__study=study).distinct()
-
-
-def slot_holding(now: datetime) -> Q:
-    """Assignments that hold a slot: submitted, or leased and not yet run out."""
-    return Q(status=Assignment.Status.SUBMITTED) | Q(
-        status=Assignment.Status.LEASED, lease_expires_at__gt=now
-    )
-
-
-def _permutation(study: Study, annotator: Annotator) -> tuple[int, int]:
-    """A per-annotator affine permutation of shuffle keys (x·a + b mod p): each person
-    sees the study in an order of their own, the same every time they come back."""
-    digest = hashlib.sha256(f"{study.public_id}:{annotator.pk}".encode()).digest()
-    multiplier = 1 + int.from_bytes(digest[:8], "big") % (SHUFFLE_PRIME - 1)
-    offset = int.from_bytes(digest[8:16], "big") % SHUFFLE_PRIME
-    return multiplier, offset
-
-
-def items_open_to(*, study: Study, annotator: Annotator, now: datetime) -> QuerySet[Item]:
-    """Items this annotator may take, in their own order; a pre-filter read without
-    locks, re-checked under the item's lock."""
-    taken = Subquery(
-        Assignment.objects.filter(item=OuterRef("pk"))
-        .filter(slot_holding(now))
-        .order_by()
-        .values("item")
-        .annotate(taken=Count("pk"))
-        .values("taken")[:1],
-        output_field=IntegerField(),
-    )
-    multiplier, offset = _permutation(study, annotator)
-    return (
-        Item.objects.filter(study=study)
-        # A response that names its system waits for an admin (or was left out).
-        .exclude(screening__in=UNSERVED)
-        .exclude(
-            # Anything they rated, skipped or hold; an expired lease of theirs may return.
-            pk__in=Assignment.objects.filter(annotator=annotator, item__study=study)
-            .exclude(status=Assignment.Status.EXPIRED)
-            .exclude(status=Assignment.Status.LEASED, lease_expires_at__lte=now)
-            .values("item_id")
-        )
-        .annotate(taken=Coalesce(taken, Value(0)))
-        .filter(Q(is_gold=True) | Q(taken__lt=study.raters_per_item))
-        .annotate(order_key=Mod(F("shuffle_key") * multiplier + offset, SHUFFLE_PRIME))
-        .order_by("order_key", "pk")
-    )
 
 
 @dataclass(frozen=True)
@@ -129,41 +79,49 @@ class ItemView:
     skip_reason: str
 
 
-def _assignment_of(annotator: Annotator, item_public_id: str) -> Assignment:
-    assignment = (
-        Assignment.objects.select_related("item__study", "item__response__sample")
-        .filter(annotator=annotator, item__public_id=item_public_id)
-        .first()
-    )
-    if assignment is None:
-        raise NotFound("No such item among yours.")
-    return assignment
+# What an item view reads, in one query of plain values: no model of a system is loaded.
+_ITEM_VIEW_FIELDS = (
+    "pk", "status", "lease_expires_at", "draft", "active_seconds", "skip_reason",
+    "item__public_id", "item__screening", "item__masked_text", "item__response__text",
+    "item__response__sample__context", "item__study__public_id", "item__study__title",
+    "item__study__status",
+)  # fmt: skip
 
 
 def item_view(*, annotator: Annotator, item_public_id: str) -> ItemView:
-    assignment = _assignment_of(annotator, item_public_id)
-    item = assignment.item
-    sample = item.response.sample
-    status = assignment.status
-    if status == Assignment.Status.LEASED and assignment.lease_expires_at <= timezone.now():
+    row = (
+        Assignment.objects.filter(annotator=annotator, item__public_id=item_public_id)
+        .order_by()
+        .values(*_ITEM_VIEW_FIELDS)
+        .first()
+    )
+    if row is None:
+        raise NotFound("No such item among yours.")
+    status = row["status"]
+    if status == Assignment.Status.LEASED and row["lease_expires_at"] <= timezone.now():
         status = Assignment.Status.EXPIRED
-    rating = Rating.objects.filter(assignment=assignment).first()
+    rating = (
+        Rating.objects.filter(assignment_id=row["pk"]).first()
+        if status == Assignment.Status.SUBMITTED
+        else None
+    )
     return ItemView(
-        public_id=item.public_id,
-        study_public_id=item.study.public_id,
-        study_title=item.study.title,
-        study_status=item.study.status,
+        public_id=row["item__public_id"],
+        study_public_id=row["item__study__public_id"],
+        study_title=row["item__study__title"],
+        study_status=row["item__study__status"],
         status=status,
-        lease_expires_at=assignment.lease_expires_at,
+        lease_expires_at=row["lease_expires_at"],
         conversation=[
-            ConversationTurn(role=turn["role"], content=turn["content"]) for turn in sample.context
+            ConversationTurn(role=turn["role"], content=turn["content"])
+            for turn in row["item__response__sample__context"]
         ],
         # Masked: the span that named the system is replaced; the response is untouched.
-        response_text=item.masked_text
-        if item.screening == Item.Screening.MASKED
-        else item.response.text,
-        draft=dict(assignment.draft),
-        active_seconds=assignment.active_seconds,
+        response_text=row["item__masked_text"]
+        if row["item__screening"] == Item.Screening.MASKED
+        else row["item__response__text"],
+        draft=dict(row["draft"]),
+        active_seconds=row["active_seconds"],
         rating=None
         if rating is None
         else {
@@ -171,7 +129,7 @@ def item_view(*, annotator: Annotator, item_public_id: str) -> ItemView:
             "comment": rating.comment,
             "submission_id": str(rating.submission_id),
         },
-        skip_reason=assignment.skip_reason,
+        skip_reason=row["skip_reason"],
     )
 
 

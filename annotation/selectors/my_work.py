@@ -9,23 +9,31 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
-from django.db.models import Count
+from django.db.models import Count, Q
 from django.utils import timezone
 
 from annotation.models import Annotator, Assignment, Item, Study
 from annotation.rubric import SCALE_KEYS
-from annotation.selectors import items_open_to
+from annotation.selectors.claims import CLAIM_WINDOW, items_open_to
 
 EXCERPT_CHARACTERS = 90
+
+
+# Counting what is still open to an annotator stops where a claim's window does: "item 3
+# of 50 or more" says all there is to say, and the count costs the same in a study of
+# any size (a claim hands its own count on, so the next item costs no count at all).
+PROGRESS_COUNT_LIMIT = CLAIM_WINDOW
 
 
 @dataclass(frozen=True)
 class Progress:
     """ "Item 3 of 14": ``done`` rated so far, ``total`` what they can rate in all (rated,
-    held now, or still open to them)."""
+    held now, or still open to them); ``total_at_least`` when more than
+    ``PROGRESS_COUNT_LIMIT`` are still open, and ``total`` counts only that many."""
 
     done: int
     total: int
+    total_at_least: bool = False
 
     @property
     def current(self) -> int:
@@ -38,15 +46,26 @@ def study_started_by(*, annotator: Annotator, study: Study) -> bool:
     return Assignment.objects.filter(annotator=annotator, item__study=study).exists()
 
 
-def study_progress_for(*, annotator: Annotator, study: Study) -> Progress:
+def study_progress_for(
+    *, annotator: Annotator, study: Study, still_open: tuple[int, bool] | None = None
+) -> Progress:
+    """Where the annotator is in the study; ``still_open`` (how many, and whether at
+    least that many) when a claim just counted the items still open to them."""
     now = timezone.now()
-    mine = Assignment.objects.filter(annotator=annotator, item__study=study)
-    done = mine.filter(status=Assignment.Status.SUBMITTED).count()
-    holding = mine.filter(status=Assignment.Status.LEASED, lease_expires_at__gt=now).count()
-    still_open = 0
-    if study.status in (Study.Status.OPEN, Study.Status.PAUSED):
-        still_open = items_open_to(study=study, annotator=annotator, now=now).count()
-    return Progress(done=done, total=done + holding + still_open)
+    counts = Assignment.objects.filter(annotator=annotator, item__study=study).aggregate(
+        done=Count("pk", filter=Q(status=Assignment.Status.SUBMITTED)),
+        holding=Count("pk", filter=Q(status=Assignment.Status.LEASED, lease_expires_at__gt=now)),
+    )
+    done, holding = counts["done"], counts["holding"]
+    if still_open is not None:
+        count, at_least = still_open
+    elif study.status in (Study.Status.OPEN, Study.Status.PAUSED):
+        open_items = items_open_to(study=study, annotator=annotator, now=now)
+        count = open_items[: PROGRESS_COUNT_LIMIT + 1].count()
+        count, at_least = min(count, PROGRESS_COUNT_LIMIT), count > PROGRESS_COUNT_LIMIT
+    else:
+        count, at_least = 0, False
+    return Progress(done=done, total=done + holding + count, total_at_least=at_least)
 
 
 @dataclass(frozen=True)

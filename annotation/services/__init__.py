@@ -5,10 +5,10 @@ from annotation.services.assignments import (
     RatingInvalid,
     SubmitResult,
     assignment_draft_save,
-    assignment_next,
     assignment_skip,
     rating_submit,
 )
+from annotation.services.claims import Claim, assignment_claim, assignment_next
 from annotation.services.exclusions import (
     ExclusionInvalid,
     exclusion_undo,
@@ -47,6 +47,7 @@ from annotation.services.studies import (
 __all__ = [
     "AccountInvalid",
     "AssignmentRefused",
+    "Claim",
     "ExclusionInvalid",
     "InvitationInvalid",
     "IssuedInvitation",
@@ -55,6 +56,7 @@ __all__ = [
     "StudyInvalid",
     "StudySettings",
     "SubmitResult",
+    "assignment_claim",
     "assignment_draft_save",
     "assignment_next",
     "assignment_skip",

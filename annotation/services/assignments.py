@@ -1,10 +1,13 @@
-"""Handing items to annotators, drafts, skips and submitted ratings.
+"""Drafts, skips and submitted ratings of the items handed to annotators (claims are in
+``annotation.services.claims``, the slot bookkeeping in ``annotation.services.slots``).
 
 The invariant: an ordinary item never has more than ``raters_per_item`` slots taken,
-where a slot is a submitted rating or a live lease. Every change that can take a slot
-holds the item's row lock while it counts, so two claims (or a claim and a late
-submit) on one item are serialised, while claims on different items run in parallel:
-a claim skips rows another transaction has locked (SKIP LOCKED) instead of waiting.
+where a slot is a submitted rating or a lease not given back. The item keeps the count
+(``slots_taken``, checked against ``slots`` by a constraint), and every change that takes
+or gives back a slot holds the item's row lock while it does, so two claims (or a claim
+and a late submit) on one item are serialised, while claims on different items run in
+parallel: a claim skips rows another transaction has locked (SKIP LOCKED) instead of
+waiting. A lease that ran out gives its slot back at the next claim in the study.
 
 Lock order, to rule out deadlocks: annotator, then item, then assignment. Claims never
 wait on an item (they skip it); submits wait on the item before the assignment.
@@ -20,13 +23,20 @@ from datetime import datetime, timedelta
 
 from django.core.mail import mail_admins
 from django.db import IntegrityError, transaction
-from django.db.models import Count, Q, QuerySet
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from annotation.models import Annotator, Assignment, Item, Rating, SafetyFlag, Study
+from annotation.models import (
+    Annotator,
+    Assignment,
+    Item,
+    Rating,
+    RatingRevision,
+    SafetyFlag,
+    Study,
+)
 from annotation.rubric import SCALE_KEYS, ScoresInvalid, scores_parse
-from annotation.selectors import items_open_to, slot_holding
+from annotation.services.slots import slot_take, slots_give_back
 from common.errors import CONFLICT, INVALID, ServiceError
 
 logger = logging.getLogger(__name__)
@@ -58,33 +68,6 @@ class SubmitResult:
     created: bool
 
 
-def _slots_taken(item: Item, now: datetime, *, other_than: Annotator) -> int:
-    return item.assignments.filter(slot_holding(now)).exclude(annotator=other_than).count()
-
-
-def _has_room(item: Item, study: Study, now: datetime, annotator: Annotator) -> bool:
-    # Gold items are attention checks: every annotator gets each one once, uncapped.
-    return item.is_gold or _slots_taken(item, now, other_than=annotator) < study.raters_per_item
-
-
-def _lease(item: Item, annotator: Annotator, study: Study, now: datetime) -> Assignment:
-    expires = now + timedelta(minutes=study.lease_minutes)
-    assignment = (
-        Assignment.objects.select_for_update().filter(item=item, annotator=annotator).first()
-    )
-    if assignment is None:
-        return Assignment.objects.create(
-            item=item, annotator=annotator, leased_at=now, lease_expires_at=expires
-        )
-    # Their own lease ran out earlier: the draft and the active time credited so far stay.
-    assignment.status = Assignment.Status.LEASED
-    assignment.active_seconds_before_lease = assignment.active_seconds
-    assignment.leased_at = now
-    assignment.lease_expires_at = expires
-    assignment.save()
-    return assignment
-
-
 def study_open_check(study: Study, *, for_new_items: bool) -> None:
     if not study.takes_ratings:
         raise AssignmentRefused(_("This study is closed: it takes no more ratings."))
@@ -96,86 +79,32 @@ def study_open_check(study: Study, *, for_new_items: bool) -> None:
         )
 
 
-@transaction.atomic
-def assignment_next(*, annotator: Annotator, study: Study) -> Assignment | None:
-    """The annotator's current item in the study, or a newly leased one; None when
-    nothing is left for them."""
-    # One claim at a time per annotator: two tabs asking at once get the same item.
-    annotator = Annotator.objects.select_for_update().get(pk=annotator.pk)
-    if not annotator.active:
-        raise AssignmentRefused(_("Your annotator account is inactive."), code="forbidden")
-    study = Study.objects.get(pk=study.pk)
-    study_open_check(study, for_new_items=True)
-    now = timezone.now()
-    mine = Assignment.objects.filter(annotator=annotator, item__study=study)
-    current = mine.filter(status=Assignment.Status.LEASED, lease_expires_at__gt=now).first()
-    if current is not None:
-        return current
-    mine.filter(status=Assignment.Status.LEASED, lease_expires_at__lte=now).update(
-        status=Assignment.Status.EXPIRED
-    )
-    candidates = items_open_to(study=study, annotator=annotator, now=now)
-    for pool in _pools(candidates, mine):
-        tried: list[int] = []
-        while True:
-            item = (
-                pool.exclude(pk__in=tried).select_for_update(skip_locked=True, of=("self",)).first()
-            )
-            if item is None:
-                break
-            # Under the lock, with a fresh clock: claims and late submits that got the
-            # lock before us have committed, so this count is exact.
-            now = timezone.now()
-            if _has_room(item, study, now, annotator):
-                return _lease(item, annotator, study, now)
-            tried.append(item.pk)
-    return None
-
-
-def _pools(candidates: QuerySet[Item], mine: QuerySet[Assignment]) -> list[QuerySet[Item]]:
-    """Where to look, in turn. The same sample's responses from different systems are
-    never back to back: the sample just seen is avoided, and the samples with the most
-    items left for this annotator go first (the greedy rule that never paints itself into
-    a corner of one sample's items), while the per-annotator order decides among them."""
-    last = mine.order_by("-leased_at").values_list("item__response__sample_id", flat=True).first()
-    left = {
-        row["response__sample_id"]: row["left"]
-        for row in candidates.order_by().values("response__sample_id").annotate(left=Count("pk"))
-    }
-    left.pop(last, None)
-    pools = []
-    if left:
-        most = max(left.values())
-        pools.append(
-            candidates.filter(
-                response__sample_id__in=[sample for sample, count in left.items() if count == most]
-            )
-        )
-        if last is not None:
-            pools.append(candidates.exclude(response__sample_id=last))
-    pools.append(candidates)
-    return pools
-
-
 def assignment_locked(annotator: Annotator, item_public_id: str, *, lock_item: bool) -> Assignment:
+    """The annotator's assignment of an item, locked; with ``lock_item``, the item's lock
+    first (the lock order), for anything that takes or gives back a slot."""
     refused = AssignmentRefused(_("No such item among yours."), code="not_found")
-    item_id = (
-        Assignment.objects.filter(annotator=annotator, item__public_id=item_public_id)
-        .values_list("item_id", flat=True)
+    if not lock_item:
+        assignment = (
+            Assignment.objects.select_for_update(of=("self",))
+            .select_related("item__study")
+            .filter(annotator=annotator, item__public_id=item_public_id)
+            .order_by()
+            .first()
+        )
+        if assignment is None:
+            raise refused
+        return assignment
+    item = (
+        Item.objects.select_for_update(of=("self",))
+        .select_related("study")
+        .filter(public_id=item_public_id, assignments__annotator=annotator)
+        .order_by()
         .first()
     )
-    if item_id is None:
+    if item is None:
         raise refused
-    if lock_item:
-        Item.objects.select_for_update().filter(pk=item_id).first()
-    assignment = (
-        Assignment.objects.select_for_update(of=("self",))
-        .select_related("item__study", "item__response")
-        .filter(annotator=annotator, item_id=item_id)
-        .first()
-    )
-    if assignment is None:
-        raise refused
+    assignment = Assignment.objects.select_for_update().get(annotator=annotator, item=item)
+    assignment.item = item
     return assignment
 
 
@@ -278,11 +207,7 @@ def rating_submit(
     after a lost answer) gets the stored rating back; a submit after the lease ran out
     is taken if the item still has room, and refused, with the reason, if not."""
     submission = submission_uuid(submission_id)
-    earlier = (
-        Rating.objects.filter(Q(submission_id=submission) | Q(revisions__submission_id=submission))
-        .select_related("assignment")
-        .first()
-    )
+    earlier = rating_of_submission(submission)
     if earlier is not None:
         # The first submit of a rating revised since then is still a repeat.
         return _repeat(earlier, annotator, item_public_id)
@@ -296,14 +221,16 @@ def rating_submit(
     item, study = assignment.item, assignment.item.study
     study_open_check(study, for_new_items=False)
     now = timezone.now()
-    lease_live = assignment.status == Assignment.Status.LEASED and assignment.lease_expires_at > now
-    if not lease_live and not _has_room(item, study, now, annotator):
-        raise AssignmentRefused(
-            _(
-                "Your time on this item ran out and it has since been rated by enough "
-                "people, so this rating was not stored. Please take the next item."
+    if assignment.status == Assignment.Status.EXPIRED:
+        # The lease ran out and its slot was given back: taken again if still free.
+        if not item.is_gold and item.slots_taken >= item.slots:
+            raise AssignmentRefused(
+                _(
+                    "Your time on this item ran out and it has since been rated by enough "
+                    "people, so this rating was not stored. Please take the next item."
+                )
             )
-        )
+        slot_take(item)
     active = _active_seconds_credit(assignment, active_seconds, now)
     try:
         with transaction.atomic():
@@ -330,6 +257,25 @@ def rating_submit(
     return SubmitResult(rating=rating, created=True)
 
 
+def rating_of_submission(submission: uuid.UUID) -> Rating | None:
+    """The rating a submission stored, as first sent or as a version since revised."""
+    # Two lookups by unique index: an OR across the join to revisions reads every rating.
+    found = (
+        Rating.objects.filter(submission_id=submission)
+        .order_by()
+        .values_list("pk", flat=True)
+        .first()
+    )
+    if found is None:
+        found = (
+            RatingRevision.objects.filter(submission_id=submission)
+            .order_by()
+            .values_list("rating_id", flat=True)
+            .first()
+        )
+    return None if found is None else Rating.objects.select_related("assignment").get(pk=found)
+
+
 def _repeat(
     rating: Rating,
     annotator: Annotator,
@@ -347,7 +293,7 @@ def _repeat(
 
 
 def safety_flag_raise(rating: Rating, assignment: Assignment) -> None:
-    flag = SafetyFlag.objects.create(rating=rating, response=assignment.item.response)
+    flag = SafetyFlag.objects.create(rating=rating, response_id=assignment.item.response_id)
     study = assignment.item.study
 
     def notify() -> None:
@@ -374,12 +320,14 @@ def assignment_skip(*, annotator: Annotator, item_public_id: str, reason: object
     reason = text_clean(reason, field="reason", limit=SKIP_REASON_MAX)
     if not reason:
         raise RatingInvalid({"reason": _("say why you skip this item")})
-    assignment = assignment_locked(annotator, item_public_id, lock_item=False)
+    assignment = assignment_locked(annotator, item_public_id, lock_item=True)
     if assignment.status == Assignment.Status.SUBMITTED:
         raise AssignmentRefused(_("You have already submitted this item."))
     if assignment.status == Assignment.Status.SKIPPED:
         return assignment
     study_open_check(assignment.item.study, for_new_items=False)
+    if assignment.status == Assignment.Status.LEASED:
+        slots_give_back({assignment.item_id: 1})
     assignment.status = Assignment.Status.SKIPPED
     assignment.skip_reason = reason
     assignment.draft = {}

@@ -117,7 +117,9 @@ def study_create(
     study.save()
     # Creation order is the responses' order; public ids and shuffle keys are random,
     # and items are handed out by a per-annotator permutation, never by primary key.
-    Item.objects.bulk_create(Item(study=study, response=response) for response in responses)
+    Item.objects.bulk_create(
+        Item(study=study, response=response, slots=study.raters_per_item) for response in responses
+    )
     study_items_screen(study=study)
     return study
 
@@ -157,6 +159,8 @@ def study_update(*, study: Study, fields: Mapping[str, Any]) -> Study:
         title=study.title, instructions=study.instructions, systems=study_systems(study=study)
     )
     study.save()
+    # Nothing was handed out (the number is fixed from then on), so no slot is taken.
+    study.items.exclude(slots=study.raters_per_item).update(slots=study.raters_per_item)
     return study
 
 
@@ -272,7 +276,7 @@ def gold_item_add(*, study: Study, response: Response, expected: Mapping[str, ob
     Item.objects.select_for_update().filter(study=study, response=response).first()
     scores = gold_item_check(study=study, response=response, expected=expected)
     item = Item.objects.filter(study=study, response=response).first()
-    item = item or Item(study=study, response=response)
+    item = item or Item(study=study, response=response, slots=study.raters_per_item)
     item.is_gold = True
     for key, score in scores.items():
         setattr(item, f"expected_{key}", score)

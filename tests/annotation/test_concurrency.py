@@ -9,12 +9,14 @@ from __future__ import annotations
 import threading
 import uuid
 from collections import Counter
+from datetime import timedelta
 
 import pytest
 from django.db import connection, connections
+from django.utils import timezone
 
-from annotation.models import Assignment, Rating
-from annotation.services import assignment_next, rating_submit
+from annotation.models import Assignment, Item, Rating
+from annotation.services import AssignmentRefused, assignment_next, assignment_skip, rating_submit
 from tests.support.factories import AnnotatorFactory
 from tests.support.studies import scores, study_world
 
@@ -82,6 +84,10 @@ def test_simultaneous_claims_and_submits_never_overfill_or_lose_a_rating(
     assert len(set(pairs)) == len(pairs)
     assert sorted(stored) == sorted(ratings.values_list("submission_id", flat=True))
     assert not Assignment.objects.filter(status="leased").exists()
+    # The count kept on each item is its ratings, none lost or added by the races.
+    assert all(
+        item.slots_taken == per_item[item.pk] for item in Item.objects.filter(study=world.study)
+    )
 
 
 def test_the_same_submission_sent_from_many_threads_at_once_is_stored_once(
@@ -109,3 +115,54 @@ def test_the_same_submission_sent_from_many_threads_at_once_is_stored_once(
     assert Rating.objects.count() == 1
     assert sum(result.created for result in results) == 1
     assert {result.rating.pk for result in results} == {Rating.objects.get().pk}
+
+
+def test_leases_running_out_amid_claims_skips_and_late_submits_keep_every_count_exact(
+    postgres, transactional_db
+):
+    world = study_world(samples=8, systems=2, raters=2)
+    annotators = [AnnotatorFactory() for _ in range(THREADS)]
+
+    def work(annotator, turn: int) -> None:
+        for _ in range(6):
+            assignment = assignment_next(annotator=annotator, study=world.study)
+            if assignment is None:
+                return
+            # Leases run out under everyone's feet; some give up, some submit late.
+            Assignment.objects.filter(pk=assignment.pk).update(
+                lease_expires_at=timezone.now() - timedelta(seconds=1)
+            )
+            try:
+                if turn % 3 == 0:
+                    assignment_skip(
+                        annotator=annotator, item_public_id=assignment.item.public_id, reason="x"
+                    )
+                elif turn % 3 == 1:
+                    rating_submit(
+                        annotator=annotator,
+                        item_public_id=assignment.item.public_id,
+                        scores=scores(),
+                        comment="",
+                        active_seconds=1,
+                        submission_id=uuid.uuid4(),
+                    )
+            except AssignmentRefused:
+                pass  # the item filled up meanwhile: refused, with its reason
+
+    errors = run_together(
+        [lambda a=annotator, turn=turn: work(a, turn) for turn, annotator in enumerate(annotators)]
+    )
+    assert errors == []
+    holding = Counter(
+        Assignment.objects.filter(
+            item__study=world.study, status__in=["submitted", "leased"]
+        ).values_list("item_id", flat=True)
+    )
+    ratings = Counter(
+        Rating.objects.filter(assignment__item__study=world.study).values_list(
+            "assignment__item_id", flat=True
+        )
+    )
+    for item in Item.objects.filter(study=world.study):
+        assert item.slots_taken == holding[item.pk]
+        assert ratings[item.pk] <= 2
