@@ -35,7 +35,6 @@ import time
 import uuid
 from dataclasses import dataclass, field
 from http.cookies import SimpleCookie
-from pathlib import Path
 from urllib.parse import urlencode
 
 from scratch import ROOT, scratch_django
@@ -79,9 +78,8 @@ class Browser:
         if status != 200 or token is None:
             raise SystemExit(f"the login page answered {status} without a CSRF token")
         form = {"username": username, "password": PASSWORD, "csrfmiddlewaretoken": token[1]}
-        status, _ = self.send(
-            "POST", "/accounts/login/", urlencode(form).encode(), "application/x-www-form-urlencoded"
-        )
+        kind = "application/x-www-form-urlencoded"
+        status, _ = self.send("POST", "/accounts/login/", urlencode(form).encode(), kind)
         if status != 302 or "sessionid" not in self.cookies:
             raise SystemExit(f"logging in {username} answered {status}, not a session")
 
@@ -130,10 +128,9 @@ def trivial_loop(browser: Browser, phase: Phase, stop, counting) -> None:
 
 def rating_loop(study: str, think: float):
     def loop(browser: Browser, phase: Phase, stop, counting) -> None:
-        if think:
-            # Annotators do not all start at the same second.
-            if stop.wait(random.uniform(0, think)):
-                return
+        # Annotators do not all start at the same second.
+        if think and stop.wait(random.uniform(0, think)):  # noqa: S311 (a pace, not a secret)
+            return
         while not stop.is_set():
             started = time.perf_counter()
             status, body = browser.send("POST", f"/api/portal/studies/{study}/next/")
@@ -252,9 +249,9 @@ def server_start(database_url: str, workers: int) -> tuple[subprocess.Popen, int
         env=env,
         check=True,
     )
-    gunicorn = [sys.executable, "-m", "gunicorn", "config.wsgi:application"]
-    server = subprocess.Popen(
-        [*gunicorn, "--workers", str(workers), "--bind", f"127.0.0.1:{port}", "--log-level", "warning"],
+    gunicorn = [sys.executable, "-m", "gunicorn", "config.wsgi:application", "--log-level"]
+    server = subprocess.Popen(  # noqa: S603 (our own interpreter and arguments)
+        [*gunicorn, "warning", "--workers", str(workers), "--bind", f"127.0.0.1:{port}"],
         cwd=ROOT,
         env=env,
     )
@@ -280,19 +277,18 @@ def database_check(studies: list[str], stored: list[str]) -> list[str]:
     problems = []
     items = Item.objects.filter(study__public_id__in=studies)
     ratings = Rating.objects.filter(assignment__item__in=items)
-    over = (
-        ratings.values("assignment__item").annotate(n=Count("pk")).filter(n__gt=RATERS).count()
-    )
+    over = ratings.values("assignment__item").annotate(n=Count("pk")).filter(n__gt=RATERS).count()
     if over:
         problems.append(f"{over} items over {RATERS} ratings")
     pairs = ratings.values("assignment__item", "assignment__annotator").distinct().count()
     if pairs != ratings.count():
         problems.append(f"{ratings.count() - pairs} duplicate ratings")
-    found = set(
-        str(s) for s in Rating.objects.filter(submission_id__in=stored).values_list(
+    found = {
+        str(submission)
+        for submission in Rating.objects.filter(submission_id__in=stored).values_list(
             "submission_id", flat=True
         )
-    )
+    }
     if len(found) != len(set(stored)):
         problems.append(f"{len(set(stored)) - len(found)} submits answered 2xx but not stored")
     holding = Q(assignments__status__in=[Assignment.Status.SUBMITTED, Assignment.Status.LEASED])
@@ -377,9 +373,7 @@ def report(args, sizes: list[int], trivial: list[Phase], rated: dict[int, list[P
         f"{args.rounds} rounds of {args.seconds:g} s per phase (medians over rounds)"
     )
     print(f"trivial view (login page): {trivial_rate:.0f} req/s")
-    print(
-        "items   cycles/s  API req/s  ÷ trivial   next p50/p95/p99 ms     submit p50/p95/p99 ms"
-    )
+    print("items   cycles/s  API req/s  ÷ trivial   next p50/p95/p99 ms     submit p50/p95/p99 ms")
     base = None
     for size in sizes:
         phases = rated[size]
@@ -393,7 +387,7 @@ def report(args, sizes: list[int], trivial: list[Phase], rated: dict[int, list[P
             + "/".join(f"{percentile(next_ms, q):.0f}" for q in (0.5, 0.95, 0.99)).ljust(22)
             + "  "
             + "/".join(f"{percentile(submit_ms, q):.0f}" for q in (0.5, 0.95, 0.99))
-            + (f"   ({cycles / base:.2f}× the {sizes[0]}-item cycles/s)" if size != sizes[0] else "")
+            + (f"   ({cycles / base:.2f}× at {sizes[0]} items)" if size != sizes[0] else "")
         )
 
 
