@@ -1,6 +1,7 @@
 """Inter-rater agreement: Fleiss' κ (statsmodels), Krippendorff's α ordinal (the
 ``krippendorff`` package), Gwet's AC1 and AC2 (reports.gwet, equal to ``irrCAC``), seeded
-bootstrap intervals over items, Landis & Koch bands, and per-rater agreement with peers.
+bootstrap intervals over items (all resamples at once, reports.resampled_agreement, equal
+to the libraries resample by resample), Landis & Koch bands, and per-rater agreement.
 No Django here: the dashboard, the report command and ``manage.py agreement`` all call
 this."""
 
@@ -16,7 +17,12 @@ import numpy as np
 from statsmodels.stats.inter_rater import aggregate_raters, fleiss_kappa
 
 from reports.gwet import IDENTITY, ORDINAL, category_counts, gwet_ac, gwet_weights
-from reports.statistics import RESAMPLES, bootstrap_statistic
+from reports.resampled_agreement import (
+    alpha_ordinal_resampled,
+    fleiss_kappa_resampled,
+    gwet_resampled,
+)
+from reports.statistics import RESAMPLES, bootstrap_batched
 
 UNDEFINED_ALL_EQUAL = "undefined (all ratings equal)"
 
@@ -153,9 +159,9 @@ def dimension_agreement(
             kappa = Coefficient(None, None, None, None, undefined=UNDEFINED_ALL_EQUAL)
         else:
             value = _defined(_fleiss(table))
-            interval = bootstrap_statistic(
+            interval = bootstrap_batched(
                 len(table),
-                lambda indices: _fleiss(table[indices]),
+                lambda taken: fleiss_kappa_resampled(table, taken),
                 seed=seed,
                 resamples=resamples,
             )
@@ -173,9 +179,10 @@ def dimension_agreement(
             alpha = Coefficient(None, None, None, None, undefined=UNDEFINED_ALL_EQUAL)
         else:
             value = _defined(_alpha(data, domain))
-            interval = bootstrap_statistic(
+            per_unit = category_counts(list(shared.values()), domain)
+            interval = bootstrap_batched(
                 data.shape[1],
-                lambda indices: _alpha_or_none(data[:, indices], domain),
+                lambda taken: alpha_ordinal_resampled(per_unit, taken),
                 seed=seed,
                 resamples=resamples,
             )
@@ -214,19 +221,13 @@ def _gwet(
             None, None, None, None, undefined="undefined (no item rated twice)"
         ), None
 
-    def resampled(indices: np.ndarray) -> float | None:
-        again = gwet_ac(counts[indices], weights)
-        return None if again is None else again.value
-
-    interval = bootstrap_statistic(len(counts), resampled, seed=seed, resamples=resamples)
+    interval = bootstrap_batched(
+        len(counts),
+        lambda taken: gwet_resampled(counts, weights, taken),
+        seed=seed,
+        resamples=resamples,
+    )
     return _coefficient(parts.value, interval), parts.observed
-
-
-def _alpha_or_none(data: np.ndarray, domain: Sequence[int]) -> float | None:
-    observed = data[~np.isnan(data)]
-    if len(np.unique(observed)) < 2:
-        return None
-    return _alpha(data, domain)
 
 
 def agreement_table(

@@ -56,6 +56,17 @@ def bootstrap_mean(
     return Estimate(mean=float(data.mean()), low=float(low), high=float(high), n=n)
 
 
+def _interval(values: np.ndarray, resamples: int) -> tuple[float, float] | None:
+    """The 95% percentile interval of the defined resample values; None when fewer than
+    half of the resamples are defined, as the interval would then mislead."""
+    defined = values[~np.isnan(values)]
+    if len(defined) < resamples / 2:
+        return None
+    tail = (1 - CONFIDENCE) / 2 * 100
+    low, high = np.percentile(defined, [tail, 100 - tail])
+    return float(low), float(high)
+
+
 def bootstrap_statistic(
     rows: int,
     statistic: Callable[[np.ndarray], float | None],
@@ -65,21 +76,48 @@ def bootstrap_statistic(
 ) -> tuple[float, float] | None:
     """95% percentile interval of ``statistic(indices)`` over resampled row indices.
     Resamples where the statistic is undefined (None or NaN) are left out; None when
-    fewer than half of them are defined, as the interval would then mislead."""
+    fewer than half of them are defined."""
     if rows == 0:
         return None
     rng = np.random.default_rng(seed)
-    values = []
+    values = [
+        np.nan if (value := statistic(indices)) is None else value
+        for block in _resample_indices(rng, rows, resamples)
+        for indices in block
+    ]
+    return _interval(np.asarray(values, dtype=float), resamples)
+
+
+def resample_selections(
+    rows: int, *, seed: int = 0, resamples: int = RESAMPLES
+) -> Iterator[tuple[np.ndarray, np.ndarray]]:
+    """The resamples ``bootstrap_statistic`` draws with the same seed, in blocks: each
+    block's row indices (resamples × rows) and how many times each resample takes each
+    row (the same shape), for statistics that are sums over rows."""
+    rng = np.random.default_rng(seed)
     for block in _resample_indices(rng, rows, resamples):
-        for indices in block:
-            value = statistic(indices)
-            if value is not None and not np.isnan(value):
-                values.append(value)
-    if len(values) < resamples / 2:
+        offsets = block + rows * np.arange(len(block))[:, None]
+        taken = np.bincount(offsets.ravel(), minlength=block.size).reshape(block.shape)
+        yield block, taken.astype(float)
+
+
+def bootstrap_batched(
+    rows: int,
+    statistic: Callable[[np.ndarray], np.ndarray],
+    *,
+    seed: int = 0,
+    resamples: int = RESAMPLES,
+) -> tuple[float, float] | None:
+    """``bootstrap_statistic`` for a statistic of a whole block of resamples at once:
+    ``statistic(selections)`` takes how many times each resample (a row) takes each row
+    of the data and returns one value per resample, NaN where undefined. The same
+    resamples, so the same interval, at the cost of a few matrix products."""
+    if rows == 0:
         return None
-    tail = (1 - CONFIDENCE) / 2 * 100
-    low, high = np.percentile(values, [tail, 100 - tail])
-    return float(low), float(high)
+    values = np.concatenate(
+        [statistic(taken) for _, taken in resample_selections(rows, seed=seed, resamples=resamples)]
+    )
+    return _interval(values.astype(float), resamples)
 
 
 def paired_bootstrap_p(
