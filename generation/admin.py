@@ -71,7 +71,7 @@ class SystemAdmin(ServiceModelAdmin):
             "OpenAI-compatible API (openai_api)",
             {
                 "fields": [
-                    "endpoint", "model_name", "api_key_env", "tokenizer",
+                    "endpoint", "replica_endpoints", "model_name", "api_key_env", "tokenizer",
                     "request_timeout_seconds", "max_retries", "concurrency",
                     "input_price_per_million", "output_price_per_million", "price_currency",
                 ]

@@ -1,7 +1,12 @@
 from __future__ import annotations
 
 from django.core.exceptions import ValidationError
-from django.core.validators import MaxValueValidator, MinValueValidator, RegexValidator
+from django.core.validators import (
+    MaxValueValidator,
+    MinValueValidator,
+    RegexValidator,
+    URLValidator,
+)
 from django.db import models
 from django.db.models import Q
 
@@ -111,6 +116,12 @@ class System(TimestampedModel):
         max_length=500, blank=True, help_text="openai_api: base URL, e.g. https://host/v1."
     )
     model_name = models.CharField(max_length=200, blank=True, help_text="openai_api: model.")
+    replica_endpoints = models.TextField(
+        blank=True,
+        help_text="openai_api: more base URLs serving the same model, one per line (replicas "
+        "behind vLLM, SGLang or TGI); requests are spread over all of them, with "
+        "`concurrency` in flight at each.",
+    )
 
     class ApiMode(models.TextChoices):
         CHAT = "chat", "chat: /v1/chat/completions"
@@ -255,8 +266,24 @@ class System(TimestampedModel):
                 "completions sends the raw role-prefixed prompt: choose a role-prefixed "
                 "preset (soulchat or mechat); a chat model is served in chat mode"
             )
+        try:
+            self.endpoints()
+        except ValidationError as error:
+            missing["replica_endpoints"] = " ".join(error.messages)
         if missing:
             raise ValidationError(missing)
+
+    def endpoints(self) -> list[str]:
+        """openai_api: its endpoint and its replicas', each once; ValidationError naming
+        a line that is not an http(s) URL."""
+        replicas = [line.strip() for line in self.replica_endpoints.splitlines() if line.strip()]
+        check = URLValidator(schemes=["http", "https"])
+        for number, url in enumerate(replicas, start=1):
+            try:
+                check(url)
+            except ValidationError:
+                raise ValidationError(f"line {number}, {url!r}, is not an http(s) URL") from None
+        return list(dict.fromkeys([self.endpoint, *replicas] if self.endpoint else replicas))
 
 
 class GenerationJob(QueuedWork):

@@ -6,6 +6,7 @@ TGI)."""
 from __future__ import annotations
 
 import dataclasses
+import queue
 import time
 from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import ThreadPoolExecutor
@@ -44,8 +45,8 @@ if TYPE_CHECKING:
 
 
 class ApiGenerator:
-    """Any OpenAI-compatible `/v1/chat/completions` endpoint, through the OpenAI SDK,
-    which already retries 408/409/429/5xx and timeouts with backoff and Retry-After."""
+    """Any OpenAI-compatible endpoint (and its replicas), through the OpenAI SDK, which
+    already retries 408/409/429/5xx and timeouts with backoff and Retry-After."""
 
     def __init__(self, system: System, params: DecodingParams) -> None:
         # The SDK takes most of a second to import: only workers that call an API pay it.
@@ -63,12 +64,20 @@ class ApiGenerator:
                     f"system {system.name}: the environment variable {system.api_key_env}, "
                     "which holds its API key, is not set on this worker"
                 ) from error
-        self.client = openai.OpenAI(
-            base_url=system.endpoint,
-            api_key=api_key,
-            timeout=system.request_timeout_seconds,
-            max_retries=system.max_retries,
-        )
+        # One client per replica; a slot is one request in flight at one of them.
+        self.clients = {
+            endpoint: openai.OpenAI(
+                base_url=endpoint,
+                api_key=api_key,
+                timeout=system.request_timeout_seconds,
+                max_retries=system.max_retries,
+            )
+            for endpoint in system.endpoints()
+        }
+        self.slots: queue.SimpleQueue[str] = queue.SimpleQueue()
+        for _ in range(system.concurrency):
+            for endpoint in self.clients:
+                self.slots.put(endpoint)
         self.counter: TextTokenizer = CharacterTokenizer()
         if system.tokenizer:
             from transformers import AutoTokenizer
@@ -128,10 +137,13 @@ class ApiGenerator:
         yield from self._in_windows(complete, requests)
 
     def _in_windows(self, complete: Callable[[Any], Outcome], items: Sequence) -> Iterator[list]:
-        # A window of requests at a time, `concurrency` in flight, so each is stored soon
-        # after it is answered and a cancelled job stops within one window.
-        window = self.system.concurrency * 4
-        with ThreadPoolExecutor(max_workers=self.system.concurrency) as pool:
+        # A window of requests at a time, `concurrency` in flight at each replica, so each
+        # is stored soon after it is answered and a cancelled job stops within one window.
+        # A request waits for a free slot at any replica: a faster one frees its slots
+        # sooner and takes more of the work.
+        in_flight = self.system.concurrency * len(self.clients)
+        window = in_flight * 4
+        with ThreadPoolExecutor(max_workers=in_flight) as pool:
             for start in range(0, len(items), window):
                 yield list(pool.map(complete, items[start : start + window]))
 
@@ -168,7 +180,7 @@ class ApiGenerator:
         """One chat completion, the answer's text as it came; every problem an outcome."""
         return self._call(
             key,
-            lambda: self.client.chat.completions.create(
+            lambda client: client.chat.completions.create(
                 model=self.system.model_name,
                 # The roles chat_messages writes are the API's (system, user, assistant).
                 messages=cast("list[ChatCompletionMessageParam]", messages),
@@ -184,7 +196,7 @@ class ApiGenerator:
         stops = stop_strings(self.system.prompt_preset)
         return self._call(
             key,
-            lambda: self.client.completions.create(
+            lambda client: client.completions.create(
                 model=self.system.model_name,
                 prompt=prompt,
                 stop=stops or None,
@@ -195,39 +207,56 @@ class ApiGenerator:
         )
 
     def _call(
-        self, key: int, create: Callable[[], Any], text_of: Callable[[Any], str | None], where: str
+        self,
+        key: int,
+        create: Callable[[Any], Any],
+        text_of: Callable[[Any], str | None],
+        where: str,
+    ) -> Outcome:
+        endpoint = self.slots.get()
+        try:
+            return self._call_at(endpoint, key, create, text_of, where)
+        finally:
+            self.slots.put(endpoint)
+
+    def _call_at(
+        self,
+        endpoint: str,
+        key: int,
+        create: Callable[[Any], Any],
+        text_of: Callable[[Any], str | None],
+        where: str,
     ) -> Outcome:
         import openai  # already loaded by __init__
 
         started = time.perf_counter()
         try:
-            completion = create()
+            completion = create(self.clients[endpoint])
         except openai.APIStatusError as error:
             return failed(
                 key,
-                f"HTTP {error.status_code} from {self.system.endpoint}: {error.message}",
+                f"HTTP {error.status_code} from {endpoint}: {error.message}",
             )
         except openai.APITimeoutError:
             return failed(
                 key,
-                f"no answer from {self.system.endpoint} within "
+                f"no answer from {endpoint} within "
                 f"{self.system.request_timeout_seconds:g} s "
                 f"({self.system.max_retries + 1} attempts)",
             )
         except openai.APIConnectionError as error:
-            return failed(key, f"cannot reach {self.system.endpoint}: {error}")
+            return failed(key, f"cannot reach {endpoint}: {error}")
         except (openai.APIError, ValueError, TypeError) as error:
-            return failed(key, f"malformed answer from {self.system.endpoint}: {error}")
+            return failed(key, f"malformed answer from {endpoint}: {error}")
         except RecursionError:
-            return failed(key, f"malformed answer from {self.system.endpoint}: JSON nested "
+            return failed(key, f"malformed answer from {endpoint}: JSON nested "
                                "too deeply to read")  # fmt: skip
         latency = time.perf_counter() - started
         text = text_of(completion)
         if text is None:
             return failed(
                 key,
-                f"malformed answer from {self.system.endpoint}: no {where} "
-                f"in {str(completion)[:300]}",
+                f"malformed answer from {endpoint}: no {where} in {str(completion)[:300]}",
             )
         usage = getattr(completion, "usage", None)
         return Outcome(
@@ -239,7 +268,8 @@ class ApiGenerator:
         )
 
     def close(self) -> None:
-        self.client.close()
+        for client in self.clients.values():
+            client.close()
 
 
 def _completion_text(completion: Any) -> str | None:

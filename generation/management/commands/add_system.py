@@ -62,7 +62,7 @@ def decoding_option(value: str) -> tuple[str, object]:
 class Command(ServiceCommand):
     help = (
         "Register a system to evaluate. hf_local: --checkpoint DIR [--adapter DIR]; "
-        "openai_api: --endpoint URL --model NAME [--api-key-env VAR]; imported: "
+        "openai_api: --endpoint URL [--replica URL …] --model NAME [--api-key-env VAR]; imported: "
         "--responses-file FILE.jsonl. --update changes an existing system."
     )
 
@@ -81,6 +81,11 @@ class Command(ServiceCommand):
         local.add_argument("--max-batch-tokens", type=int)
         api = parser.add_argument_group("openai_api")
         api.add_argument("--endpoint", help="base URL, e.g. https://api.example.com/v1")
+        api.add_argument(
+            "--replica", action="append", default=None, metavar="URL",
+            help="repeatable: another base URL serving the same model; requests are spread "
+            "over the endpoint and its replicas, --concurrency in flight at each",
+        )  # fmt: skip
         api.add_argument("--model", help="model name the endpoint knows")
         api.add_argument(
             "--api-mode", choices=System.ApiMode.values,
@@ -119,6 +124,8 @@ class Command(ServiceCommand):
             for option, field in OPTION_FIELDS.items()
             if options[option] is not None
         }
+        if options["replica"] is not None:
+            fields["replica_endpoints"] = "\n".join(options["replica"])
         if options["kind"]:
             fields["kind"] = options["kind"]
         elif not options["update"]:
