@@ -10,6 +10,15 @@ tokens and the ratio is pure batching gain.
 
 Prompts are SoulChat-format contexts from the shared SMILECHAT slice when it is present
 (../shared/data/smilechat/dev.jsonl.gz), else from the demo corpus.
+
+With --serving-endpoint, the same prompts (the same checkpoint served by vLLM, SGLang or
+TGI's OpenAI-compatible server) are also sent to its /v1/completions, --concurrency in
+flight, greedy, the same number of new tokens (vLLM's ignore_eos), and that rate is
+printed beside HF batched generation's, with the ratio:
+
+    vllm serve /tmp/souleval-bench-model-… --served-model-name bench --port 8001 &
+    .venv/bin/python bench/generation.py --checkpoint /tmp/souleval-bench-model-… --device cuda \
+        --samples 256 --serving-endpoint http://127.0.0.1:8001/v1 --serving-model bench
 """
 
 from __future__ import annotations
@@ -81,6 +90,9 @@ def main() -> int:
     parser.add_argument("--batch-size", type=int, default=32)
     parser.add_argument("--max-new-tokens", type=int, default=64)
     parser.add_argument("--input-budget", type=int, default=1536)
+    parser.add_argument("--serving-endpoint", help="an OpenAI-compatible base URL serving it")
+    parser.add_argument("--serving-model", default="bench", help="the name it is served as")
+    parser.add_argument("--concurrency", type=int, default=64, help="requests in flight there")
     args = parser.parse_args()
     sys.path.insert(0, str(ROOT))
     os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
@@ -151,7 +163,42 @@ def main() -> int:
         f"{batched_rate:.1f} tokens/s"
     )
     print(f"ratio batched / one at a time: {batched_rate / single_rate:.2f}x (goal: >= 5x)")
+    if args.serving_endpoint:
+        texts = [counter.decode(prompt) for prompt in prompts]
+        served_tokens, served_seconds = served(args, texts)
+        served_rate = served_tokens / served_seconds
+        print(
+            f"served ({args.serving_endpoint}, {args.concurrency} in flight): {served_tokens} "
+            f"tokens in {served_seconds:.2f} s = {served_rate:.1f} tokens/s; "
+            f"ratio served / HF batched: {served_rate / batched_rate:.2f}x"
+        )
     return 0
+
+
+def served(args: argparse.Namespace, prompts: list[str]) -> tuple[int, float]:
+    """Completion tokens and seconds for the prompts through the serving engine."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    import openai
+
+    client = openai.OpenAI(base_url=args.serving_endpoint, api_key="not-needed", max_retries=0)
+
+    def complete(prompt: str) -> int:
+        answer = client.completions.create(
+            model=args.serving_model,
+            prompt=prompt,
+            max_tokens=args.max_new_tokens,
+            temperature=0,
+            # vLLM's: every answer as long as HF's fixed-length ones.
+            extra_body={"ignore_eos": True, "min_tokens": args.max_new_tokens},
+        )
+        return answer.usage.completion_tokens if answer.usage else 0
+
+    complete(prompts[0])  # warm-up
+    started = time.perf_counter()
+    with ThreadPoolExecutor(max_workers=args.concurrency) as pool:
+        tokens = sum(pool.map(complete, prompts))
+    return tokens, time.perf_counter() - started
 
 
 if __name__ == "__main__":
