@@ -13,7 +13,7 @@ from decimal import ROUND_HALF_UP, Decimal
 from typing import Any
 
 from django.contrib.auth.models import AnonymousUser, User
-from django.db.models import Count, Exists, OuterRef, Q, QuerySet, Sum
+from django.db.models import Count, Q, QuerySet, Sum
 from django.utils import timezone
 
 from annotation.models import Annotator, Assignment, Item, Rating, Study
@@ -35,17 +35,13 @@ def annotator_for_user(*, user: User | AnonymousUser) -> Annotator | None:
 
 def study_for_annotator(*, annotator: Annotator, study_public_id: str) -> Study:
     """A study they may work on: open or paused, or one where they have work."""
-    study = (
-        Study.objects.filter(public_id=study_public_id)
-        .filter(
-            Q(status__in=[Study.Status.OPEN, Study.Status.PAUSED])
-            # Asked of their own assignments, not joined: the answer costs what their
-            # work costs, not what the study's does.
-            | Exists(Assignment.objects.filter(annotator=annotator, item__study=OuterRef("pk")))
-        )
-        .first()
-    )
-    if study is None:
+    study = Study.objects.filter(public_id=study_public_id).first()
+    if study is None or (
+        study.status not in (Study.Status.OPEN, Study.Status.PAUSED)
+        # Asked of their own assignments only when it matters, and never joined: the
+        # answer costs what their work costs, not what the study's does.
+        and not Assignment.objects.filter(annotator=annotator, item__study=study).exists()
+    ):
         raise NotFound("No such study.")
     return study
 
