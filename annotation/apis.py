@@ -84,7 +84,7 @@ class ProgressSerializer(serializers.Serializer):
     current = serializers.IntegerField(help_text='the "3" of "item 3 of 14"')
     total_at_least = serializers.BooleanField(
         help_text="true when so many items are still open that total counts only some: "
-        '"item 3 of 502 or more"'
+        '"item 3 of 51 or more"'
     )
 
 
@@ -108,13 +108,10 @@ def item_output(annotator: Annotator, item_public_id: str, claim: Claim | None =
     """The item as its annotator sees it, with where they are in its study (counted by
     the ``claim`` that just leased it, if one did)."""
     view = item_view(annotator=annotator, item_public_id=item_public_id)
-    if claim is not None:
-        study = claim.assignment.item.study
+    if claim is None:
+        study, still_open = Study.objects.get(public_id=view.study_public_id), None
     else:
-        study = Study.objects.get(public_id=view.study_public_id)
-    still_open = None
-    if claim is not None and claim.still_open is not None:
-        still_open = (claim.still_open, claim.still_open_at_least)
+        study, still_open = claim.assignment.item.study, claim.still_open
     progress = study_progress_for(annotator=annotator, study=study, still_open=still_open)
     return {
         **ItemOutputSerializer(asdict(view)).data,

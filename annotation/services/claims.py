@@ -26,13 +26,11 @@ from annotation.services.slots import leases_give_back, slot_take
 @dataclass(frozen=True)
 class Claim:
     """An item leased (or the current one handed back) and, as far as the claim looked,
-    how many more are still open to the annotator: ``still_open`` exactly, or at least
-    that many with ``still_open_at_least``; None for the current lease, where it did not
-    look."""
+    how many more are still open to the annotator: ``still_open`` is (how many, whether
+    at least that many), None for the current lease, where it did not look."""
 
     assignment: Assignment
-    still_open: int | None = None
-    still_open_at_least: bool = False
+    still_open: tuple[int, bool] | None = None
 
 
 def assignment_next(*, annotator: Annotator, study: Study) -> Assignment | None:
@@ -81,8 +79,7 @@ def assignment_claim(*, annotator: Annotator, study: Study) -> Claim | None:
                 item.study = study
                 return Claim(
                     _lease(item, annotator, study, timezone.now(), candidate.theirs_before),
-                    still_open=len(window.candidates) + len(passed) - 1,
-                    still_open_at_least=window.more,
+                    still_open=(len(window.candidates) + len(passed) - 1, window.more),
                 )
             passed.append(candidate.item_id)
     return None

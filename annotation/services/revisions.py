@@ -23,6 +23,7 @@ from annotation.services.assignments import (
     assignment_locked,
     gold_matches,
     rating_content_parse,
+    rating_of_submission,
     safety_flag_raise,
     study_open_check,
     submission_uuid,
@@ -57,14 +58,10 @@ def rating_revise(
             _("You have not submitted this item, so there is nothing to revise.")
         )
     rating = Rating.objects.select_for_update().get(assignment=assignment)
-    if (
-        rating.submission_id == submission
-        or rating.revisions.filter(submission_id=submission).exists()
-    ):
+    earlier = rating_of_submission(submission)
+    if earlier is not None and earlier.pk == rating.pk:
         return SubmitResult(rating=rating, created=False)
-    if Rating.objects.filter(submission_id=submission).exists() or (
-        RatingRevision.objects.filter(submission_id=submission).exists()
-    ):
+    if earlier is not None:
         raise AssignmentRefused(_("This submission id was already used; reload the page."))
     study_open_check(assignment.item.study, for_new_items=False)
     now = timezone.now()
