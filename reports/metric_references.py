@@ -7,6 +7,7 @@ from __future__ import annotations
 import gzip
 import json
 import logging
+import random
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -41,13 +42,18 @@ def reference_scores(hypothesis: str, reference: str) -> tuple[float, ...]:
 
 def counsellor_turns(path: Path) -> list[str]:
     """Every counsellor turn of a SMILECHAT JSON-lines file (gzip or plain)."""
+    return [turn for _, turn in counsellor_turns_by_dialogue(path)]
+
+
+def counsellor_turns_by_dialogue(path: Path) -> list[tuple[int, str]]:
+    """(dialogue's line number, turn) for every counsellor turn of a SMILECHAT file."""
     opener = gzip.open if path.suffix == ".gz" else open
     turns = []
     with opener(path, "rt", encoding="utf-8") as lines:
-        for line in lines:
+        for number, line in enumerate(lines):
             for turn in json.loads(line)["dialogue"]:
                 if turn["role"] == "counselor":
-                    turns.append(turn["content"])
+                    turns.append((number, turn["content"]))
     return turns
 
 
@@ -58,3 +64,20 @@ def benchmark_pairs(turns: list[str]) -> Iterator[tuple[str, str]]:
         yield turns[(index + 1) % len(turns)], reference
         yield reference, reference
         yield "", reference
+
+
+def realistic_pairs(turns: list[tuple[int, str]], *, seed: int = 0) -> list[tuple[str, str]]:
+    """Each counsellor turn as the reference of a counsellor turn drawn (seeded) from
+    another dialogue: what a model's answer looks like to the metrics, with no pair empty
+    or identical by construction (the floor row's pairs, METRICS.md)."""
+    if len({dialogue for dialogue, _ in turns}) < 2:
+        return []
+    rng = random.Random(seed)  # noqa: S311 (a reproducible draw, not a secret)
+    pairs = []
+    for dialogue, reference in turns:
+        while True:
+            donor_dialogue, hypothesis = turns[rng.randrange(len(turns))]
+            if donor_dialogue != dialogue:
+                pairs.append((hypothesis, reference))
+                break
+    return pairs

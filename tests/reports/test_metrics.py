@@ -7,7 +7,13 @@ from concurrent.futures import ProcessPoolExecutor
 
 import pytest
 
-from reports.metric_references import benchmark_pairs, counsellor_turns, reference_scores
+from reports.metric_references import (
+    benchmark_pairs,
+    counsellor_turns,
+    counsellor_turns_by_dialogue,
+    realistic_pairs,
+    reference_scores,
+)
 from reports.metrics import METRIC_KEYS, rouge_words, score_pairs, segment
 
 TOLERANCE = 1e-9
@@ -100,3 +106,63 @@ def test_it_equals_the_reference_on_the_whole_shared_set(smilechat):
         if difference > largest:
             largest, worst = difference, pair
     assert largest <= TOLERANCE, (largest, worst)
+
+
+SEGMENTATION_CASES = [
+    "满分是10分的话，我的样子7-8分，焦虑自评SCL_90是3.5分，100%确定。",
+    "先说好的：1-2次。然后呢？a.b.c和d_e都在，最后是中文结尾",
+    "C++和C#都学过，R&D部门的张三-李四说：“好的。”",
+    "7-8",
+    "-开头的符号和结尾的符号-",
+    "㐀字和7-8分混在一起",  # extension A beside a symbol: the whole text goes to jieba
+    "第一行7-8分\n第二行\r\n第三行 9.5 分",
+    "没有任何符号的一句话，很普通。",
+]
+
+
+@pytest.mark.parametrize("text", SEGMENTATION_CASES)
+def test_segmentation_equals_jieba_around_its_symbols(text):
+    import jieba
+
+    assert segment(text) == list(jieba.cut(text))
+
+
+ROUGE_TOKEN_CASES = [
+    ["你好", "。", "我", "很", "好", "！"],
+    ["你好", "。", "\n", "我"],
+    ["你好", "。", " ", "\n", " ", "\n", "我", "？"],
+    ["\r\n", "好", "\r\n", "\r\n"],
+    ["等等", "......", "我", "……", "……", "好"],
+    ["他", "说", "：", "“", "你好", "。", "”", "然后", "\n"],
+    ["a", " ", " ", "b"],
+    [" ", "\n"],
+]
+
+
+@pytest.mark.parametrize("tokens", ROUGE_TOKEN_CASES)
+def test_rouge_words_equal_rouge_chineses_own_sentence_handling(tokens):
+    from rouge_chinese import Rouge
+
+    sentences = [" ".join(part.split()) for part in Rouge().cut_sent(" ".join(tokens)) if part]
+    assert rouge_words(tokens) == [word for sentence in sentences for word in sentence.split(" ")]
+
+
+def test_realistic_pairs_draw_another_dialogues_turn_reproducibly():
+    turns = [
+        (dialogue, f"对话{dialogue}的第{turn}句") for dialogue in range(5) for turn in range(4)
+    ]
+    pairs = realistic_pairs(turns, seed=3)
+    assert pairs == realistic_pairs(turns, seed=3)
+    assert [reference for _, reference in pairs] == [turn for _, turn in turns]
+    for hypothesis, reference in pairs:
+        assert hypothesis.split("的")[0] != reference.split("的")[0]
+    assert realistic_pairs([(0, "甲"), (0, "乙")]) == []
+
+
+@pytest.mark.shared_data
+def test_it_equals_the_reference_on_realistic_shared_pairs(smilechat):
+    """Counsellor turns against other dialogues' turns (the benchmark's realistic slice,
+    its first 1,500 pairs): no pair empty or identical, so every path of the engine runs."""
+    pairs = realistic_pairs(counsellor_turns_by_dialogue(smilechat / "dev.jsonl.gz"))[:1500]
+    for mine, theirs in zip(score_pairs(pairs), _reference_chunk(pairs), strict=True):
+        assert max(abs(a - b) for a, b in zip(mine, theirs, strict=True)) <= TOLERANCE
