@@ -27,6 +27,7 @@ def scratch_django(parser: argparse.ArgumentParser, database_url: str | None) ->
         SOULEVAL_VAR_DIR=str(scratch),
         SOULEVAL_ENV_FILE="",
     )
+    os.environ.pop("CELERY_BROKER_URL", None)  # tasks run eagerly, in this process
     sys.path.insert(0, str(ROOT))
     if url.startswith("postgres"):
         import psycopg

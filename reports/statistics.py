@@ -4,11 +4,13 @@ every time it is drawn. No Django here."""
 from __future__ import annotations
 
 import math
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Hashable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
+from typing import TypeVar
 
 import numpy as np
 
+Key = TypeVar("Key", bound=Hashable)
 RESAMPLES = 1000
 CONFIDENCE = 0.95
 # Resample indices in blocks so 10,000 samples × 1,000 resamples never sits in memory at once.
@@ -43,17 +45,36 @@ def bootstrap_mean(
     values: Sequence[float], *, seed: int = 0, resamples: int = RESAMPLES
 ) -> Estimate | None:
     """Mean of ``values`` with a 95% percentile-bootstrap interval; None for no values."""
-    data = np.asarray(values, dtype=float)
-    n = len(data)
-    if n == 0:
-        return None
-    rng = np.random.default_rng(seed)
-    means = np.concatenate(
-        [data[indices].mean(axis=1) for indices in _resample_indices(rng, n, resamples)]
-    )
+    return bootstrap_means({0: values}, seed=seed, resamples=resamples)[0]
+
+
+def bootstrap_means(
+    columns: Mapping[Key, Sequence[float]], *, seed: int = 0, resamples: int = RESAMPLES
+) -> dict[Key, Estimate | None]:
+    """``bootstrap_mean`` of every column at once: columns of one length share the
+    resamples ``bootstrap_mean`` would draw for each with the same seed, so they are
+    drawn once and every column's resample means come from one matrix product."""
+    estimates: dict[Key, Estimate | None] = {}
+    by_length: dict[int, list[Key]] = {}
+    for key, values in columns.items():
+        by_length.setdefault(len(values), []).append(key)
     tail = (1 - CONFIDENCE) / 2 * 100
-    low, high = np.percentile(means, [tail, 100 - tail])
-    return Estimate(mean=float(data.mean()), low=float(low), high=float(high), n=n)
+    for n, keys in by_length.items():
+        if n == 0:
+            estimates.update(dict.fromkeys(keys))
+            continue
+        data = np.column_stack([np.asarray(columns[key], dtype=float) for key in keys])
+        selections = resample_selections(n, seed=seed, resamples=resamples)
+        means = np.concatenate([taken @ data / n for _, taken in selections])
+        lows, highs = np.percentile(means, [tail, 100 - tail], axis=0)
+        for offset, key in enumerate(keys):
+            estimates[key] = Estimate(
+                mean=float(data[:, offset].mean()),
+                low=float(lows[offset]),
+                high=float(highs[offset]),
+                n=n,
+            )
+    return estimates
 
 
 def _interval(values: np.ndarray, resamples: int) -> tuple[float, float] | None:

@@ -6,16 +6,17 @@ from __future__ import annotations
 from collections import defaultdict
 from typing import Any
 
+from reports.diversity import answer_lengths
 from reports.metrics import METRIC_KEYS, PROFILE_SACREBLEU, SACREBLEU_KEY
 from reports.models import EvalRun, FloorScore
+from reports.selectors.figure_cache import distinct_cells, means_estimated
 from reports.selectors.table import (
     FLOOR_LABEL,
     FLOOR_ROW,
     ResultRow,
-    diversity_cells,
     sacrebleu_estimate,
 )
-from reports.statistics import Estimate, bootstrap_mean
+from reports.statistics import Estimate
 
 
 def run_floor_rows(*, run: EvalRun, profile: str, human_keys: list[str]) -> list[ResultRow]:
@@ -35,15 +36,20 @@ def run_floor_rows(*, run: EvalRun, profile: str, human_keys: list[str]) -> list
     for dataset in run.datasets.order_by("name"):
         values = grouped.get(dataset.pk, [])
         cells: dict[str, Estimate | None] = {}
+        to_estimate: dict[str, list[float]] = {}
         if profile == PROFILE_SACREBLEU:
             pairs = [(hypothesis, reference) for hypothesis, reference, *_ in values]
             cells[SACREBLEU_KEY] = sacrebleu_estimate(pairs, seed=run.seed)
         else:
-            for offset, key in enumerate(METRIC_KEYS):
-                cells[key] = bootstrap_mean(
-                    [row[3 + offset] * 100 for row in values], seed=run.seed
-                )
-        cells.update(diversity_cells([row[0] for row in values], seed=run.seed))
+            to_estimate = {
+                key: [row[3 + offset] * 100 for row in values]
+                for offset, key in enumerate(METRIC_KEYS)
+            }
+            cells.update(dict.fromkeys(to_estimate))
+        answers = [row[0] for row in values]
+        cells.update(distinct_cells(answers))
+        to_estimate["length"] = answer_lengths(answers)
+        cells.update(means_estimated(to_estimate, seed=run.seed))
         cells.update(dict.fromkeys(human_keys))
         rows.append(
             ResultRow(

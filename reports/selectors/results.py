@@ -10,6 +10,7 @@ from annotation.rubric import SCALE_KEYS
 from annotation.selectors.quality import excluded_ratings
 from annotation.selectors.screening import study_screening_counts
 from generation.models import System
+from reports.diversity import answer_lengths
 from reports.metrics import (
     METRIC_KEYS,
     METRIC_LABELS,
@@ -19,6 +20,7 @@ from reports.metrics import (
     is_empty,
 )
 from reports.models import EvalRun, ResponseScore
+from reports.selectors.figure_cache import distinct_cells, means_estimated
 from reports.selectors.floors import run_floor_rows
 from reports.selectors.judge_columns import run_judge_columns, run_judge_scores
 from reports.selectors.ratings import (
@@ -39,11 +41,10 @@ from reports.selectors.table import (
     Column,
     ResultRow,
     ResultsTable,
-    diversity_cells,
     sacrebleu_estimate,
     table_note,
 )
-from reports.statistics import Estimate, bootstrap_mean
+from reports.statistics import Estimate
 
 
 def _columns(profile: str) -> list[Column]:
@@ -145,8 +146,13 @@ def results_table(
     human = _human_item_means(rated, include_excluded)
     left_out: Counter[tuple[int, int]] = Counter() if include_excluded else _left_out_per_row(run)
     rows = []
+    # Every mean's interval is drawn in one batch after the loop: cells of one size share
+    # their resamples (reports.statistics.bootstrap_means).
+    to_estimate: dict[tuple[int, str], list[float]] = {}
+    every_cells: list[dict[str, Estimate | None]] = []
+    by_dataset: list[list[ResultRow]] = []
     for dataset in run.datasets.order_by("name"):
-        dataset_rows = []
+        rows_of_dataset: list[ResultRow] = []
         for system in run.systems.order_by("name"):
             values = auto.get((dataset.pk, system.pk), [])
             answers = texts.get((dataset.pk, system.pk), [])
@@ -159,17 +165,19 @@ def results_table(
                 cells[SACREBLEU_KEY] = _sacrebleu_cell(run, dataset.pk, system.pk)
             else:
                 for offset, key in enumerate(METRIC_KEYS):
-                    cells[key] = bootstrap_mean(
-                        [row[2 + offset] * 100 for row in values], seed=run.seed
-                    )
-            cells.update(diversity_cells(answers, seed=run.seed))
+                    cells[key] = None  # its place among the columns; the interval comes later
+                    to_estimate[(len(every_cells), key)] = [row[2 + offset] * 100 for row in values]
+            cells.update(distinct_cells(answers))
+            cells["length"] = None
+            to_estimate[(len(every_cells), "length")] = answer_lengths(answers)
             scores = human.get((dataset.pk, system.pk), {})
             for key in SCALE_KEYS:
-                cells[key] = bootstrap_mean(scores.get(key, []), seed=run.seed)
+                to_estimate[(len(every_cells), key)] = scores.get(key, [])
             verdicts = judged.get((dataset.pk, system.pk), {})
             for column in judge_columns:
-                cells[column.key] = bootstrap_mean(verdicts.get(column.key, []), seed=run.seed)
-            dataset_rows.append(
+                to_estimate[(len(every_cells), column.key)] = verdicts.get(column.key, [])
+            every_cells.append(cells)
+            rows_of_dataset.append(
                 ResultRow(
                     dataset=dataset.name,
                     system=system.name,
@@ -183,6 +191,10 @@ def results_table(
                     kind=REFERENCE_ROW if is_reference else SYSTEM_ROW,
                 )
             )
+        by_dataset.append(rows_of_dataset)
+    for (position, key), estimate in means_estimated(to_estimate, seed=run.seed).items():
+        every_cells[position][key] = estimate
+    for dataset_rows in by_dataset:
         # Diversity and length describe answers; more of them is not better. The human
         # reference is the ceiling the systems are read against, not a contender.
         contenders = [row for row in dataset_rows if row.kind == SYSTEM_ROW]

@@ -9,7 +9,6 @@ from dataclasses import dataclass, field
 from annotation.selectors.quality import ExclusionSummary
 from annotation.selectors.screening import ScreeningCounts
 from reports.agreement import DimensionAgreement
-from reports.diversity import distinct_n_estimate, mean_length
 from reports.metrics import sacrebleu_from_statistics, sacrebleu_statistics
 from reports.statistics import Estimate, bootstrap_statistic
 
@@ -92,14 +91,6 @@ class ResultsTable:
         return table_note(
             ratings=self.ratings, exclusions=self.exclusions, screening=self.screening
         )
-
-
-def diversity_cells(texts: list[str], *, seed: int) -> dict[str, Estimate | None]:
-    return {
-        "distinct_1": distinct_n_estimate(texts, 1),
-        "distinct_2": distinct_n_estimate(texts, 2),
-        "length": mean_length(texts, seed=seed),
-    }
 
 
 def sacrebleu_estimate(pairs: Sequence[tuple[str, str]], *, seed: int) -> Estimate | None:

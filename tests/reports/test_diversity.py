@@ -6,7 +6,7 @@ import math
 
 import pytest
 
-from reports.diversity import character_ngrams, distinct_n, distinct_n_estimate, mean_length
+from reports.diversity import answer_lengths, character_ngrams, distinct_n, distinct_n_estimate
 
 
 def test_distinct_n_counts_character_ngrams_over_all_responses():
@@ -68,11 +68,18 @@ def test_one_answer_has_no_interval_rather_than_a_made_up_one():
     assert math.isnan(estimate.high)
 
 
-def test_mean_length_counts_stripped_characters_and_empty_answers():
-    estimate = mean_length(["  你好 ", "", "我听到了"])
-    assert estimate.mean == pytest.approx(2.0)
-    assert estimate.n == 3
-    assert mean_length([]) is None
+def test_the_length_column_counts_stripped_characters_and_empty_answers():
+    assert answer_lengths(["  你好 ", "", "我听到了"]) == [2.0, 0.0, 4.0]
+    assert answer_lengths([]) == []
+
+
+def test_distinct_n_estimate_equals_a_leave_one_out_by_brute_force_beyond_the_packed_keys():
+    # Distinct-3 over more texts than three packed code points leave bits for.
+    texts = [f"我听到了{number % 7}你的难过" for number in range(3000)] + ["", "好"]
+    estimate = distinct_n_estimate(texts, 3)
+    assert estimate.mean == distinct_n(texts, 3)
+    with pytest.raises(ValueError, match="n must be"):
+        distinct_n_estimate(texts, 4)
 
 
 def test_no_interval_is_said_as_such_in_every_format():
@@ -101,3 +108,27 @@ def test_no_interval_is_said_as_such_in_every_format():
     }
     lines = "".join(csv_lines(export_table(table=table))).splitlines()
     assert "nan" not in lines[1].lower()
+
+
+def test_kept_figures_follow_every_change_of_their_input():
+    """The figure cache is keyed on the values themselves: a changed answer or score
+    gives a new figure, never the kept one."""
+    from django.core.cache import cache
+
+    from reports.selectors.figure_cache import distinct_cells, means_estimated
+    from reports.statistics import bootstrap_means
+
+    cache.clear()
+    texts = ["我听到了你的难过", "你愿意多说说吗", "好的"]
+    first = distinct_cells(texts)
+    assert distinct_cells(list(texts)) == first
+    changed = distinct_cells([*texts[:2], "好的好的"])
+    assert changed["distinct_1"] == distinct_n_estimate([*texts[:2], "好的好的"], 1)
+    assert changed != first
+    columns = {"a": [1.0, 2.0, 3.0], "b": [0.0, 1.0]}
+    kept = means_estimated(columns, seed=0)
+    assert means_estimated({"a": [1.0, 2.0, 3.0], "b": [0.0, 1.0]}, seed=0) == kept
+    assert means_estimated({"a": [1.0, 2.0, 4.0], "b": [0.0, 1.0]}, seed=0)["a"].mean == 7 / 3
+    spread = {"a": [float(value % 7) for value in range(40)]}
+    assert means_estimated(spread, seed=1) == bootstrap_means(spread, seed=1)
+    assert means_estimated(spread, seed=1) != means_estimated(spread, seed=2)
