@@ -66,6 +66,11 @@ class EvalRunAdmin(ServiceModelAdmin):
             ),
             path("<int:run_id>/plan/", wrap(views.plan_view), name="reports_evalrun_plan"),
             path(
+                "<int:run_id>/differences/",
+                wrap(views.differences_view),
+                name="reports_evalrun_differences",
+            ),
+            path(
                 "<int:run_id>/judges/<int:judge_id>/followup/",
                 wrap(views.judge_followup_view),
                 name="reports_evalrun_judge_followup",

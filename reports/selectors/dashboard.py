@@ -1,5 +1,6 @@
 """Everything the results dashboard shows of a run, from one call that reads the run's
-ratings once and hands them to each figure."""
+ratings once and hands them to each figure; the panels answered after the page (the
+mixed models' differences, the planner) each have their own call."""
 
 from __future__ import annotations
 
@@ -11,7 +12,6 @@ from reports.metrics import METRIC_KEYS, METRIC_LABELS
 from reports.models import EvalRun
 from reports.planner import Plan, PlanRefused
 from reports.selectors.comparisons import Comparison, systems_compare
-from reports.selectors.differences import DifferencesTable, run_differences
 from reports.selectors.judging import (
     JudgeDisagreement,
     JudgeValidation,
@@ -53,7 +53,6 @@ class Dashboard:
     metrics: list[tuple[str, str]]  # what a comparison can be on: key, label
     comparison: Comparison | None
     comparison_error: str  # why the comparison asked for cannot be made, or ""
-    differences: list[DifferencesTable]  # per dataset, the mixed model of each CEHS scale
     plan: Plan | None  # the planner's answer for the run's study
     plan_error: str  # why the planner cannot answer, or ""
     judges: list[JudgePanel]  # each LLM judge of the run against the experts
@@ -131,7 +130,6 @@ def run_dashboard(
         + [(key, HUMAN_LABELS[key]) for key in SCALE_KEYS],
         comparison=compared,
         comparison_error=error,
-        differences=run_differences(run=run, ratings=ratings, rated=rated),
         plan=planned,
         plan_error=plan_error,
         judges=[

@@ -1,7 +1,8 @@
 // Moves the progress bars while generation, scoring and rating go on; the tables are
-// computed when the page loads (reload for fresh figures). The comparison and the
-// planner answer in place: the page stays where it is, with the choices made, and its
-// address follows them, so a reload or a shared link shows the same answer.
+// computed when the page loads (reload for fresh figures), the mixed models' differences
+// just after. The comparison and the planner answer in place: the page stays where it
+// is, with the choices made, and its address follows them, so a reload or a shared link
+// shows the same answer.
 (function () {
   "use strict";
   const root = document.getElementById("dashboard");
@@ -37,11 +38,10 @@
   window.setTimeout(poll, 2000);
 
   // --- Panels answered in place (without the script, the forms reload the page).
-  async function answer(form, panel, pushed) {
-    const query = new URLSearchParams(new FormData(form));
+  async function answer(url, panel, pushed) {
     panel.setAttribute("aria-busy", "true");
     try {
-      const response = await fetch(form.getAttribute("data-url") + "?" + query, { headers: { Accept: "text/html" } });
+      const response = await fetch(url, { headers: { Accept: "text/html" } });
       panel.innerHTML = await response.text();
     } catch (error) {
       panel.innerHTML = '<p class="errornote">The server could not be reached; try again.</p>';
@@ -52,7 +52,7 @@
     }
     if (pushed) {
       const address = new URL(window.location.href);
-      for (const [key, value] of query) address.searchParams.set(key, value);
+      for (const [key, value] of new URL(url, address).searchParams) address.searchParams.set(key, value);
       window.history.replaceState(null, "", address);
     }
   }
@@ -62,13 +62,17 @@
     // Not form.dataset: the comparison form has a control named "dataset", which the
     // form's named properties put in its place.
     if (!form || !panel || !form.getAttribute("data-url")) return;
+    const url = () => form.getAttribute("data-url") + "?" + new URLSearchParams(new FormData(form));
     form.addEventListener("submit", (event) => {
       event.preventDefault();
-      answer(form, panel, true);
+      answer(url(), panel, true);
     });
-    if (panel.dataset.pending === "true") answer(form, panel, false);
+    if (panel.dataset.pending === "true") answer(url(), panel, false);
   }
   inPlace("compare", "comparison-panel");
   inPlace("planner", "plan-panel");
+  // The mixed models' differences: no form, fetched once the page is shown.
+  const differences = document.getElementById("differences");
+  if (differences && differences.dataset.pending === "true") answer(differences.dataset.url, differences, false);
   root.dataset.ready = "true";
 })();

@@ -50,8 +50,10 @@ def test_comparisons_answer_in_place_and_keep_the_choices(browser, live_server, 
     admin_open(page, live_server, dashboard, username="admin-e2e", password=PASSWORD)
     page.wait_for_selector("#dashboard[data-ready=true]")
     expect(page.locator("#nav-sidebar")).to_have_count(0)
-    # The planner's default answer comes after the page.
+    # The planner's default answer and the mixed models' differences come after the page.
     expect(page.locator("#plan-panel #plan")).to_be_visible(timeout=30_000)
+    expect(page.locator("#differences table.differences")).to_have_count(4, timeout=30_000)
+    expect(page.locator("#differences-loading")).to_have_count(0)
     # An interval sits on one line below its mean.
     interval = page.locator("#table-1 tbody tr.system td small").first
     assert interval.bounding_box()["height"] < 20, interval.bounding_box()

@@ -14,7 +14,7 @@ from django.urls import reverse
 
 from reports.selectors.comparisons import MIXED_MODEL, systems_compare
 from reports.selectors.differences import run_differences
-from reports.selectors.table import AFTER_EXCLUSIONS
+from reports.selectors.table import AFTER_EXCLUSIONS, ALL_RATINGS
 from tests.support.factories import AdminFactory
 from tests.support.runs import rate_all, run_world
 
@@ -74,14 +74,32 @@ def test_report_differences_as_text_latex_and_csv(rated, capsys):
     assert all(row["p_holm"] or row["problem"] for row in rows)
 
 
-def test_the_dashboard_shows_a_differences_table_per_scale(rated, client):
+def test_the_dashboard_fetches_a_differences_table_per_scale_after_the_page(rated, client):
     client.force_login(AdminFactory())
     page = client.get(reverse("admin:reports_evalrun_dashboard", args=[rated.run.pk]))
     html = page.content.decode()
-    assert 'id="differences"' in html
+    # The page holds the panel's place and where to fetch it: the fits take seconds.
+    panel_url = reverse("admin:reports_evalrun_differences", args=[rated.run.pk])
+    assert f'id="differences" aria-live="polite" data-pending="true" data-url="{panel_url}' in html
+    assert "data-dimension=" not in html
+    panel = client.get(panel_url, {"ratings": AFTER_EXCLUSIONS})
+    assert panel.status_code == 200
+    fragment = panel.content.decode()
     for dimension in ("content", "empathy", "helpfulness", "safety"):
-        assert f'data-dimension="{dimension}"' in html
-    assert "Holm-corrected" in html
+        assert f'data-dimension="{dimension}"' in fragment
+    assert "Holm-corrected" in fragment
+    assert "after exclusions" in fragment
+    every_rating = client.get(panel_url, {"ratings": ALL_RATINGS}).content.decode()
+    assert "after exclusions" not in every_rating
+
+
+def test_the_differences_panel_refuses_a_bad_view_and_answers_staff_only(rated, client):
+    panel_url = reverse("admin:reports_evalrun_differences", args=[rated.run.pk])
+    assert client.get(panel_url).status_code == 302  # to the admin's login
+    client.force_login(AdminFactory())
+    assert client.get(panel_url, {"ratings": "some"}).status_code == 400
+    missing = reverse("admin:reports_evalrun_differences", args=[rated.run.pk + 1000])
+    assert client.get(missing).status_code == 404
 
 
 def test_comparing_on_a_cehs_scale_uses_the_mixed_model(rated):
