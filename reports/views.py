@@ -9,21 +9,16 @@ from django.http import Http404, HttpRequest, HttpResponse, JsonResponse, Stream
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_POST
 
-from annotation.rubric import SCALE_KEYS, SCALE_MAXIMUM
+from annotation.rubric import SCALE_KEYS
 from judging.services import JudgeRunInvalid
-from reports.charts import metric_bars, score_distribution
 from reports.exports import csv_lines
 from reports.formats import column_digits
 from reports.forms import DashboardForm
-from reports.metrics import METRIC_KEYS, METRIC_LABELS
 from reports.models import EvalRun
 from reports.selectors.dashboard import run_comparison, run_dashboard, run_plan_panel
 from reports.selectors.differences import run_differences
 from reports.selectors.exports import EXPORT_KINDS, ExportNotFound, export_kind_get
-from reports.selectors.ratings import (
-    HUMAN_LABELS,
-)
-from reports.selectors.runs import RunNotFound, run_get, run_progress
+from reports.selectors.runs import RunNotFound, RunProgress, run_get, run_progress
 from reports.selectors.table import AFTER_EXCLUSIONS, ALL_RATINGS
 from reports.services.judging import run_judge_followup_study
 
@@ -35,8 +30,7 @@ def _run(run_id: int) -> EvalRun:
         raise Http404("no such run") from None
 
 
-def _progress_json(run: EvalRun) -> dict:
-    progress = run_progress(run=run)
+def _progress_json(progress: RunProgress) -> dict:
     return {
         "status": progress.status,
         "error": progress.error,
@@ -62,30 +56,7 @@ def _progress_json(run: EvalRun) -> dict:
 
 
 def run_progress_view(request: HttpRequest, run_id: int) -> JsonResponse:
-    return JsonResponse(_progress_json(_run(run_id)))
-
-
-def _charts(table, distributions) -> list[str]:
-    charts = []
-    # One dataset: its name on every bar says nothing and crowds out the system's.
-    several = len({row.dataset for row in table.rows}) > 1
-
-    def label(row) -> str:
-        return f"{row.dataset}/{row.system}" if several else row.system
-
-    for key in METRIC_KEYS if table.profile == "soulchat" else ():
-        bars = [(label(row), row.cells.get(key)) for row in table.rows]
-        top = max((cell.high for _, cell in bars if cell), default=1.0)
-        charts.append(metric_bars(f"{METRIC_LABELS[key]} ×100, 95% CI", bars, maximum=top))
-    for key in SCALE_KEYS:
-        bars = [(label(row), row.cells.get(key)) for row in table.rows]
-        if any(cell for _, cell in bars):
-            title = f"{HUMAN_LABELS[key]} mean, 95% CI"
-            charts.append(metric_bars(title, bars, maximum=SCALE_MAXIMUM[key]))
-        if distributions.get(key):
-            title = f"{HUMAN_LABELS[key]} scores"
-            charts.append(score_distribution(title, distributions[key], maximum=SCALE_MAXIMUM[key]))
-    return charts
+    return JsonResponse(_progress_json(run_progress(run=_run(run_id))))
 
 
 def _form(request: HttpRequest) -> DashboardForm:
@@ -125,33 +96,37 @@ def dashboard_view(request: HttpRequest, run_id: int, admin_context: dict) -> Ht
     form = _form(request)
     ratings = form.ratings_view()
     plan = form.plan_wanted()
+    progress = run_progress(run=run)
     dashboard = run_dashboard(
         run=run,
         ratings=ratings,
+        progress=progress,
         comparison=form.comparison_wanted(),
         # Unasked, the planner's default answer is fetched once the page is shown.
         plan=plan if form.plan_asked() else None,
     )
+    figures = dashboard.figures
     context = {
         **admin_context,
         "title": f"Results of evaluation run {run.pk}",
         "run": run,
-        "progress": _progress_json(run),
-        "table": dashboard.table,
-        "table_rows": _display_rows(dashboard.table),
-        "annotators": dashboard.annotators,
-        "unsafe": dashboard.unsafe,
-        "charts": _charts(dashboard.table, dashboard.distributions),
+        "progress": _progress_json(progress),
+        "figures_kept": dashboard.cached,
+        "table": figures.table,
+        "table_rows": _display_rows(figures.table),
+        "annotators": figures.annotators,
+        "unsafe": figures.unsafe,
+        "charts": figures.charts,
         "ratings": ratings,
         "other_ratings": AFTER_EXCLUSIONS if ratings == ALL_RATINGS else ALL_RATINGS,
-        "datasets": dashboard.datasets,
-        "systems": dashboard.systems,
+        "datasets": figures.datasets,
+        "systems": figures.systems,
         "metrics": dashboard.metrics,
         "comparison": dashboard.comparison,
         "comparison_error": dashboard.comparison_error,
         "plan": dashboard.plan,
         "plan_error": dashboard.plan_error,
-        "judges": dashboard.judges,
+        "judges": figures.judges,
         "plan_request": plan,
         "plan_pending": not form.plan_asked() and run.study_id is not None,
         "wanted": form.comparison_wanted() or {},

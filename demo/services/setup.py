@@ -27,6 +27,7 @@ from generation.models import System
 from generation.services import ImportReport, dataset_import
 from reports.models import EvalRun, ResponseScore
 from reports.selectors.dashboard import run_dashboard
+from reports.selectors.runs import run_progress
 from reports.selectors.table import RATINGS_VIEWS
 
 # Shown on screen by bin/demo; refused outside DEBUG so they never reach a server.
@@ -198,5 +199,6 @@ def demo_figures_warm(*, run: EvalRun) -> None:
     """Compute the run's dashboard under each ratings view once, so its agreement
     intervals and mixed models are in the shared cache (var/cache) and the web server's
     first visit is quick too."""
+    progress = run_progress(run=run)
     for view in RATINGS_VIEWS:
-        run_dashboard(run=run, ratings=view)
+        run_dashboard(run=run, ratings=view, progress=progress)

@@ -14,9 +14,9 @@ from generation.models import Dataset, System
 from reports.metrics import METRIC_KEYS, METRIC_LABELS
 from reports.mixed_model import Difference, holm_corrected
 from reports.models import EvalRun
+from reports.selectors.automatic_cells import run_auto_values
 from reports.selectors.differences import run_differences
 from reports.selectors.ratings import RunRatings, run_ratings
-from reports.selectors.results import run_auto_values
 from reports.selectors.table import AFTER_EXCLUSIONS, ALL_RATINGS
 from reports.statistics import paired_bootstrap_p
 

@@ -10,18 +10,16 @@ from annotation.rubric import SCALE_KEYS
 from annotation.selectors.quality import excluded_ratings
 from annotation.selectors.screening import study_screening_counts
 from generation.models import System
-from reports.diversity import answer_lengths
 from reports.metrics import (
     METRIC_KEYS,
     METRIC_LABELS,
     PROFILE_SACREBLEU,
     PROFILE_SOULCHAT,
     SACREBLEU_KEY,
-    is_empty,
 )
-from reports.models import EvalRun, ResponseScore
-from reports.selectors.figure_cache import distinct_cells, means_estimated
-from reports.selectors.floors import run_floor_rows
+from reports.models import EvalRun
+from reports.selectors.automatic_cells import run_automatic_part
+from reports.selectors.figure_cache import means_estimated
 from reports.selectors.judge_columns import run_judge_columns, run_judge_scores
 from reports.selectors.ratings import (
     HUMAN_LABELS,
@@ -30,18 +28,19 @@ from reports.selectors.ratings import (
     run_exclusions,
     run_ratings,
 )
-from reports.selectors.runs import run_responses
+from reports.selectors.runs import ResponseCounts
 from reports.selectors.table import (
     AFTER_EXCLUSIONS,
     ALL_RATINGS,
     DIVERSITY_LABELS,
+    FLOOR_LABEL,
+    FLOOR_ROW,
     RATINGS_VIEWS,
     REFERENCE_ROW,
     SYSTEM_ROW,
     Column,
     ResultRow,
     ResultsTable,
-    sacrebleu_estimate,
     table_note,
 )
 from reports.statistics import Estimate
@@ -54,38 +53,6 @@ def _columns(profile: str) -> list[Column]:
         auto = [Column(key, METRIC_LABELS[key], "auto") for key in METRIC_KEYS]
     diversity = [Column(key, label, "diversity") for key, label in DIVERSITY_LABELS.items()]
     return auto + diversity + [Column(key, HUMAN_LABELS[key], "human") for key in SCALE_KEYS]
-
-
-def _texts(run: EvalRun) -> dict[tuple[int, int], list[str]]:
-    """(dataset id, system id) → the texts of its responses to the run's samples."""
-    grouped: dict[tuple[int, int], list[str]] = defaultdict(list)
-    rows = (
-        run_responses(run=run)
-        .order_by("sample_id")
-        .values_list("sample__dataset_id", "system_id", "text")
-    )
-    for dataset_id, system_id, text in rows.iterator(chunk_size=5000):
-        grouped[(dataset_id, system_id)].append(text)
-    return grouped
-
-
-def run_auto_values(run: EvalRun) -> dict[tuple[int, int], list[tuple[Any, ...]]]:
-    """(dataset id, system id) → [(sample id, response id, scores...)] in sample order."""
-    rows = (
-        ResponseScore.objects.filter(response__in=run_responses(run=run))
-        .order_by("response__sample_id")
-        .values_list(
-            "response__sample__dataset_id",
-            "response__system_id",
-            "response__sample_id",
-            "empty",
-            *METRIC_KEYS,
-        )
-    )
-    grouped: dict[tuple[int, int], list[tuple[Any, ...]]] = defaultdict(list)
-    for dataset_id, system_id, sample_id, empty, *scores in rows.iterator(chunk_size=5000):
-        grouped[(dataset_id, system_id)].append((sample_id, empty, *scores))
-    return grouped
 
 
 def _human_item_means(
@@ -107,16 +74,6 @@ def _human_item_means(
     return grouped
 
 
-def _sacrebleu_cell(run: EvalRun, dataset_id: int, system_id: int) -> Estimate | None:
-    pairs = list(
-        run_responses(run=run)
-        .filter(sample__dataset_id=dataset_id, system_id=system_id)
-        .order_by("sample_id")
-        .values_list("text", "sample__reference")
-    )
-    return sacrebleu_estimate(pairs, seed=run.seed)
-
-
 def results_table(
     *,
     run: EvalRun,
@@ -124,14 +81,16 @@ def results_table(
     with_agreement: bool = True,
     ratings: str = AFTER_EXCLUSIONS,
     rated: RunRatings | None = None,
+    responses: tuple[ResponseCounts, ...] | None = None,
 ) -> ResultsTable:
     """Table 1: per dataset × system, the automatic metrics (mean ×100) and the human
     means, each with n and a 95% bootstrap interval; the best mean per column and
     dataset is marked among the systems (never on the human reference's row, whose
     automatic cells are empty, nor on the floor rows, which come per dataset in `floors`).
     The human columns read the ratings left in after exclusions, or with
-    `ratings=ALL_RATINGS` every rating; `rated` is the run's ratings when the caller
-    has read them already (run_ratings)."""
+    `ratings=ALL_RATINGS` every rating; `rated` is the run's ratings and `responses`
+    its response counts when the caller has read them already (run_ratings,
+    run_response_counts)."""
     if profile not in (PROFILE_SOULCHAT, PROFILE_SACREBLEU):
         raise ValueError(f"unknown metric profile {profile!r}")
     if ratings not in RATINGS_VIEWS:
@@ -139,37 +98,24 @@ def results_table(
     include_excluded = ratings == ALL_RATINGS
     judge_columns = run_judge_columns(run=run)
     columns = _columns(profile) + judge_columns
+    human_keys = [*SCALE_KEYS, *(column.key for column in judge_columns)]
     judged = run_judge_scores(run=run) if judge_columns else {}
-    auto = run_auto_values(run)
-    texts = _texts(run)
+    automatic = run_automatic_part(run=run, profile=profile, responses=responses)
     rated = rated if rated is not None else run_ratings(run=run)
     human = _human_item_means(rated, include_excluded)
     left_out: Counter[tuple[int, int]] = Counter() if include_excluded else _left_out_per_row(run)
     rows = []
-    # Every mean's interval is drawn in one batch after the loop: cells of one size share
-    # their resamples (reports.statistics.bootstrap_means).
+    # Every human mean's interval is drawn in one batch after the loop: cells of one size
+    # share their resamples (reports.statistics.bootstrap_means).
     to_estimate: dict[tuple[int, str], list[float]] = {}
     every_cells: list[dict[str, Estimate | None]] = []
     by_dataset: list[list[ResultRow]] = []
+    floors: list[ResultRow] = []
     for dataset in run.datasets.order_by("name"):
         rows_of_dataset: list[ResultRow] = []
         for system in run.systems.order_by("name"):
-            values = auto.get((dataset.pk, system.pk), [])
-            answers = texts.get((dataset.pk, system.pk), [])
-            is_reference = system.kind == System.Kind.REFERENCE
-            cells: dict[str, Estimate | None] = {}
-            if is_reference:
-                # Its automatic metrics would score the reference against itself.
-                cells.update({column.key: None for column in columns if column.kind == "auto"})
-            elif profile == PROFILE_SACREBLEU:
-                cells[SACREBLEU_KEY] = _sacrebleu_cell(run, dataset.pk, system.pk)
-            else:
-                for offset, key in enumerate(METRIC_KEYS):
-                    cells[key] = None  # its place among the columns; the interval comes later
-                    to_estimate[(len(every_cells), key)] = [row[2 + offset] * 100 for row in values]
-            cells.update(distinct_cells(answers))
-            cells["length"] = None
-            to_estimate[(len(every_cells), "length")] = answer_lengths(answers)
+            part = automatic.rows[(dataset.pk, system.pk)]
+            cells = dict(part.cells)
             scores = human.get((dataset.pk, system.pk), {})
             for key in SCALE_KEYS:
                 to_estimate[(len(every_cells), key)] = scores.get(key, [])
@@ -181,17 +127,24 @@ def results_table(
                 ResultRow(
                     dataset=dataset.name,
                     system=system.name,
-                    samples=len(answers) if is_reference else len(values),
-                    empty=sum(1 for text in answers if is_empty(text))
-                    if is_reference
-                    else sum(1 for row in values if row[1]),
+                    samples=part.samples,
+                    empty=part.empty,
                     rated_items=max((len(v) for v in scores.values()), default=0),
                     cells=cells,
                     ratings_left_out=left_out[(dataset.pk, system.pk)],
-                    kind=REFERENCE_ROW if is_reference else SYSTEM_ROW,
+                    kind=REFERENCE_ROW if system.kind == System.Kind.REFERENCE else SYSTEM_ROW,
                 )
             )
         by_dataset.append(rows_of_dataset)
+        floor = automatic.floors[dataset.pk]
+        floors.append(
+            ResultRow(
+                dataset=dataset.name, system=FLOOR_LABEL, samples=floor.samples,
+                empty=floor.empty, rated_items=0,
+                # Nobody rates the floor.
+                cells={**floor.cells, **dict.fromkeys(human_keys)}, kind=FLOOR_ROW,
+            )
+        )  # fmt: skip
     for (position, key), estimate in means_estimated(to_estimate, seed=run.seed).items():
         every_cells[position][key] = estimate
     for dataset_rows in by_dataset:
@@ -218,11 +171,7 @@ def results_table(
         ratings=ratings,
         exclusions=run_exclusions(run=run),
         screening=study_screening_counts(study_id=run.study_id),
-        floors=run_floor_rows(
-            run=run,
-            profile=profile,
-            human_keys=[*SCALE_KEYS, *(column.key for column in judge_columns)],
-        ),
+        floors=floors,
     )
 
 

@@ -5,13 +5,13 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from django.db.models import Count, QuerySet
+from django.db.models import Count, Max, QuerySet
 
 from annotation.models import Study
 from annotation.selectors import StudyProgress, study_progress
 from common.errors import NOT_FOUND, ServiceError
 from generation.models import Response, System
-from reports.models import EvalRun, EvalSample, ResponseScore
+from reports.models import EvalRun, EvalSample
 
 
 class RunNotFound(ServiceError):
@@ -34,6 +34,20 @@ class SystemProgress:
 
 
 @dataclass(frozen=True)
+class ResponseCounts:
+    """One system's responses to the run's samples and their automatic scores, with the
+    last id of each: as both tables only grow (a response per sample and system, a score
+    per response, neither ever rewritten) and ids are never reused, these four numbers
+    change whenever the set of either does."""
+
+    system_id: int
+    answered: int
+    last_response: int | None
+    scored: int
+    last_score: int | None
+
+
+@dataclass(frozen=True)
 class RunProgress:
     status: str
     error: str
@@ -47,6 +61,7 @@ class RunProgress:
     study_status: str
     awaiting_study: bool  # the run has a human sample and its study is not open yet
     failed: bool
+    responses: tuple[ResponseCounts, ...]
 
     @property
     def settled(self) -> bool:
@@ -77,9 +92,27 @@ def run_responses(*, run: EvalRun) -> QuerySet[Response]:
     return Response.objects.filter(sample_id__in=_run_samples(run), system__in=run.systems.all())
 
 
+def run_response_counts(*, run: EvalRun) -> tuple[ResponseCounts, ...]:
+    """Per system, in one pass over the run's responses: what progress shows, and what
+    tells the dashboard's figures that its automatic inputs changed."""
+    rows = (
+        run_responses(run=run)
+        .values_list("system_id")
+        .annotate(
+            answered=Count("pk"),
+            last_response=Max("pk"),
+            scored=Count("automatic_scores"),
+            last_score=Max("automatic_scores__pk"),
+        )
+        .order_by("system_id")
+    )
+    return tuple(ResponseCounts(*row) for row in rows)
+
+
 def run_progress(*, run: EvalRun) -> RunProgress:
     samples = EvalSample.objects.filter(run=run).count()
-    answered = dict(run_responses(run=run).values_list("system").annotate(n=Count("pk")).order_by())
+    counts = run_response_counts(run=run)
+    answered = {row.system_id: row.answered for row in counts}
     latest_jobs = {}
     for job in run.generation_jobs.order_by("pk"):
         latest_jobs[job.system_id] = job.status
@@ -100,9 +133,10 @@ def run_progress(*, run: EvalRun) -> RunProgress:
         answered=sum(row.answered for row in systems),
         expected=samples * len(systems),
         to_score=samples * sum(1 for s in run.systems.all() if s.kind != System.Kind.REFERENCE),
-        scored=ResponseScore.objects.filter(response__in=run_responses(run=run)).count(),
+        scored=sum(row.scored for row in counts),
         study=study_progress(study=study) if study else None,
         study_status=study.get_status_display() if study else "",
         awaiting_study=run.human_samples > 0 and study is None,
         failed=run.status == EvalRun.Status.FAILED,
+        responses=counts,
     )
