@@ -32,7 +32,9 @@ from generation.services import (
     systems_with_reference,
 )
 from judging.services import JUDGE_KINDS
+from reports.metrics import PROFILE_SOULCHAT
 from reports.models import EvalRun, EvalSample
+from reports.selectors.automatic_cells import run_automatic_part
 from reports.selectors.judging import run_judges
 from reports.services.floor import run_floor_score
 from reports.services.judging import run_judge_start
@@ -257,6 +259,9 @@ def eval_run_advance(*, run_id: int, workers: int = 1) -> EvalRun | None:
     _study_step(run)
     if not outstanding:
         _judge_step(run)
+        # Every response is scored now: Table 1's automatic part (seconds at a paper's
+        # size) is computed here, in the worker, so the dashboard's first visit reads it.
+        run_automatic_part(run=run, profile=PROFILE_SOULCHAT)
     run.refresh_from_db()
     if not outstanding and run.status != EvalRun.Status.RATING:
         EvalRun.objects.filter(pk=run.pk).update(status=EvalRun.Status.RATING, error="")
