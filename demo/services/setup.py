@@ -27,6 +27,7 @@ from generation.models import System
 from generation.services import ImportReport, dataset_import
 from reports.models import EvalRun, ResponseScore
 from reports.selectors.dashboard import run_dashboard
+from reports.selectors.differences import run_differences
 from reports.selectors.runs import run_progress
 from reports.selectors.table import RATINGS_VIEWS
 
@@ -202,3 +203,4 @@ def demo_figures_warm(*, run: EvalRun) -> None:
     progress = run_progress(run=run)
     for view in RATINGS_VIEWS:
         run_dashboard(run=run, ratings=view, progress=progress)
+        run_differences(run=run, ratings=view)

@@ -52,7 +52,7 @@ def test_it_refuses_without_debug_and_creates_nothing(settings):
 
 
 def test_simulated_ratings_fill_the_demo_run_and_leave_annotator1_a_share(
-    settings, django_capture_on_commit_callbacks
+    settings, django_capture_on_commit_callbacks, monkeypatch
 ):
     from annotation.models import Annotator, Rating
     from annotation.services import assignment_next, rater_exclude
@@ -99,6 +99,17 @@ def test_simulated_ratings_fill_the_demo_run_and_leave_annotator1_a_share(
     assert Rating.objects.count() == 15
 
     run = Rating.objects.first().assignment.item.study.eval_run
+    # The setup fitted the mixed models of both views: the dashboard's panel reads them.
+    from reports.selectors import differences
+    from reports.selectors.table import RATINGS_VIEWS
+
+    def refit(*args, **kwargs):
+        raise AssertionError("the demo's differences were not kept")
+
+    with monkeypatch.context() as patched:
+        patched.setattr(differences, "mixed_model_fit", refit)
+        for view in RATINGS_VIEWS:
+            assert differences.run_differences(run=run, ratings=view)
     table = results_table(run=run)
     assert all(row.cells["content"].n == 3 for row in table.rows)
     # Half the items have the hurried third rater: κ reads those; α reads all six.
