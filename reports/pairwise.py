@@ -86,14 +86,14 @@ def strengths_fit(wins: np.ndarray) -> np.ndarray:
             "unbounded; more votes are needed"
         )
     games = wins + wins.T
+    # θ is identified up to a shift: solve on the first k−1 with θ_k = −Σ others.
+    basis = np.vstack([np.eye(k - 1), -np.ones(k - 1)])
     theta = np.zeros(k)
     for _ in range(_NEWTON_STEPS):
         p = 1.0 / (1.0 + np.exp(theta[None, :] - theta[:, None]))  # P(row beats column)
         gradient = (wins - games * p).sum(axis=1)
         weight = games * p * (1.0 - p)
         hessian = np.diag(weight.sum(axis=1)) - weight
-        # θ is identified up to a shift: solve on the first k−1 with θ_k = −Σ others.
-        basis = np.vstack([np.eye(k - 1), -np.ones(k - 1)])
         step = basis @ np.linalg.solve(basis.T @ hessian @ basis, basis.T @ gradient)
         theta = theta + step
         theta -= theta.mean()

@@ -11,7 +11,7 @@ from django.core.cache import cache
 from annotation.rubric import SCALE_KEYS, SCALE_MAXIMUM
 from generation.models import Dataset, System
 from reports.charts import metric_bars, score_distribution
-from reports.metrics import METRIC_KEYS, METRIC_LABELS
+from reports.metrics import METRIC_KEYS, METRIC_LABELS, PROFILE_SOULCHAT
 from reports.models import EvalRun
 from reports.planner import Plan, PlanRefused
 from reports.selectors.comparisons import Comparison, systems_compare
@@ -52,7 +52,6 @@ class Figures:
     """What the dashboard shows of the run whatever is asked of it: kept under the digest
     of everything it is computed from (reports.selectors.dashboard_state)."""
 
-    ratings: str  # the view the human figures read
     table: ResultsTable
     annotators: list[AnnotatorRow]
     unsafe: list[UnsafeResponse]
@@ -83,7 +82,7 @@ def dashboard_charts(
     def label(row: ResultRow) -> str:
         return f"{row.dataset}/{row.system}" if several else row.system
 
-    for key in METRIC_KEYS if table.profile == "soulchat" else ():
+    for key in METRIC_KEYS if table.profile == PROFILE_SOULCHAT else ():
         bars = [(label(row), row.cells.get(key)) for row in table.rows]
         top = max((cell.high for _, cell in bars if cell), default=1.0)
         charts.append(metric_bars(f"{METRIC_LABELS[key]} ×100, 95% CI", bars, maximum=top))
@@ -153,7 +152,6 @@ def _figures(run: EvalRun, ratings: str, rated: RunRatings, progress: RunProgres
         run=run, include_excluded=ratings == ALL_RATINGS, rated=rated
     )
     return Figures(
-        ratings=ratings,
         table=table,
         annotators=run_annotator_rows(run=run, rated=rated),
         unsafe=run_unsafe_responses(run=run),

@@ -260,8 +260,9 @@ def eval_run_advance(*, run_id: int, workers: int = 1) -> EvalRun | None:
     if not outstanding:
         _judge_step(run)
         # Every response is scored now: Table 1's automatic part (seconds at a paper's
-        # size) is computed here, in the worker, so the dashboard's first visit reads it.
-        run_automatic_part(run=run, profile=PROFILE_SOULCHAT)
+        # size) is computed in the worker, so the dashboard's first visit reads it; once
+        # committed, so that the run's row lock is not held meanwhile.
+        transaction.on_commit(lambda: run_automatic_part(run=run, profile=PROFILE_SOULCHAT))
     run.refresh_from_db()
     if not outstanding and run.status != EvalRun.Status.RATING:
         EvalRun.objects.filter(pk=run.pk).update(status=EvalRun.Status.RATING, error="")

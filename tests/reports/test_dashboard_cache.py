@@ -158,6 +158,9 @@ def test_a_reload_with_nothing_changed_keeps_the_figures(client, world):
     again = _load(client, world.run)
     assert first.context["figures_kept"] is False
     assert again.context["figures_kept"] is True
+    # The page says which it is.
+    assert "computed for this visit" in first.content.decode()
+    assert "computed at an earlier visit" in again.content.decode()
     assert again.context["table"] == first.context["table"]
     assert again.context["annotators"] == first.context["annotators"]
     # Each ratings view has its own figures.
