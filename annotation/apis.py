@@ -96,10 +96,18 @@ class ItemOutputSerializer(serializers.Serializer):
     status = serializers.ChoiceField(choices=["leased", "submitted", "expired", "skipped"])
     lease_expires_at = serializers.DateTimeField()
     conversation = TurnSerializer(many=True)
-    response_text = serializers.CharField()
+    kind = serializers.ChoiceField(
+        choices=["rating", "pairwise"],
+        help_text="rating: response_text on the four scales; pairwise: left_text against "
+        "right_text, voted on through vote/",
+    )
+    response_text = serializers.CharField(help_text="empty in a pairwise study")
+    left_text = serializers.CharField(help_text="pairwise: the answer shown on the left")
+    right_text = serializers.CharField(help_text="pairwise: the answer shown on the right")
     draft = serializers.DictField()
     active_seconds = serializers.IntegerField()
     rating = serializers.DictField(allow_null=True)
+    vote = serializers.DictField(allow_null=True, help_text="pairwise: the vote submitted")
     skip_reason = serializers.CharField()
     progress = ProgressSerializer(read_only=True)
 
@@ -197,6 +205,7 @@ class ItemDraftApi(AnnotatorAPIView):
             item_public_id=item_id,
             draft=draft,
             active_seconds=active,
+            pairwise=False,
         )
         return Response(self.DraftOutputSerializer(assignment).data)
 

@@ -180,3 +180,42 @@ def scores_parse(raw: Mapping[str, object], *, partial: bool = False) -> dict[st
     if errors:
         raise ScoresInvalid(errors)
     return scores
+
+
+# A pairwise vote, as the annotator saw the two answers: overall (required) and,
+# optionally, per CEHS scale. Keys 1–4 on the page, in this order; ← and → for the sides.
+PAIR_CHOICES = ("left", "right", "tie", "both_bad")
+PAIR_OVERALL = "overall"
+PAIR_KEYS: tuple[str, ...] = (PAIR_OVERALL, *SCALE_KEYS)
+
+
+def pair_choices_parse(raw: Mapping[str, object], *, partial: bool = False) -> dict[str, str]:
+    """The overall choice (or, with ``partial``, whatever a draft holds) and the optional
+    per-scale ones; ScoresInvalid with every problem at once, unknown keys included."""
+    choices: dict[str, str] = {}
+    errors: dict[str, str] = {}
+    for key in PAIR_KEYS:
+        value = raw.get(key)
+        if value is None or value == "":
+            if key == PAIR_OVERALL and not partial:
+                errors[key] = "choose the better answer, a tie, or both bad"
+            continue
+        if value not in PAIR_CHOICES:
+            errors[key] = f"one of {', '.join(PAIR_CHOICES)}, not {value!r}"
+            continue
+        choices[key] = str(value)
+    for key in sorted(set(raw) - {*PAIR_KEYS, "comment"}):
+        errors[key] = "not part of a vote"
+    if errors:
+        raise ScoresInvalid(errors)
+    return choices
+
+
+# What the page says for each choice, in the order of its keys 1–4.
+PAIR_CHOICE_LABELS: dict[str, tuple[str, str]] = {
+    "left": ("左边的回复更好", "The left response is better"),
+    "right": ("右边的回复更好", "The right response is better"),
+    "tie": ("一样好", "Equally good"),
+    "both_bad": ("都不好", "Both are bad"),
+}
+PAIR_QUESTION = ("哪个回复更好？", "Which response is better overall?")

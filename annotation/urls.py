@@ -1,6 +1,6 @@
 from django.urls import path
 
-from annotation import views
+from annotation import pair_views, views
 
 app_name = "annotation"
 
@@ -11,5 +11,6 @@ urlpatterns = [
     path("studies/<str:study_id>/ratings/", views.study_ratings, name="ratings"),
     path("items/<str:item_id>/", views.item, name="item"),
     path("items/<str:item_id>/revise/", views.item_revise, name="revise"),
+    path("items/<str:item_id>/vote/", pair_views.item_vote, name="vote"),
     path("items/<str:item_id>/skip/", views.item_skip, name="skip"),
 ]

@@ -7,21 +7,19 @@ or study that is not theirs answers 404, like one that does not exist.
 from __future__ import annotations
 
 import uuid
-from collections.abc import Callable
-from functools import wraps
 from typing import Any
 
 from django.contrib import messages
 from django.contrib.auth import login
-from django.contrib.auth.views import redirect_to_login
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils.translation import gettext as _
-from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
+from annotation.access import annotator_required
 from annotation.models import Annotator, Assignment, Study
+from annotation.pair_views import pair_page
 from annotation.rubric import INDEPENDENCE_NOTE_EN, INDEPENDENCE_NOTE_ZH, SCALE_KEYS, SCALES
 from annotation.selectors import (
     NotFound,
@@ -43,24 +41,6 @@ from annotation.services import (
     rating_revise,
     rating_submit,
 )
-
-View = Callable[..., HttpResponse]
-
-
-def annotator_required(view: Callable[..., HttpResponse]) -> View:
-    """Signed-in annotators only: others are sent to log in, or told the portal is not
-    theirs (an admin without an annotator profile)."""
-
-    @wraps(view)
-    def wrapper(request: HttpRequest, *args, **kwargs) -> HttpResponse:
-        if not request.user.is_authenticated:
-            return redirect_to_login(request.get_full_path())
-        annotator = annotator_for_user(user=request.user)
-        if annotator is None:
-            return render(request, "annotation/not_annotator.html", status=403)
-        return view(request, annotator, *args, **kwargs)
-
-    return never_cache(wrapper)
 
 
 @require_GET
@@ -197,6 +177,8 @@ def _item_page(
         view = item_view(annotator=annotator, item_public_id=item_id)
     except NotFound:
         raise Http404(_("No such item.")) from None
+    if view.is_pairwise:
+        return pair_page(request, annotator, view)
     study = Study.objects.get(public_id=view.study_public_id)
     if revising and (view.rating is None or not study.takes_ratings):
         # Nothing to revise (not submitted), or the study takes no more ratings.

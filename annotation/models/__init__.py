@@ -5,6 +5,7 @@ and says nothing about the system, the sample or the order items were made in.
 """
 
 from annotation.models.base import SHUFFLE_PRIME, public_id_new, shuffle_key_new
+from annotation.models.pairs import PairChoice, PairVote
 from annotation.models.people import Annotator, Invitation
 from annotation.models.studies import Item, Study
 from annotation.models.work import (
@@ -21,6 +22,8 @@ __all__ = [
     "Assignment",
     "Invitation",
     "Item",
+    "PairChoice",
+    "PairVote",
     "RaterExclusion",
     "Rating",
     "RatingRevision",

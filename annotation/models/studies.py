@@ -8,6 +8,7 @@ from django.conf import settings
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.db.models import F, Q
+from django.db.models.functions import Greatest, Least
 
 from annotation.models.base import public_id_new, score_field, scores_in_range, shuffle_key_new
 from annotation.rubric import RUBRIC_VERSION, SCALE_MAXIMUM
@@ -22,6 +23,10 @@ class Study(TimestampedModel):
         PAUSED = "paused", "paused"
         CLOSED = "closed", "closed"
 
+    class Kind(models.TextChoices):
+        RATING = "rating", "rating: one response on the four scales"
+        PAIRWISE = "pairwise", "pairwise: two systems' responses side by side"
+
     name = models.CharField(max_length=100, unique=True, help_text="For admins only.")
     title = models.CharField(
         max_length=200,
@@ -35,6 +40,12 @@ class Study(TimestampedModel):
     )
     public_id = models.CharField(max_length=32, unique=True, default=public_id_new, editable=False)
     status = models.CharField(max_length=10, choices=Status.choices, default=Status.DRAFT)
+    kind = models.CharField(
+        max_length=10,
+        choices=Kind.choices,
+        default=Kind.RATING,
+        help_text="Fixed when the study is made: its items are single responses or pairs.",
+    )
     raters_per_item = models.PositiveSmallIntegerField(
         default=3, validators=[MinValueValidator(1), MaxValueValidator(50)]
     )
@@ -75,6 +86,9 @@ class Study(TimestampedModel):
                 condition=Q(status__in=["draft", "open", "paused", "closed"]),
                 name="study_status_is_known",
             ),
+            models.CheckConstraint(
+                condition=Q(kind__in=["rating", "pairwise"]), name="study_kind_is_known"
+            ),
         ]
 
     def __str__(self) -> str:
@@ -86,6 +100,10 @@ class Study(TimestampedModel):
         paused study hands out no new items, but its held ones may be finished)."""
         return self.status != self.Status.CLOSED
 
+    @property
+    def is_pairwise(self) -> bool:
+        return self.kind == self.Kind.PAIRWISE
+
 
 # Items never handed out: held back for naming their system, or left out for it.
 UNSERVED_SCREENINGS = ("held", "excluded")
@@ -96,10 +114,16 @@ ITEM_OPEN = (Q(is_gold=True) | Q(slots_taken__lt=F("slots"))) & ~Q(
 
 
 class Item(models.Model):
-    """One response to be rated in one study; a gold item carries the expected scores."""
+    """One response to be rated in one study, or in a pairwise study two systems' responses
+    to one context (``response`` and ``other_response``, in the design's order, which
+    says nothing: each annotator's sides are drawn per assignment). A gold item carries
+    the expected scores."""
 
     study = models.ForeignKey(Study, on_delete=models.CASCADE, related_name="items")
     response = models.ForeignKey(Response, on_delete=models.PROTECT, related_name="items")
+    other_response = models.ForeignKey(
+        Response, on_delete=models.PROTECT, null=True, blank=True, related_name="paired_items"
+    )
     public_id = models.CharField(max_length=32, unique=True, default=public_id_new, editable=False)
     shuffle_key = models.BigIntegerField(default=shuffle_key_new, editable=False)
 
@@ -120,6 +144,9 @@ class Item(models.Model):
     identity_matches = models.JSONField(default=list, blank=True, encoder=UnicodeJSONEncoder)
     # What annotators see instead of the response once masked; the response is untouched.
     masked_text = models.TextField(blank=True)
+    # The same for the other response of a pair: held if either names its system.
+    other_identity_matches = models.JSONField(default=list, blank=True, encoder=UnicodeJSONEncoder)
+    other_masked_text = models.TextField(blank=True)
     screened_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True,
         related_name="+",
@@ -141,7 +168,26 @@ class Item(models.Model):
     class Meta:
         ordering = ["study", "pk"]
         constraints = [
-            models.UniqueConstraint(fields=["study", "response"], name="item_unique_response"),
+            models.UniqueConstraint(
+                fields=["study", "response"],
+                condition=Q(other_response__isnull=True),
+                name="item_unique_response",
+            ),
+            # A pair once per study, whichever way round.
+            models.UniqueConstraint(
+                Least("response", "other_response"),
+                Greatest("response", "other_response"),
+                "study",
+                condition=Q(other_response__isnull=False),
+                name="item_unique_pair",
+            ),
+            models.CheckConstraint(
+                condition=~Q(response=F("other_response")), name="item_pair_of_two_responses"
+            ),
+            models.CheckConstraint(
+                condition=Q(other_response__isnull=True) | Q(is_gold=False),
+                name="item_pair_is_not_gold",
+            ),
             models.CheckConstraint(
                 condition=Q(is_gold=False)
                 | (
@@ -157,7 +203,11 @@ class Item(models.Model):
                 name="item_expected_scores_in_range",
             ),
             models.CheckConstraint(
-                condition=~Q(screening="masked") | ~Q(masked_text=""),
+                # A pair's masked texts are both set, the side that named nobody as it is
+                # (which may be empty).
+                condition=~Q(screening="masked")
+                | ~Q(masked_text="")
+                | Q(other_response__isnull=False),
                 name="item_masked_has_its_text",
             ),
             models.CheckConstraint(

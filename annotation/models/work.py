@@ -41,6 +41,10 @@ class Assignment(TimestampedModel):
     # current one (since leased_at) can give, so a client cannot claim more than wall time.
     active_seconds = models.PositiveIntegerField(default=0)
     active_seconds_before_lease = models.PositiveIntegerField(default=0)
+    # In a pairwise study: whether this annotator sees the item's ``response`` on the
+    # left (its ``other_response`` on the right), drawn when the item is first handed to
+    # them and kept when it is handed to them again. None in a rating study.
+    response_on_left = models.BooleanField(null=True, blank=True)
 
     class Meta:
         ordering = ["-leased_at"]

@@ -13,10 +13,10 @@ from decimal import ROUND_HALF_UP, Decimal
 from typing import Any
 
 from django.contrib.auth.models import AnonymousUser, User
-from django.db.models import Count, Q, QuerySet, Sum
+from django.db.models import Aggregate, Count, Q, QuerySet, Sum, Value
 from django.utils import timezone
 
-from annotation.models import Annotator, Assignment, Item, Rating, Study
+from annotation.models import Annotator, Assignment, Item, PairVote, Rating, Study
 from annotation.selectors.claims import items_open_to
 from common.errors import NOT_FOUND, ServiceError
 from generation.models import System
@@ -47,8 +47,11 @@ def study_for_annotator(*, annotator: Annotator, study_public_id: str) -> Study:
 
 
 def study_systems(*, study: Study) -> QuerySet[System]:
-    """The systems whose responses are under study."""
-    return System.objects.filter(responses__items__study=study).distinct()
+    """The systems whose responses are under study (either side of a pair)."""
+    return System.objects.filter(
+        Q(pk__in=Item.objects.filter(study=study).values("response__system_id"))
+        | Q(pk__in=Item.objects.filter(study=study).values("other_response__system_id"))
+    )
 
 
 @dataclass(frozen=True)
@@ -59,7 +62,8 @@ class ConversationTurn:
 
 @dataclass(frozen=True)
 class ItemView:
-    """One item as its annotator sees it: the conversation, the response, their draft."""
+    """One item as its annotator sees it: the conversation, the response (or, in a
+    pairwise study, the two answers on the sides drawn for them), their draft."""
 
     public_id: str
     study_public_id: str
@@ -73,6 +77,14 @@ class ItemView:
     active_seconds: int
     rating: dict[str, Any] | None
     skip_reason: str
+    kind: str = Study.Kind.RATING
+    left_text: str = ""
+    right_text: str = ""
+    vote: dict[str, Any] | None = None
+
+    @property
+    def is_pairwise(self) -> bool:
+        return self.kind == Study.Kind.PAIRWISE
 
 
 # What an item view reads, in one query of plain values: no model of a system is loaded.
@@ -80,7 +92,8 @@ _ITEM_VIEW_FIELDS = (
     "pk", "status", "lease_expires_at", "draft", "active_seconds", "skip_reason",
     "item__public_id", "item__screening", "item__masked_text", "item__response__text",
     "item__response__sample__context", "item__study__public_id", "item__study__title",
-    "item__study__status",
+    "item__study__status", "item__study__kind", "response_on_left",
+    "item__other_masked_text", "item__other_response__text",
 )  # fmt: skip
 
 
@@ -96,11 +109,24 @@ def item_view(*, annotator: Annotator, item_public_id: str) -> ItemView:
     status = row["status"]
     if status == Assignment.Status.LEASED and row["lease_expires_at"] <= timezone.now():
         status = Assignment.Status.EXPIRED
+    pairwise = row["item__study__kind"] == Study.Kind.PAIRWISE
     rating = (
         Rating.objects.filter(assignment_id=row["pk"]).first()
-        if status == Assignment.Status.SUBMITTED
+        if status == Assignment.Status.SUBMITTED and not pairwise
         else None
     )
+    masked = row["item__screening"] == Item.Screening.MASKED
+    # Masked: the span that named the system is replaced; the response is untouched.
+    shown = row["item__masked_text"] if masked else row["item__response__text"]
+    left_text = right_text = ""
+    vote = None
+    if pairwise:
+        other = row["item__other_masked_text"] if masked else row["item__other_response__text"]
+        left_text, right_text = (shown, other) if row["response_on_left"] else (other, shown)
+        shown = ""
+        if status == Assignment.Status.SUBMITTED:
+            found = PairVote.objects.filter(assignment_id=row["pk"]).first()
+            vote = None if found is None else _vote_seen(found)
     return ItemView(
         public_id=row["item__public_id"],
         study_public_id=row["item__study__public_id"],
@@ -112,10 +138,7 @@ def item_view(*, annotator: Annotator, item_public_id: str) -> ItemView:
             ConversationTurn(role=turn["role"], content=turn["content"])
             for turn in row["item__response__sample__context"]
         ],
-        # Masked: the span that named the system is replaced; the response is untouched.
-        response_text=row["item__masked_text"]
-        if row["item__screening"] == Item.Screening.MASKED
-        else row["item__response__text"],
+        response_text=shown,
         draft=dict(row["draft"]),
         active_seconds=row["active_seconds"],
         rating=None
@@ -126,7 +149,21 @@ def item_view(*, annotator: Annotator, item_public_id: str) -> ItemView:
             "submission_id": str(rating.submission_id),
         },
         skip_reason=row["skip_reason"],
+        kind=row["item__study__kind"],
+        left_text=left_text,
+        right_text=right_text,
+        vote=vote,
     )
+
+
+def _vote_seen(vote: PairVote) -> dict[str, Any]:
+    """A vote as its annotator gave it: the sides they saw, never which answer was whose."""
+    return {
+        "overall": vote.overall,
+        **vote.dimensions(),
+        "comment": vote.comment,
+        "submission_id": str(vote.submission_id),
+    }
 
 
 def _money(value: Decimal) -> Decimal:
@@ -193,8 +230,9 @@ def _study_stats(annotator: Annotator, study: Study) -> StudyStats:
         submitted=Count("pk", filter=Q(status=Assignment.Status.SUBMITTED)),
         skipped=Count("pk", filter=Q(status=Assignment.Status.SKIPPED)),
     )
+    credited = PairVote if study.is_pairwise else Rating
     active = (
-        Rating.objects.filter(
+        credited.objects.filter(
             assignment__annotator=annotator, assignment__item__study=study
         ).aggregate(seconds=Sum("active_seconds"))["seconds"]
         or 0
@@ -247,15 +285,20 @@ class PayRow:
 
 
 def study_pay_rows(*, study: Study) -> list[PayRow]:
+    # A pairwise study's votes are paid as ratings are; it has no gold items.
+    gold: dict[str, Aggregate | Value] = (
+        {"gold_rated": Value(0), "gold_matches": Value(0)}
+        if study.is_pairwise
+        else {
+            "gold_rated": Count("pk", filter=Q(gold_matches__isnull=False)),
+            "gold_matches": Sum("gold_matches"),
+        }
+    )
     rows = (
-        Rating.objects.filter(assignment__item__study=study)
+        (PairVote if study.is_pairwise else Rating)
+        .objects.filter(assignment__item__study=study)
         .values("assignment__annotator")
-        .annotate(
-            submitted=Count("pk"),
-            active=Sum("active_seconds"),
-            gold_rated=Count("pk", filter=Q(gold_matches__isnull=False)),
-            gold_matches=Sum("gold_matches"),
-        )
+        .annotate(submitted=Count("pk"), active=Sum("active_seconds"), **gold)
         .order_by("assignment__annotator")
     )
     annotators = Annotator.objects.select_related("user").in_bulk(

@@ -6,7 +6,7 @@ named by its random public id and shown as they saw it, never by anything of a s
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 
 from django.db.models import Count, Q
@@ -87,12 +87,25 @@ class MyRating:
 
 
 @dataclass(frozen=True)
+class MyVote:
+    """One submitted vote on a pair, as its annotator gave it (the sides they saw)."""
+
+    item_public_id: str
+    excerpt: str  # the start of the left answer as they were shown it
+    submitted_at: datetime
+    overall: str
+    dimensions: dict[str, str]
+    comment: str
+
+
+@dataclass(frozen=True)
 class MyRatings:
     study_public_id: str
     study_title: str
     study_status: str
-    revisable: bool  # the study still takes ratings
+    revisable: bool  # the study still takes ratings (votes are never revised)
     ratings: list[MyRating]
+    votes: list[MyVote] = field(default_factory=list)
 
 
 def _shown_text(item: Item) -> str:
@@ -106,8 +119,47 @@ def _excerpt(text: str) -> str:
     return flat[: EXCERPT_CHARACTERS - 1] + "…"
 
 
+def _my_votes(annotator: Annotator, study: Study) -> list[MyVote]:
+    assignments = (
+        Assignment.objects.filter(
+            annotator=annotator, item__study=study, status=Assignment.Status.SUBMITTED
+        )
+        .select_related("item__response", "item__other_response", "vote")
+        .order_by("submitted_at", "pk")
+    )
+    votes = []
+    for assignment in assignments:
+        item, vote = assignment.item, assignment.vote
+        masked = item.screening == Item.Screening.MASKED
+        if assignment.response_on_left or item.other_response is None:
+            left = item.masked_text if masked else item.response.text
+        else:
+            left = item.other_masked_text if masked else item.other_response.text
+        votes.append(
+            MyVote(
+                item_public_id=item.public_id,
+                excerpt=_excerpt(left),
+                submitted_at=assignment.submitted_at or vote.created_at,
+                overall=vote.overall,
+                dimensions=vote.dimensions(),
+                comment=vote.comment,
+            )
+        )
+    return votes
+
+
 def my_ratings(*, annotator: Annotator, study: Study) -> MyRatings:
-    """Their submitted ratings in the study, in the order they gave them."""
+    """Their submitted ratings (or, in a pairwise study, votes) in the study, in the
+    order they gave them."""
+    if study.is_pairwise:
+        return MyRatings(
+            study_public_id=study.public_id,
+            study_title=study.title,
+            study_status=study.status,
+            revisable=False,
+            ratings=[],
+            votes=_my_votes(annotator, study),
+        )
     assignments = (
         Assignment.objects.filter(
             annotator=annotator, item__study=study, status=Assignment.Status.SUBMITTED

@@ -35,7 +35,7 @@ from annotation.models import (
     SafetyFlag,
     Study,
 )
-from annotation.rubric import SCALE_KEYS, ScoresInvalid, scores_parse
+from annotation.rubric import SCALE_KEYS, ScoresInvalid, pair_choices_parse, scores_parse
 from annotation.services.slots import slot_take, slots_give_back
 from common.errors import CONFLICT, INVALID, ServiceError
 
@@ -121,7 +121,7 @@ def active_seconds_parse(reported: object) -> int:
     return int(reported)
 
 
-def _active_seconds_credit(assignment: Assignment, reported: object, now: datetime) -> int:
+def active_seconds_credit(assignment: Assignment, reported: object, now: datetime) -> int:
     """What the client measured, clamped to the wall time of the leases: earlier leases'
     credit plus the time since this lease began. Never lowers what was credited."""
     wall = max(0.0, (now - assignment.leased_at).total_seconds())
@@ -152,31 +152,48 @@ def assignment_draft_save(
     item_public_id: str,
     draft: Mapping[str, object],
     active_seconds: object,
+    pairwise: bool | None = None,
 ) -> Assignment:
-    """The scores and comment so far, and the active time so far; a live lease is
-    extended, since the annotator is evidently working on it."""
+    """The scores (or a pair's choices) and comment so far, and the active time so far; a
+    live lease is extended, since the annotator is evidently working on it. ``pairwise``:
+    what the client's form was for, refused when the item is the other kind."""
     assignment = assignment_locked(annotator, item_public_id, lock_item=False)
     if assignment.status == Assignment.Status.SUBMITTED:
         raise AssignmentRefused(_("You have already submitted this item."))
     if assignment.status == Assignment.Status.SKIPPED:
         raise AssignmentRefused(_("You skipped this item."))
     study_open_check(assignment.item.study, for_new_items=False)
-    unknown = set(draft) - {*SCALE_KEYS, "comment"}
-    if unknown:
-        raise RatingInvalid(dict.fromkeys(sorted(unknown), "not part of a draft"))
-    try:
-        scores = scores_parse(draft, partial=True)
-    except ScoresInvalid as error:
-        raise RatingInvalid(error.errors) from None
-    comment = text_clean(draft.get("comment"), field="comment", limit=COMMENT_MAX)
+    is_pair = assignment.item.study.is_pairwise
+    if pairwise is not None and pairwise != is_pair:
+        raise AssignmentRefused(
+            _("This item is a pair: say which answer is better.")
+            if is_pair
+            else _("This item is rated on the scales, not voted on.")
+        )
+    assignment.draft = _draft_parse(draft, pairwise=is_pair)
     now = timezone.now()
-    assignment.active_seconds = _active_seconds_credit(assignment, active_seconds, now)
-    assignment.draft = {**scores, "comment": comment}
+    assignment.active_seconds = active_seconds_credit(assignment, active_seconds, now)
     assignment.draft_saved_at = now
     if assignment.status == Assignment.Status.LEASED and assignment.lease_expires_at > now:
         assignment.lease_expires_at = now + timedelta(minutes=assignment.item.study.lease_minutes)
     assignment.save()
     return assignment
+
+
+def _draft_parse(draft: Mapping[str, object], *, pairwise: bool) -> dict[str, object]:
+    """A rating's scores so far, or a vote's choices so far, and the comment."""
+    try:
+        if pairwise:
+            chosen: dict[str, object] = dict(pair_choices_parse(draft, partial=True))
+        else:
+            unknown = set(draft) - {*SCALE_KEYS, "comment"}
+            if unknown:
+                raise RatingInvalid(dict.fromkeys(sorted(unknown), "not part of a draft"))
+            chosen = dict(scores_parse(draft, partial=True))
+    except ScoresInvalid as error:
+        raise RatingInvalid(error.errors) from None
+    comment = text_clean(draft.get("comment"), field="comment", limit=COMMENT_MAX)
+    return {**chosen, "comment": comment}
 
 
 def submission_uuid(value: object) -> uuid.UUID:
@@ -225,6 +242,8 @@ def rating_submit(
     if assignment.status == Assignment.Status.SKIPPED:
         raise AssignmentRefused(_("You skipped this item, so it cannot be rated now."))
     item, study = assignment.item, assignment.item.study
+    if study.is_pairwise:
+        raise AssignmentRefused(_("This item is a pair: say which answer is better."))
     study_open_check(study, for_new_items=False)
     now = timezone.now()
     if assignment.status == Assignment.Status.EXPIRED:
@@ -237,7 +256,7 @@ def rating_submit(
                 )
             )
         slot_take(item)
-    active = _active_seconds_credit(assignment, active_seconds, now)
+    active = active_seconds_credit(assignment, active_seconds, now)
     try:
         with transaction.atomic():
             rating = Rating.objects.create(

@@ -8,6 +8,7 @@ everywhere: annotator, then item, then assignment.
 
 from __future__ import annotations
 
+import secrets
 from collections import Counter
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -119,7 +120,13 @@ def _lease(
     if assignment is None:
         slot_take(item)
         return Assignment.objects.create(
-            item=item, annotator=annotator, leased_at=now, lease_expires_at=expires
+            item=item,
+            annotator=annotator,
+            leased_at=now,
+            lease_expires_at=expires,
+            # Drawn here, per annotator and from a secret source: the side a system's
+            # answer is on says nothing, to them or to anyone comparing notes.
+            response_on_left=secrets.randbelow(2) == 1 if study.is_pairwise else None,
         )
     if assignment.status != Assignment.Status.LEASED:
         slot_take(item)

@@ -53,6 +53,8 @@ def rating_revise(
     submission = submission_uuid(submission_id)
     parsed, comment = rating_content_parse(scores, comment)
     assignment = assignment_locked(annotator, item_public_id, lock_item=False)
+    if assignment.item.study.is_pairwise:
+        raise AssignmentRefused(_("A vote on a pair cannot be revised."))
     if assignment.status != Assignment.Status.SUBMITTED:
         raise AssignmentRefused(
             _("You have not submitted this item, so there is nothing to revise.")

@@ -57,20 +57,22 @@ def study_identity_screen(*, study: Study) -> IdentityScreen:
 
 
 def study_items_screen(*, study: Study) -> int:
-    """Hold back every item not handed out or decided yet whose response names a system;
-    the number held."""
+    """Hold back every item not handed out or decided yet whose response (either response
+    of a pair) names a system; the number held."""
     screen = study_identity_screen(study=study)
     held = []
     candidates = Item.objects.filter(
         study=study, screening=Screening.CLEAR, assignments__isnull=True
-    ).select_related("response")
+    ).select_related("response", "other_response")
     for item in candidates:
         matches = screen.matches(item.response.text)
-        if matches:
+        other = screen.matches(item.other_response.text) if item.other_response else []
+        if matches or other:
             item.screening = Screening.HELD
             item.identity_matches = [match.as_json() for match in matches]
+            item.other_identity_matches = [match.as_json() for match in other]
             held.append(item)
-    Item.objects.bulk_update(held, ["screening", "identity_matches"])
+    Item.objects.bulk_update(held, ["screening", "identity_matches", "other_identity_matches"])
     return len(held)
 
 
@@ -80,7 +82,11 @@ def item_screening_decide(*, item: Item, decision: str, by: User | None) -> Item
     leave it out of the study. Once taken, it stands (a double click is told so)."""
     if decision not in (MASK, RELEASE, EXCLUDE):
         raise ScreeningInvalid(f"decision {decision!r}: mask, release or exclude")
-    item = Item.objects.select_for_update().select_related("response").get(pk=item.pk)
+    item = (
+        Item.objects.select_for_update(of=("self",))
+        .select_related("response", "other_response")
+        .get(pk=item.pk)
+    )
     if item.screening != Screening.HELD:
         raise ScreeningInvalid(
             f"item {item.public_id} is not awaiting a decision: it is "
@@ -89,9 +95,21 @@ def item_screening_decide(*, item: Item, decision: str, by: User | None) -> Item
     if decision == MASK:
         matches = [IdentityMatch(**match) for match in item.identity_matches]
         item.masked_text = identity_masked(item.response.text, matches)
+        if item.other_response is not None:
+            # Both sides of a pair, the one that named nobody as it is.
+            other = [IdentityMatch(**match) for match in item.other_identity_matches]
+            item.other_masked_text = identity_masked(item.other_response.text, other)
         item.screening = Screening.MASKED
     else:
         item.screening = Screening.RELEASED if decision == RELEASE else Screening.EXCLUDED
     item.screened_by, item.screened_at = by, timezone.now()
-    item.save(update_fields=["screening", "masked_text", "screened_by", "screened_at"])
+    item.save(
+        update_fields=[
+            "screening",
+            "masked_text",
+            "other_masked_text",
+            "screened_by",
+            "screened_at",
+        ]
+    )
     return item

@@ -88,10 +88,28 @@ def study_create(
     *, name: str, responses: Iterable[Response], settings: StudySettings | None = None
 ) -> Study:
     """A draft study with one item per response, each with a random public id."""
-    settings = settings or StudySettings()
     responses = list(responses)
     if not responses:
         raise StudyInvalid("a study needs at least one response")
+    study = study_new(name=name, settings=settings, system_ids={r.system_id for r in responses})
+    # Creation order is the responses' order; public ids and shuffle keys are random,
+    # and items are handed out by a per-annotator permutation, never by primary key.
+    Item.objects.bulk_create(
+        Item(study=study, response=response, slots=study.raters_per_item) for response in responses
+    )
+    study_items_screen(study=study)
+    return study
+
+
+def study_new(
+    *,
+    name: str,
+    settings: StudySettings | None,
+    system_ids: set[int],
+    kind: str = Study.Kind.RATING,
+) -> Study:
+    """A draft study saved without items, its settings and texts checked."""
+    settings = settings or StudySettings()
     if Study.objects.filter(name=name).exists():
         raise StudyInvalid({"name": f"a study named {name!r} already exists"})
     currency = study_currency_parse(settings.currency)
@@ -106,21 +124,15 @@ def study_create(
         lease_minutes=settings.lease_minutes,
         rubric_version=settings.rubric_version,
         too_fast_seconds=settings.too_fast_seconds,
+        kind=kind,
     )
     _full_clean(study)
-    system_ids = {response.system_id for response in responses}
     study_texts_check(
         title=study.title,
         instructions=study.instructions,
         systems=System.objects.filter(pk__in=system_ids),
     )
     study.save()
-    # Creation order is the responses' order; public ids and shuffle keys are random,
-    # and items are handed out by a per-annotator permutation, never by primary key.
-    Item.objects.bulk_create(
-        Item(study=study, response=response, slots=study.raters_per_item) for response in responses
-    )
-    study_items_screen(study=study)
     return study
 
 
@@ -256,6 +268,8 @@ def gold_item_check(
         ) from None
     if study.status == Study.Status.CLOSED:
         raise StudyInvalid({"study": "a closed study takes no new items"})
+    if study.is_pairwise:
+        raise StudyInvalid({"study": "a pairwise study takes no gold items (they carry scores)"})
     study_texts_check(title=study.title, instructions=study.instructions, systems=[response.system])
     item = Item.objects.filter(study=study, response=response).first()
     if item is not None and not item.is_gold and item.assignments.exists():

@@ -1,5 +1,6 @@
-// The rating page's behaviour: keyboard scoring, draft autosave (to the server, and to
-// this browser while the server cannot be reached), and active-time measurement.
+// The rating page's behaviour, and the pairwise page's: keyboard scoring (or choosing),
+// draft autosave (to the server, and to this browser while the server cannot be
+// reached), and active-time measurement.
 // Plain JS, no build step. The form still works without it (a normal POST).
 "use strict";
 
@@ -18,6 +19,9 @@
   // Revising a submitted rating: the stored rating stands until the revision is sent,
   // so nothing is autosaved as a draft.
   const revising = root.dataset.mode === "revise";
+  // A pair's questions take left / right / tie / both_bad (keys 1–4, ← →), and only the
+  // overall one must be answered; a rating's scales take numbers, all four required.
+  const pairwise = root.dataset.kind === "pairwise";
   const itemId = root.dataset.item;
   const draftUrl = root.dataset.draftUrl;
   const storageKey = "souleval-draft:" + itemId;
@@ -56,7 +60,7 @@
     const draft = {};
     scales.forEach((fieldset) => {
       const checked = fieldset.querySelector("input[type=radio]:checked");
-      if (checked) draft[fieldset.dataset.scale] = Number(checked.value);
+      if (checked) draft[fieldset.dataset.scale] = pairwise ? checked.value : Number(checked.value);
     });
     draft.comment = form.elements.comment.value;
     return draft;
@@ -65,7 +69,9 @@
     scales.forEach((fieldset) => {
       const value = draft[fieldset.dataset.scale];
       if (value === undefined || value === null) return;
-      const radio = fieldset.querySelector(`input[type=radio][value="${Number(value)}"]`);
+      const wanted = pairwise ? String(value) : String(Number(value));
+      const radio = Array.from(fieldset.querySelectorAll("input[type=radio]"))
+        .find((input) => input.value === wanted);
       if (radio) radio.checked = true;
     });
     if (typeof draft.comment === "string") form.elements.comment.value = draft.comment;
@@ -167,7 +173,19 @@
     if (reason) reason.focus();
   }
   const firstUnset = () => scales.findIndex(
-    (fieldset) => !fieldset.querySelector("input[type=radio]:checked"));
+    (fieldset) => fieldset.dataset.required !== "false" &&
+      !fieldset.querySelector("input[type=radio]:checked"));
+  function choose(radio) {
+    radio.checked = true;
+    radio.dispatchEvent(new Event("change", { bubbles: true }));
+    if (pairwise) {
+      // The optional questions come in order after the overall one.
+      focusScale(focused + 1);
+      return;
+    }
+    const next = firstUnset();
+    focusScale(next === -1 ? focused : next);
+  }
   document.addEventListener("keydown", (event) => {
     if (event.ctrlKey || event.metaKey || event.altKey) {
       if (event.key === "Enter" && (event.ctrlKey || event.metaKey)) {
@@ -192,14 +210,16 @@
       return;
     }
     if (!onScales) return;
-    if (/^[0-9]$/.test(event.key)) {
-      const radio = scales[focused].querySelector(`input[type=radio][value="${event.key}"]`);
+    const radios = Array.from(scales[focused].querySelectorAll("input[type=radio]"));
+    if (pairwise && (/^[1-4]$/.test(event.key) || event.key === "ArrowLeft" || event.key === "ArrowRight")) {
+      event.preventDefault();
+      const wanted = { ArrowLeft: "left", ArrowRight: "right" }[event.key];
+      choose(wanted ? radios.find((input) => input.value === wanted) : radios[Number(event.key) - 1]);
+    } else if (!pairwise && /^[0-9]$/.test(event.key)) {
+      const radio = radios.find((input) => input.value === event.key);
       event.preventDefault();
       if (!radio) { say(fill(gettext("Scale %s has no score %s."), [scales[focused].dataset.scale, event.key])); return; }
-      radio.checked = true;
-      radio.dispatchEvent(new Event("change", { bubbles: true }));
-      const next = firstUnset();
-      focusScale(next === -1 ? focused : next);
+      choose(radio);
     } else if (event.key === "ArrowDown" || event.key === "ArrowUp") {
       event.preventDefault();
       focusScale(focused + (event.key === "ArrowDown" ? 1 : -1));
@@ -213,7 +233,8 @@
     if (missing !== -1) {
       event.preventDefault();
       focusScale(missing);
-      say(gettext("Choose a score for every scale first."));
+      say(pairwise ? gettext("Choose which response is better first.")
+        : gettext("Choose a score for every scale first."));
       return;
     }
     activeInput.value = String(activeSeconds());
