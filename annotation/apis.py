@@ -296,12 +296,23 @@ class MyRatingSerializer(serializers.Serializer):
     comment = serializers.CharField(allow_blank=True)
 
 
+class MyVoteSerializer(serializers.Serializer):
+    item_public_id = serializers.CharField()
+    excerpt = serializers.CharField(help_text="the start of the left answer, as shown")
+    submitted_at = serializers.DateTimeField()
+    overall = serializers.CharField()
+    dimensions = serializers.DictField(child=serializers.CharField())
+    comment = serializers.CharField(allow_blank=True)
+
+
 class MyRatingsSerializer(serializers.Serializer):
     study_public_id = serializers.CharField()
     study_title = serializers.CharField()
     study_status = serializers.CharField()
     revisable = serializers.BooleanField()
+    pairwise = serializers.BooleanField()
     ratings = MyRatingSerializer(many=True)
+    votes = MyVoteSerializer(many=True, help_text="pairwise: the votes given")
 
 
 class MyRatingsApi(AnnotatorAPIView):

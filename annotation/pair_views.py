@@ -26,23 +26,12 @@ from annotation.rubric import (
     PAIR_OVERALL,
     PAIR_QUESTION,
     SCALES,
+    pair_vote_text,
 )
 from annotation.selectors import ItemView, NotFound, item_view
 from annotation.selectors.my_work import study_progress_for
 from annotation.services import AssignmentRefused, RatingInvalid
 from annotation.services.votes import vote_submit
-
-
-def vote_text(vote: dict[str, Any]) -> str:
-    """A vote as its annotator reads it back: the overall choice, then the scales'."""
-    zh, en = PAIR_CHOICE_LABELS[vote[PAIR_OVERALL]]
-    parts = [f"{zh} · {en}"]
-    parts += [
-        f"{scale.name_zh} {PAIR_CHOICE_LABELS[vote[scale.key]][0]}"
-        for scale in SCALES
-        if vote.get(scale.key)
-    ]
-    return "；".join(parts)
 
 
 def pair_page(
@@ -79,7 +68,7 @@ def pair_page(
                 {"value": value, "zh": zh, "en": en}
                 for value, (zh, en) in PAIR_CHOICE_LABELS.items()
             ],
-            "voted": "" if view.vote is None else vote_text(view.vote),
+            "voted": "" if view.vote is None else pair_vote_text(view.vote),
             "comment": chosen.get("comment", ""),
             "errors": errors,
             # A fresh id per rendering, as on the rating page: a resent form is stored once.

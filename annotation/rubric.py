@@ -219,3 +219,15 @@ PAIR_CHOICE_LABELS: dict[str, tuple[str, str]] = {
     "both_bad": ("都不好", "Both are bad"),
 }
 PAIR_QUESTION = ("哪个回复更好？", "Which response is better overall?")
+
+
+def pair_vote_text(choices: Mapping[str, str]) -> str:
+    """A vote as its annotator reads it back: the overall choice, then the scales'."""
+    zh, en = PAIR_CHOICE_LABELS[choices[PAIR_OVERALL]]
+    parts = [f"{zh} · {en}"]
+    parts += [
+        f"{scale.name_zh} {PAIR_CHOICE_LABELS[choices[scale.key]][0]}"
+        for scale in SCALES
+        if choices.get(scale.key)
+    ]
+    return "；".join(parts)

@@ -13,7 +13,7 @@ from django.db.models import Count, Q
 from django.utils import timezone
 
 from annotation.models import Annotator, Assignment, Item, Study
-from annotation.rubric import SCALE_KEYS
+from annotation.rubric import PAIR_OVERALL, SCALE_KEYS, pair_vote_text
 from annotation.selectors.claims import CLAIM_WINDOW, items_open_to
 
 EXCERPT_CHARACTERS = 90
@@ -97,6 +97,10 @@ class MyVote:
     dimensions: dict[str, str]
     comment: str
 
+    @property
+    def text(self) -> str:
+        return pair_vote_text({PAIR_OVERALL: self.overall, **self.dimensions})
+
 
 @dataclass(frozen=True)
 class MyRatings:
@@ -106,6 +110,7 @@ class MyRatings:
     revisable: bool  # the study still takes ratings (votes are never revised)
     ratings: list[MyRating]
     votes: list[MyVote] = field(default_factory=list)
+    pairwise: bool = False
 
 
 def _shown_text(item: Item) -> str:
@@ -159,6 +164,7 @@ def my_ratings(*, annotator: Annotator, study: Study) -> MyRatings:
             revisable=False,
             ratings=[],
             votes=_my_votes(annotator, study),
+            pairwise=True,
         )
     assignments = (
         Assignment.objects.filter(

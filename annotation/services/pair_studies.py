@@ -32,9 +32,7 @@ def study_pairwise_create(
     for response in responses:
         if response.system_id in answers[response.sample_id]:
             raise StudyInvalid(
-                {
-                    "responses": f"sample {response.sample_id} has two answers of one system (or one twice)"
-                }
+                {"responses": f"sample {response.sample_id}: one system answers it twice"}
             )
         answers[response.sample_id][response.system_id] = response
     if not answers:

@@ -15,8 +15,9 @@ import pytest
 from django.db import connection, connections
 from django.utils import timezone
 
-from annotation.models import Assignment, Item, Rating
+from annotation.models import Assignment, Item, PairVote, Rating
 from annotation.services import AssignmentRefused, assignment_next, assignment_skip, rating_submit
+from annotation.services.votes import vote_submit
 from tests.support.factories import AnnotatorFactory
 from tests.support.studies import scores, study_world
 
@@ -85,6 +86,46 @@ def test_simultaneous_claims_and_submits_never_overfill_or_lose_a_rating(
     assert sorted(stored) == sorted(ratings.values_list("submission_id", flat=True))
     assert not Assignment.objects.filter(status="leased").exists()
     # The count kept on each item is its ratings, none lost or added by the races.
+    assert all(
+        item.slots_taken == per_item[item.pk] for item in Item.objects.filter(study=world.study)
+    )
+
+
+def test_simultaneous_claims_and_votes_on_a_pairwise_study_never_overfill_or_lose_a_vote(
+    postgres, transactional_db
+):
+    world = study_world(samples=10, systems=3, raters=3, pairwise=True, pairs_per_sample=2)
+    annotators = [AnnotatorFactory() for _ in range(THREADS)]
+    stored: list[uuid.UUID] = []
+    lock = threading.Lock()
+
+    def vote_until_done(annotator) -> None:
+        while (assignment := assignment_next(annotator=annotator, study=world.study)) is not None:
+            submission = uuid.uuid4()
+            for _ in range(2):  # every vote is sent twice, as after a lost answer
+                result = vote_submit(
+                    annotator=annotator,
+                    item_public_id=assignment.item.public_id,
+                    choices={"overall": "tie"},
+                    comment="",
+                    active_seconds=5,
+                    submission_id=submission,
+                )
+            with lock:
+                stored.append(result.vote.submission_id)
+
+    errors = run_together(
+        [lambda annotator=annotator: vote_until_done(annotator) for annotator in annotators]
+    )
+    assert errors == []
+    votes = PairVote.objects.filter(assignment__item__study=world.study)
+    per_item = Counter(votes.values_list("assignment__item_id", flat=True))
+    assert sorted(per_item.values()) == [3] * 20
+    pairs = votes.values_list("assignment__item_id", "assignment__annotator_id")
+    assert len(set(pairs)) == len(pairs)
+    assert sorted(stored) == sorted(votes.values_list("submission_id", flat=True))
+    assert not Assignment.objects.filter(status="leased").exists()
+    assert not Assignment.objects.filter(response_on_left__isnull=True).exists()
     assert all(
         item.slots_taken == per_item[item.pk] for item in Item.objects.filter(study=world.study)
     )

@@ -95,7 +95,7 @@ def test_refusals_store_nothing(db):
     lonely = [response for response in world.responses if response.system == world.systems[0]]
     with pytest.raises(StudyInvalid, match="at least two systems"):
         study_pairwise_create(name="x", responses=lonely)
-    with pytest.raises(StudyInvalid, match="two answers of one system"):
+    with pytest.raises(StudyInvalid, match="one system answers it twice"):
         study_pairwise_create(name="x", responses=[*world.responses, world.responses[0]])
     with pytest.raises(StudyInvalid, match="at least one response"):
         study_pairwise_create(name="x", responses=[])
