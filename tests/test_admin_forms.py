@@ -118,3 +118,29 @@ def test_an_empty_list_of_command_started_work_says_how_to_start_it(client, url,
     html = client.get(reverse(url)).content.decode()
     assert "None yet." in html
     assert hint in html
+
+
+def test_the_admin_makes_a_pairwise_study_and_refuses_a_design_it_cannot_deal(client):
+    from annotation.models import Study
+
+    world = run_world()
+    client.force_login(AdminFactory())
+    form = {
+        "name": "pairs", "kind": "pairwise", "title": "Counselling responses",
+        "raters_per_item": 2, "pay_per_item": "0.418", "currency": "USD",
+        "minimum_hourly_wage": "7.12", "lease_minutes": 30, "rubric_version": "cehs-1",
+        "too_fast_seconds": 20, "dataset": world.dataset.pk, "split": "test",
+        "systems": [system.pk for system in world.systems], "seed": 0, "pairs_per_sample": 5,
+    }  # fmt: skip
+    refused = client.post(reverse("admin:annotation_study_add"), form)
+    assert refused.status_code == 200
+    assert "pairs per sample: between 1 and" in refused.content.decode()
+    assert not Study.objects.filter(name="pairs").exists()
+    made = client.post(reverse("admin:annotation_study_add"), {**form, "pairs_per_sample": 1})
+    assert made.status_code == 302
+    study = Study.objects.get(name="pairs")
+    assert study.is_pairwise
+    assert study.items.filter(other_response__isnull=True).count() == 0
+    page = client.get(reverse("admin:annotation_study_change", args=[study.pk]))
+    assert page.status_code == 200
+    assert "pairwise" in page.content.decode()

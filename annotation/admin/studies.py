@@ -18,6 +18,7 @@ from django.utils.html import format_html, format_html_join
 from annotation.admin.screening import ScreeningReviewMixin
 from annotation.admin.study_tools import StudyToolsMixin
 from annotation.models import Assignment, Item, Rating, Study
+from annotation.pairwise_design import DesignInvalid, pairwise_design
 from annotation.rubric import SCALE_KEYS
 from annotation.selectors import study_pay_rows, study_progress, study_systems
 from annotation.selectors.quality import study_rater_quality
@@ -33,6 +34,7 @@ from annotation.services import (
     study_texts_check,
     study_update,
 )
+from annotation.services.pair_studies import study_pairwise_create
 from annotation.services.studies import STUDY_EDITABLE, STUDY_FIXED_ONCE_STARTED
 from common.admin import ServiceModelAdmin
 from generation.models import Dataset, Sample, System
@@ -48,6 +50,19 @@ class StudyCreateForm(forms.ModelForm):
         help_text="How many samples; empty means all that every system answered.",
     )
     seed = forms.IntegerField(initial=0)
+    kind = forms.ChoiceField(
+        choices=Study.Kind.choices,
+        initial=Study.Kind.RATING,
+        required=False,
+        help_text="Fixed once made. Pairwise: two systems' answers to one context side by "
+        "side (each annotator's sides drawn for them), voted on instead of scored.",
+    )
+    pairs_per_sample = forms.IntegerField(
+        min_value=1,
+        initial=1,
+        required=False,
+        help_text="Pairwise studies: how many different pairs of systems each sample gets.",
+    )
     with_reference = forms.BooleanField(
         required=False,
         label="With the human reference",
@@ -58,8 +73,9 @@ class StudyCreateForm(forms.ModelForm):
     class Meta:
         model = Study
         fields = [
-            "name", "title", "instructions", "raters_per_item", "pay_per_item", "currency",
-            "minimum_hourly_wage", "lease_minutes", "rubric_version", "too_fast_seconds",
+            "name", "kind", "title", "instructions", "raters_per_item", "pay_per_item",
+            "currency", "minimum_hourly_wage", "lease_minutes", "rubric_version",
+            "too_fast_seconds",
         ]  # fmt: skip
 
     def clean(self) -> dict[str, Any]:
@@ -67,6 +83,9 @@ class StudyCreateForm(forms.ModelForm):
         at once: a bad title and a sample count too large come back together."""
         super().clean()
         data = self.cleaned_data
+        data["kind"] = data.get("kind") or Study.Kind.RATING
+        if data.get("pairs_per_sample") is None and "pairs_per_sample" not in self.errors:
+            data["pairs_per_sample"] = 1
         checks = [
             (("title", "systems"), lambda: study_texts_check(
                 title=data["title"], instructions=data.get("instructions", ""),
@@ -80,6 +99,7 @@ class StudyCreateForm(forms.ModelForm):
                     seed=data["seed"], with_reference=data.get("with_reference", False),
                 )
             )),
+            (("kind", "responses", "pairs_per_sample"), lambda: _pairs_check(data)),
         ]  # fmt: skip
         for needed, check in checks:
             if any(field not in data or field in self.errors for field in needed):
@@ -89,6 +109,17 @@ class StudyCreateForm(forms.ModelForm):
             except StudyInvalid as error:
                 _refusal_show(self, error)
         return data
+
+
+def _pairs_check(data: dict[str, Any]) -> None:
+    """A pairwise study's design, checked before anything is stored."""
+    if data["kind"] != Study.Kind.PAIRWISE:
+        return
+    systems = sorted({str(response.system_id) for response in data["responses"]})
+    try:
+        pairwise_design([0], systems, pairs_per_sample=data["pairs_per_sample"])
+    except DesignInvalid as error:
+        raise StudyInvalid({"pairs_per_sample": str(error)}) from None
 
 
 def _refusal_show(form: forms.ModelForm, error: StudyInvalid) -> None:
@@ -127,6 +158,7 @@ class StudyChangeForm(forms.ModelForm):
 class StudyAdmin(StudyToolsMixin, ScreeningReviewMixin, ServiceModelAdmin):
     list_display = [
         "name",
+        "kind",
         "status",
         "progress",
         "raters_per_item",
@@ -134,12 +166,12 @@ class StudyAdmin(StudyToolsMixin, ScreeningReviewMixin, ServiceModelAdmin):
         "currency",
         "created_at",
     ]
-    list_filter = ["status"]
+    list_filter = ["status", "kind"]
     search_fields = ["name", "title"]
     actions = ["open_studies", "pause_studies", "close_studies"]
     readonly_fields = [
-        "public_id", "status", "progress", "identity_screening", "pay_table", "rater_quality",
-        "created_at", "updated_at",
+        "public_id", "kind", "status", "progress", "identity_screening", "pay_table",
+        "rater_quality", "created_at", "updated_at",
     ]  # fmt: skip
 
     def get_form(
@@ -151,10 +183,10 @@ class StudyAdmin(StudyToolsMixin, ScreeningReviewMixin, ServiceModelAdmin):
     def get_fields(self, request: HttpRequest, obj: Study | None = None) -> tuple[str, ...]:
         if obj is None:
             return (*StudyCreateForm.Meta.fields, "dataset", "split", "systems", "samples", "seed",
-                    "with_reference")  # fmt: skip
+                    "with_reference", "pairs_per_sample")  # fmt: skip
         return (
-            "name", "title", "instructions", "public_id", "status", "progress", "raters_per_item",
-            "pay_per_item", "currency", "minimum_hourly_wage", "lease_minutes",
+            "name", "kind", "title", "instructions", "public_id", "status", "progress",
+            "raters_per_item", "pay_per_item", "currency", "minimum_hourly_wage", "lease_minutes",
             "rubric_version", "too_fast_seconds", "identity_screening", "pay_table",
             "rater_quality", "created_at", "updated_at",
         )  # fmt: skip
@@ -183,21 +215,24 @@ class StudyAdmin(StudyToolsMixin, ScreeningReviewMixin, ServiceModelAdmin):
             obj.updated_at = study.updated_at
             return
         data = form.cleaned_data
-        study = study_create(
-            name=data["name"],
-            responses=data["responses"],
-            settings=StudySettings(
-                raters_per_item=data["raters_per_item"],
-                pay_per_item=data["pay_per_item"],
-                currency=data["currency"],
-                minimum_hourly_wage=data["minimum_hourly_wage"],
-                lease_minutes=data["lease_minutes"],
-                rubric_version=data["rubric_version"],
-                title=data["title"],
-                instructions=data.get("instructions", ""),
-                too_fast_seconds=data["too_fast_seconds"],
-            ),
+        settings = StudySettings(
+            raters_per_item=data["raters_per_item"],
+            pay_per_item=data["pay_per_item"],
+            currency=data["currency"],
+            minimum_hourly_wage=data["minimum_hourly_wage"],
+            lease_minutes=data["lease_minutes"],
+            rubric_version=data["rubric_version"],
+            title=data["title"],
+            instructions=data.get("instructions", ""),
+            too_fast_seconds=data["too_fast_seconds"],
         )
+        if data["kind"] == Study.Kind.PAIRWISE:
+            study = study_pairwise_create(
+                name=data["name"], responses=data["responses"], settings=settings,
+                pairs_per_sample=data["pairs_per_sample"], seed=data["seed"],
+            )  # fmt: skip
+        else:
+            study = study_create(name=data["name"], responses=data["responses"], settings=settings)
         obj.pk, obj.public_id, obj.created_at = study.pk, study.public_id, study.created_at
         obj._state.adding = False
 

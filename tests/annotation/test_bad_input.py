@@ -47,6 +47,9 @@ def test_create_study_makes_an_open_study_of_the_drawn_samples():
         ({"--currency": "dollars"}, "three-letter code"),
         ({"--title": "{system} round"}, "names system"),
         ({"--too-fast-seconds": "0"}, "too_fast_seconds"),
+        ({"--kind": "pairwise", "--pairs-per-sample": "2"}, "pairs per sample: between 1 and 1"),
+        ({"--kind": "pairwise", "--systems": "{system}"}, "at least two systems"),
+        ({"--pairs-per-sample": "2"}, "for --kind pairwise"),
     ],
 )
 def test_create_study_refuses_bad_arguments_and_makes_nothing(change, message):
@@ -63,6 +66,20 @@ def test_create_study_refuses_bad_arguments_and_makes_nothing(change, message):
     with pytest.raises(CommandError, match=message):
         create_study("round-x", *[part for pair in arguments.items() for part in pair])
     assert Study.objects.count() == before
+
+
+def test_create_study_makes_a_pairwise_study_of_the_drawn_samples():
+    world = study_world(samples=4, systems=3, open_it=False)
+    dataset = world.responses[0].sample.dataset.name
+    systems = ",".join(system.name for system in world.systems)
+    summary = create_study(
+        "pairs-1", "--dataset", dataset, "--systems", systems, "--samples", "3",
+        "--kind", "pairwise", "--pairs-per-sample", "2", "--open",
+    )  # fmt: skip
+    assert summary == "study pairs-1: 6 pairs of 9 responses, open"
+    study = Study.objects.get(name="pairs-1")
+    assert study.is_pairwise
+    assert study.items.filter(other_response__isnull=False).count() == 6
 
 
 def test_create_study_refuses_a_name_in_use():

@@ -11,6 +11,7 @@ from annotation.services import (
     study_responses_for_samples,
     study_status_set,
 )
+from annotation.services.pair_studies import study_pairwise_create
 from common.commands import ServiceCommand
 from generation.selectors import dataset_get, system_get
 
@@ -25,7 +26,8 @@ def _decimal(text: str) -> Decimal:
 class Command(ServiceCommand):
     help = (
         "Make a blind study of every named system's response to N samples of a dataset split "
-        "(drawn at random with --seed among the samples that all of them answered)."
+        "(drawn at random with --seed among the samples that all of them answered); with "
+        "--kind pairwise, of pairs of two systems' responses to each sample, side by side."
     )
 
     def add_arguments(self, parser: CommandParser) -> None:
@@ -36,6 +38,15 @@ class Command(ServiceCommand):
         parser.add_argument("--systems", required=True, help="comma-separated system names")
         parser.add_argument("--samples", type=int, help="how many samples (default: all)")
         parser.add_argument("--seed", type=int, default=0)
+        parser.add_argument(
+            "--kind", choices=["rating", "pairwise"], default="rating",
+            help="rating: each response on the four scales; pairwise: two systems' "
+            "responses to one context, which is better",
+        )  # fmt: skip
+        parser.add_argument(
+            "--pairs-per-sample", type=int, default=1,
+            help="pairwise: how many different pairs of systems per sample (default 1)",
+        )  # fmt: skip
         parser.add_argument("--raters", type=int, default=defaults.raters_per_item)
         parser.add_argument("--pay", default=str(defaults.pay_per_item), help="per item")
         parser.add_argument("--currency", default=defaults.currency)
@@ -74,7 +85,15 @@ class Command(ServiceCommand):
             seed=options["seed"],
             with_reference=options["with_reference"],
         )
-        study = study_create(name=options["name"], responses=responses, settings=settings)
+        if options["kind"] == "pairwise":
+            study = study_pairwise_create(
+                name=options["name"], responses=responses, settings=settings,
+                pairs_per_sample=options["pairs_per_sample"], seed=options["seed"],
+            )  # fmt: skip
+        elif options["pairs_per_sample"] != 1:
+            raise CommandError("--pairs-per-sample is for --kind pairwise")
+        else:
+            study = study_create(name=options["name"], responses=responses, settings=settings)
         if options["open"]:
             study = study_status_set(study=study, status="open")
         held = study_screening_counts(study_id=study.pk).held
@@ -83,4 +102,10 @@ class Command(ServiceCommand):
             if held
             else ""
         )
-        return f"study {study.name}: {len(responses)} items, {study.status}{screened}"
+        items = study.items.count()
+        what = (
+            f"{items} pairs of {len(responses)} responses"
+            if study.is_pairwise
+            else f"{items} items"
+        )
+        return f"study {study.name}: {what}, {study.status}{screened}"
