@@ -34,6 +34,12 @@ class EvalRun(TimestampedModel):
     study = models.OneToOneField(
         Study, on_delete=models.PROTECT, null=True, blank=True, related_name="eval_run"
     )
+    # With run_eval --pairwise: the same human sample as a blind pairwise study too, each
+    # sample with this many different pairs of systems (0: none asked for).
+    pairs_per_sample = models.PositiveSmallIntegerField(default=0)
+    pair_study = models.OneToOneField(
+        Study, on_delete=models.PROTECT, null=True, blank=True, related_name="eval_run_of_pairs"
+    )
     generation_jobs = models.ManyToManyField(GenerationJob, related_name="eval_runs", blank=True)
     # LLM judges that score every response of the automatic sample once generation is done.
     judges = models.ManyToManyField(System, related_name="judged_eval_runs", blank=True)

@@ -12,7 +12,7 @@ from annotation.models import Item, Study
 from annotation.pairwise_design import DesignInvalid, pairwise_design
 from annotation.services.screening import study_items_screen
 from annotation.services.studies import StudyInvalid, StudySettings, study_new
-from generation.models import Response
+from generation.models import Response, Sample
 
 
 @transaction.atomic
@@ -26,7 +26,8 @@ def study_pairwise_create(
 ) -> Study:
     """A draft pairwise study from every system's answer to each sample (as
     ``study_responses_for_samples`` draws them): each sample gets ``pairs_per_sample``
-    different pairs of systems, every pair of systems dealt as often as every other.
+    different pairs of systems, every pair of systems dealt as often as every other
+    within each dataset.
     Which answer an annotator sees on the left is drawn when the pair is handed out."""
     answers: dict[int, dict[int, Response]] = defaultdict(dict)
     for response in responses:
@@ -45,11 +46,19 @@ def study_pairwise_create(
         )
     # The design is seeded over names in a fixed order, so a seed means the same pairs.
     ordered = sorted(system_ids, key=str)
+    # Balanced within each dataset, as each dataset's systems are ranked on their own.
+    by_dataset: dict[int, list[int]] = defaultdict(list)
+    for sample_id, dataset_id in Sample.objects.filter(pk__in=list(answers)).values_list(
+        "pk", "dataset_id"
+    ):
+        by_dataset[dataset_id].append(sample_id)
+    design = []
     try:
-        design = pairwise_design(
-            sorted(answers), [str(system_id) for system_id in ordered],
-            pairs_per_sample=pairs_per_sample, seed=seed,
-        )  # fmt: skip
+        for dataset_id in sorted(by_dataset):
+            design += pairwise_design(
+                sorted(by_dataset[dataset_id]), [str(system_id) for system_id in ordered],
+                pairs_per_sample=pairs_per_sample, seed=seed,
+            )  # fmt: skip
     except DesignInvalid as error:
         raise StudyInvalid({"pairs_per_sample": str(error)}) from None
     study = study_new(name=name, settings=settings, system_ids=system_ids, kind=Study.Kind.PAIRWISE)

@@ -19,7 +19,9 @@ from django.db import transaction
 from django.db.models import QuerySet
 
 from annotation.models import Study
+from annotation.pairwise_design import DesignInvalid, pairwise_design
 from annotation.services import StudySettings, study_create, study_status_set
+from annotation.services.pair_studies import study_pairwise_create
 from common.errors import ServiceError
 from common.queueing import task_send_on_commit
 from common.work import work_requeue_stale
@@ -61,6 +63,9 @@ class RunRequest:
     # LLM judges of every response, once generation is done (not part of the signature:
     # naming a judge for a run that exists adds it to that run).
     judges: tuple[System, ...] = ()
+    # The human sample as a pairwise study too, this many pairs per sample (not part of
+    # the signature either: asking for it on a run that exists adds the study to it).
+    pairs_per_sample: int = 0
 
 
 def _with_reference(request: RunRequest) -> RunRequest:
@@ -108,6 +113,16 @@ def _validate(request: RunRequest) -> None:
         )
     if request.raters_per_item < 1:
         raise EvalRunInvalid("--raters must be at least 1")
+    if request.pairs_per_sample:
+        if request.human_samples == 0:
+            raise EvalRunInvalid("--pairwise needs a human sample (--human 1 or more)")
+        try:
+            pairwise_design(
+                [0], [system.name for system in request.systems],
+                pairs_per_sample=request.pairs_per_sample,
+            )  # fmt: skip
+        except DesignInvalid as error:
+            raise EvalRunInvalid(f"--pairwise: {error}") from None
     for judge in request.judges:
         if judge.kind not in JUDGE_KINDS:
             raise EvalRunInvalid(
@@ -165,6 +180,9 @@ def eval_run_start(*, request: RunRequest) -> tuple[EvalRun, bool]:
             EvalRun.objects.filter(pk=run.pk).update(status=EvalRun.Status.GENERATING, error="")
             run.refresh_from_db()
         run.judges.add(*request.judges)
+        if request.pairs_per_sample and not run.pairs_per_sample:
+            EvalRun.objects.filter(pk=run.pk).update(pairs_per_sample=request.pairs_per_sample)
+            run.refresh_from_db()
         _queue_advance(run)
         return run, False
     run = EvalRun.objects.create(
@@ -174,6 +192,7 @@ def eval_run_start(*, request: RunRequest) -> tuple[EvalRun, bool]:
         human_samples=request.human_samples,
         raters_per_item=request.raters_per_item,
         seed=request.seed,
+        pairs_per_sample=request.pairs_per_sample,
     )
     run.datasets.set(request.datasets)
     run.systems.set(request.systems)
@@ -231,19 +250,25 @@ def _judge_step(run: EvalRun) -> None:
 
 
 def _study_step(run: EvalRun) -> None:
-    if run.study_id is not None or run.human_samples == 0:
+    wanted_pairs = run.pairs_per_sample > 0 and run.pair_study_id is None
+    if run.human_samples == 0 or (run.study_id is not None and not wanted_pairs):
         return
     responses = list(_run_responses(run, human_only=True).order_by("sample_id", "system_id"))
     expected = EvalSample.objects.filter(run=run, human=True).count() * run.systems.count()
     if len(responses) < expected:
         return
-    study = study_create(
-        name=f"eval-run-{run.pk}",
-        responses=responses,
-        settings=StudySettings(raters_per_item=run.raters_per_item),
-    )
-    study = study_status_set(study=study, status=Study.Status.OPEN)
-    EvalRun.objects.filter(pk=run.pk).update(study=study)
+    settings = StudySettings(raters_per_item=run.raters_per_item)
+    if run.study_id is None:
+        study = study_create(name=f"eval-run-{run.pk}", responses=responses, settings=settings)
+        study = study_status_set(study=study, status=Study.Status.OPEN)
+        EvalRun.objects.filter(pk=run.pk).update(study=study)
+    if wanted_pairs:
+        pairs = study_pairwise_create(
+            name=f"eval-run-{run.pk}-pairs", responses=responses, settings=settings,
+            pairs_per_sample=run.pairs_per_sample, seed=run.seed,
+        )  # fmt: skip
+        pairs = study_status_set(study=pairs, status=Study.Status.OPEN)
+        EvalRun.objects.filter(pk=run.pk).update(pair_study=pairs)
 
 
 @transaction.atomic

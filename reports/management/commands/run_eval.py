@@ -54,6 +54,15 @@ class Command(ServiceCommand):
             "CEHS rubric once generation is done; repeatable",
         )  # fmt: skip
         parser.add_argument(
+            "--pairwise", action="store_true",
+            help="the human sample as a blind pairwise study too (two systems' answers to "
+            "one context side by side, which is better); on a run that exists, adds it",
+        )  # fmt: skip
+        parser.add_argument(
+            "--pairs-per-sample", type=int, default=1,
+            help="with --pairwise: different pairs of systems per sample (default 1)",
+        )  # fmt: skip
+        parser.add_argument(
             "--wait", action="store_true", help="follow generation and scoring, then print"
         )
 
@@ -70,6 +79,7 @@ class Command(ServiceCommand):
             seed=options["seed"],
             with_reference=options["with_reference"],
             judges=tuple(system_get(name=name) for name in options["judge"]),
+            pairs_per_sample=options["pairs_per_sample"] if options["pairwise"] else 0,
         )
         run, created = eval_run_start(request=request)
         self.stderr.write(
@@ -113,3 +123,5 @@ class Command(ServiceCommand):
                 bar.close()
         if run.study is not None:
             self.stderr.write(f"study {run.study.name} is open for rating")
+        if run.pair_study is not None:
+            self.stderr.write(f"pairwise study {run.pair_study.name} is open for voting")
