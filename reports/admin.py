@@ -71,6 +71,11 @@ class EvalRunAdmin(ServiceModelAdmin):
                 name="reports_evalrun_differences",
             ),
             path(
+                "<int:run_id>/pairwise/",
+                wrap(views.pairwise_view),
+                name="reports_evalrun_pairwise",
+            ),
+            path(
                 "<int:run_id>/judges/<int:judge_id>/followup/",
                 wrap(views.judge_followup_view),
                 name="reports_evalrun_judge_followup",

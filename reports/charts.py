@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import math
 from typing import Any
 
 import pygal
 
 from common.charts import chart_options, svg_render
+from reports.pairwise import Ranking
 from reports.statistics import Estimate
 
 _PALETTE = ("#3b6ea5", "#d08c2e", "#4f9a5b", "#b4505a", "#7a5ca8", "#5a8f99", "#8c6d46")
@@ -84,3 +86,46 @@ def score_distribution(title: str, rows: list[tuple[str, dict[int, int]]], *, ma
             ],
         )
     return svg_render(chart)
+
+
+def strength_bars(title: str, ranking: Ranking) -> str:
+    """A Bradley–Terry ranking, strongest on top: each system's strength (log-odds
+    against the average system) with its 95% bootstrap interval as a whisker."""
+    strengths = [s for s in ranking.strengths if not math.isnan(s.theta)]
+    ends = [abs(v) for s in strengths for v in (s.theta, s.low, s.high) if not math.isnan(v)]
+    top = max([*ends, 0.5])
+    chart = pygal.HorizontalBar(
+        **_options(title, len(strengths), _PALETTE),
+        show_legend=False,
+        value_formatter=_tick,
+        range=(-top, top),
+        y_labels=[top * step / 2 for step in range(-2, 3)],
+    )
+    ordered = list(reversed(strengths))
+    chart.x_labels = [f"{_mean(s.theta)} · {s.system}" for s in ordered]
+    chart.add(
+        title,
+        [
+            {
+                "value": s.theta,
+                **({"ci": {"low": s.low, "high": s.high}} if s.has_interval else {}),
+                "label": (f"[{s.low:.2f}, {s.high:.2f}]" if s.has_interval else "no interval")
+                + f" in {s.votes} votes",
+                "formatter": _mean,
+            }
+            for s in ordered
+        ],
+    )
+    return svg_render(chart)
+
+
+def win_rate_shade(rate: float | None) -> str:
+    """A heat-map cell's colour: red where the row's system lost every vote against the
+    column's, yellow at half, green where it won every one; none without votes."""
+    if rate is None:
+        return ""
+    low, middle, high = (
+        tuple(int(c[i : i + 2], 16) for i in (1, 3, 5)) for c in (_LOW, _MIDDLE, _HIGH)
+    )
+    start, end, t = (low, middle, rate * 2) if rate < 0.5 else (middle, high, rate * 2 - 1)
+    return "#" + "".join(f"{round(a + (b - a) * t):02x}" for a, b in zip(start, end, strict=True))

@@ -11,6 +11,7 @@ from django.views.decorators.http import require_POST
 
 from annotation.rubric import SCALE_KEYS
 from judging.services import JudgeRunInvalid
+from reports.charts import strength_bars
 from reports.exports import csv_lines
 from reports.formats import column_digits
 from reports.forms import DashboardForm
@@ -18,6 +19,7 @@ from reports.models import EvalRun
 from reports.selectors.dashboard import run_comparison, run_dashboard, run_plan_panel
 from reports.selectors.differences import run_differences
 from reports.selectors.exports import EXPORT_KINDS, ExportNotFound, export_kind_get
+from reports.selectors.pairwise_results import study_pairwise_results
 from reports.selectors.runs import RunNotFound, RunProgress, run_get, run_progress
 from reports.selectors.table import AFTER_EXCLUSIONS, ALL_RATINGS
 from reports.services.judging import run_judge_followup_study
@@ -158,6 +160,27 @@ def differences_view(request: HttpRequest, run_id: int) -> HttpResponse:
     run = _run(run_id)
     differences = run_differences(run=run, ratings=_form(request).ratings_view())
     return render(request, "reports/_differences.html", {"differences": differences})
+
+
+def pairwise_view(request: HttpRequest, run_id: int) -> HttpResponse:
+    """The pairwise study's rankings alone, fetched after the dashboard is shown."""
+    run = _run(run_id)
+    if run.pair_study is None:
+        raise Http404("This run has no pairwise study (run_eval --pairwise adds one).")
+    results = study_pairwise_results(study=run.pair_study, seed=run.seed)
+    return render(
+        request,
+        "reports/_pairwise.html",
+        {
+            "results": results,
+            "charts": [
+                strength_bars(f"{table.dataset}: Bradley–Terry strength", table.ranking)
+                if not table.ranking.problem
+                else ""
+                for table in results.tables
+            ],
+        },
+    )
 
 
 def plan_view(request: HttpRequest, run_id: int) -> HttpResponse:

@@ -9,7 +9,7 @@ from django.contrib.auth.models import User
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
-from annotation.models import Annotator, RaterExclusion, Rating, Study
+from annotation.models import Annotator, PairVote, RaterExclusion, Rating, Study
 from common.errors import ServiceError
 
 REASON_MAX = 1000
@@ -46,10 +46,13 @@ def rater_exclusion_check(*, study: Study, annotator: Annotator, reason: str) ->
     """The reason, cleaned, if `annotator` can be left out of `study`; else
     ExclusionInvalid saying why (what a form shows before anything is written)."""
     reason = _reason(reason)
-    if not Rating.objects.filter(
+    # Left out with every rating, or every vote in a pairwise study.
+    given = PairVote if study.is_pairwise else Rating
+    if not given.objects.filter(
         assignment__item__study=study, assignment__annotator=annotator
     ).exists():
-        raise ExclusionInvalid(f"{annotator} has no ratings in {study.name}")
+        what = "votes" if study.is_pairwise else "ratings"
+        raise ExclusionInvalid(f"{annotator} has no {what} in {study.name}")
     live = RaterExclusion.objects.filter(
         study=study, annotator=annotator, undone_at__isnull=True
     ).first()
@@ -64,7 +67,7 @@ def rater_exclusion_check(*, study: Study, annotator: Annotator, reason: str) ->
 def rater_exclude(
     *, study: Study, annotator: Annotator, reason: str, by: User | None
 ) -> RaterExclusion:
-    """Leave every rating of `annotator` in `study` out of its analysis."""
+    """Leave every rating (or vote) of `annotator` in `study` out of its analysis."""
     reason = rater_exclusion_check(study=study, annotator=annotator, reason=reason)
     return _create(study=study, annotator=annotator, reason=reason, created_by=by)
 

@@ -23,6 +23,7 @@ from reports.selectors.export_rows import (
 )
 from reports.selectors.judge_exports import export_judge_disagreements, export_judge_validation
 from reports.selectors.judging import run_judge_disagreements, run_judge_validation, run_judges
+from reports.selectors.pairwise_exports import export_pairwise, export_votes
 from reports.selectors.ratings import run_agreement, run_annotator_rows, run_unsafe_responses
 from reports.selectors.results import results_note, results_table
 from reports.selectors.table import ALL_RATINGS
@@ -94,6 +95,14 @@ def _disagreements(run: EvalRun, ratings: str) -> Iterator[CsvRow]:
     )
 
 
+def _pairwise(run: EvalRun, ratings: str) -> Iterator[CsvRow]:
+    return export_pairwise(run=run)
+
+
+def _votes(run: EvalRun, ratings: str) -> Iterator[CsvRow]:
+    return export_votes(run=run)
+
+
 EXPORT_KINDS: dict[str, ExportKind] = {
     kind.key: kind
     for kind in (
@@ -107,6 +116,8 @@ EXPORT_KINDS: dict[str, ExportKind] = {
         ExportKind("unsafe", "unsafe responses", _unsafe),
         ExportKind("judges", "LLM judges against the experts", _judges),
         ExportKind("judge-disagreements", "where judges and experts part", _disagreements),
+        ExportKind("pairwise", "pairwise rankings", _pairwise),
+        ExportKind("votes", "pairwise votes", _votes),
     )
 }
 

@@ -74,5 +74,8 @@
   // The mixed models' differences: no form, fetched once the page is shown.
   const differences = document.getElementById("differences");
   if (differences && differences.dataset.pending === "true") answer(differences.dataset.url, differences, false);
+  // The pairwise study's ranking, likewise (a bootstrap of its votes).
+  const pairwise = document.getElementById("pairwise");
+  if (pairwise && pairwise.dataset.pending === "true") answer(pairwise.dataset.url, pairwise, false);
   root.dataset.ready = "true";
 })();

@@ -11,11 +11,14 @@ from reports.formats import table_json, table_latex, table_text
 from reports.judge_formats import validation_json, validation_lines
 from reports.metrics import PROFILES
 from reports.models import EvalRun
+from reports.pairwise_formats import pairwise_json, pairwise_text
 from reports.selectors.differences import run_differences
 from reports.selectors.export_rows import export_differences, export_table
 from reports.selectors.exports import EXPORT_KINDS, export_kind_get
 from reports.selectors.judge_exports import export_judge_validation
 from reports.selectors.judging import run_judge_validation, run_judges
+from reports.selectors.pairwise_exports import export_pairwise
+from reports.selectors.pairwise_results import study_pairwise_results
 from reports.selectors.results import results_table
 from reports.selectors.runs import run_get
 from reports.selectors.table import AFTER_EXCLUSIONS, RATINGS_VIEWS
@@ -49,6 +52,11 @@ class Command(ServiceCommand):
             help="each LLM judge of the run against its experts (table, json or csv)",
         )  # fmt: skip
         parser.add_argument(
+            "--pairwise", action="store_true",
+            help="the run's pairwise study: Bradley–Terry rankings with intervals, win rates, "
+            "side bias (table, json or csv)",
+        )  # fmt: skip
+        parser.add_argument(
             "--ratings", choices=RATINGS_VIEWS, default=AFTER_EXCLUSIONS,
             help="the human columns and agreement read the ratings left in after "
             "exclusions (default) or all of them",
@@ -63,6 +71,8 @@ class Command(ServiceCommand):
             return _differences(run, options["format"], options["ratings"])
         if options["judges"]:
             return _judges(run, options["format"])
+        if options["pairwise"]:
+            return _pairwise(run, options["format"])
         table = results_table(run=run, profile=options["profile"], ratings=options["ratings"])
         if options["format"] == "json":
             return json.dumps(table_json(table), ensure_ascii=False, indent=2)
@@ -82,6 +92,19 @@ def _differences(run: EvalRun, fmt: str, ratings: str) -> str:
     if fmt == "csv":
         return "".join(csv_lines(export_differences(tables=tables))).lstrip("\ufeff")
     return differences_text(tables)
+
+
+def _pairwise(run: EvalRun, fmt: str) -> str:
+    if run.pair_study is None:
+        return f"run {run.pk} has no pairwise study: run_eval … --pairwise adds one"
+    if fmt == "csv":
+        return "".join(csv_lines(export_pairwise(run=run))).lstrip("\ufeff")
+    results = study_pairwise_results(study=run.pair_study, seed=run.seed)
+    if fmt == "json":
+        return json.dumps(pairwise_json(results), ensure_ascii=False, indent=2)
+    if fmt == "latex":
+        raise CommandError("--pairwise prints a table, json or csv, not latex")
+    return pairwise_text(results)
 
 
 def _judges(run: EvalRun, fmt: str) -> str:
