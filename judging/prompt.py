@@ -90,3 +90,41 @@ def judge_messages(
         {"role": "system", "content": system},
         {"role": "user", "content": user_message(conversation, response)},
     ]
+
+
+# The pairwise judge's prompt, versioned on its own.
+PAIR_PROMPT_VERSION = "cehs-pair-judge-1"
+PAIR_ANSWERS = {"A": "first", "B": "second", "tie": "tie"}
+
+
+def pair_system_message(scales: Sequence[RubricScale]) -> str:
+    """The pairwise judge's instructions: the same scales as the guide to quality, and
+    one preference between two responses as the answer."""
+    lines = [
+        "你是一位资深心理咨询督导。下面是同一段对话的两条心理咨询回复 A 和 B，"
+        "请按以下量表判断哪条更好。",
+        "You are a senior counselling supervisor. Two counselling responses, A and B, answer "
+        "the same conversation; judge which is better by the scales below.",
+        "不要因为回复的先后顺序或长短而偏向任何一方。Do not favour a response for its position "
+        "or its length.",
+        "",
+    ]
+    for scale in scales:
+        lines.append(
+            f"## {scale.name_zh} · {scale.name_en}: {scale.question_zh} {scale.question_en}"
+        )
+    lines += [
+        "",
+        "只输出一个 JSON 对象，不要输出其他文字。Answer with one JSON object and nothing else:",
+        json.dumps({"better": "A", "reason": "…"}, ensure_ascii=False),
+        'better is "A", "B" or "tie"; the reason is one short sentence.',
+    ]
+    return "\n".join(lines)
+
+
+def pair_user_message(conversation: Sequence[Turn], first: str, second: str) -> str:
+    """The conversation and the two responses as A (first) and B, nothing else."""
+    lines = ["对话 · Conversation so far:"]
+    lines.extend(f"{SPEAKERS.get(turn.role, turn.role)}: {turn.content}" for turn in conversation)
+    lines += ["", "回复 A · Response A:", first, "", "回复 B · Response B:", second]
+    return "\n".join(lines)

@@ -13,12 +13,15 @@ import re
 from collections.abc import Mapping
 from dataclasses import dataclass
 
+from judging.prompt import PAIR_ANSWERS
+
 REASON_MAX = 500
 
 
 @dataclass(frozen=True)
 class Parsed:
-    scores: dict[str, int] | None  # None when it failed
+    # None when it failed; a pairwise judge's {"better": "first" | "second" | "tie"}.
+    scores: dict[str, int] | dict[str, str] | None
     reason: str
     error: str  # why it failed, or ""
 
@@ -82,3 +85,25 @@ def verdict_parse(text: str, maximum: Mapping[str, int]) -> Parsed:
     if not isinstance(reason, str):
         return _failure("reason is not text")
     return Parsed(scores=scores, reason=reason.strip()[:REASON_MAX], error="")
+
+
+def preference_parse(text: str) -> Parsed:
+    """A pairwise judge's answer, {"better": "A" | "B" | "tie", "reason": …}, read as
+    scores {"better": "first" | "second" | "tie"}; the same refusals as verdict_parse."""
+    objects = _objects(_FENCE.sub("", text.strip()))
+    if len(objects) != 1 or not isinstance(objects[0], dict):
+        found = "no JSON object" if not objects else f"{len(objects)} JSON values"
+        return _failure(f"{found} in the answer, expected one object")
+    answer = objects[0]
+    unknown = sorted(set(answer) - {"better", "reason"})
+    if unknown:
+        return _failure(f"unknown keys: {', '.join(unknown)}")
+    better = answer.get("better")
+    if better not in PAIR_ANSWERS:
+        return _failure(f"better is {json.dumps(better)}, not one of A, B or tie")
+    reason = answer.get("reason", "")
+    if not isinstance(reason, str):
+        return _failure("reason is not text")
+    return Parsed(
+        scores={"better": PAIR_ANSWERS[better]}, reason=reason.strip()[:REASON_MAX], error=""
+    )

@@ -218,6 +218,8 @@ SPECTACULAR_SETTINGS = {
     "own statistics) for programmatic clients and the portal's own scripts.",
     "VERSION": "1",
     "SERVE_INCLUDE_SCHEMA": False,
+    # A pairwise vote's choices, one enum whichever question (overall or a scale) asks.
+    "ENUM_NAME_OVERRIDES": {"PairChoiceEnum": "annotation.rubric.PAIR_CHOICES"},
 }
 
 # --- Celery -------------------------------------------------------------------------
