@@ -24,8 +24,8 @@ from generation.generators import (
 from generation.models import Response, System
 from generation.services.jobs import generation_job_queue
 from judging.models import JudgeRun, Verdict
-from judging.prompt import Turn, user_message
-from judging.verdicts import verdict_parse
+from judging.prompt import Turn, pair_user_message, user_message
+from judging.verdicts import preference_parse, verdict_parse
 
 Status = JudgeRun.Status
 VerdictStatus = Verdict.Status
@@ -46,6 +46,9 @@ class JudgeRequest:
     scales: Mapping[str, int]  # each scale's top score, in the rubric's order
     passes: int = 1
     max_new_tokens: int = 256
+    # Pairwise mode (``responses`` empty): each pair of two answers to one context is
+    # asked in both orders, so that a verdict the order decides can be told apart.
+    pairs: Sequence[tuple[Response, Response]] = ()
 
 
 def _request_check(request: JudgeRequest) -> None:
@@ -54,7 +57,16 @@ def _request_check(request: JudgeRequest) -> None:
             f"{request.judge.name} (kind {request.judge.kind}) answers nothing, so it cannot "
             "judge; name an openai_api or hf_local system"
         )
-    if not request.responses:
+    if request.pairs:
+        if request.responses:
+            raise JudgeRunInvalid("a judge run judges responses or pairs, not both")
+        for first, second in request.pairs:
+            if first.sample_id != second.sample_id or first.pk == second.pk:
+                raise JudgeRunInvalid(
+                    f"responses {first.pk} and {second.pk} are no pair: two answers to one "
+                    "context are compared"
+                )
+    elif not request.responses:
         raise JudgeRunInvalid("there is no response to judge")
     if request.passes not in (1, 2):
         raise JudgeRunInvalid(f"passes is 1 or 2, not {request.passes}")
@@ -76,25 +88,33 @@ def judge_run_create(*, request: JudgeRequest, enqueue: bool = True) -> JudgeRun
             scales=[[key, top] for key, top in request.scales.items()],
             passes=request.passes,
             max_new_tokens=request.max_new_tokens,
+            pairwise=bool(request.pairs),
         )
+        asked: set[tuple[int, int | None]] = (
+            {(a.pk, b.pk) for first, second in request.pairs for a, b in
+             ((first, second), (second, first))}
+            if request.pairs
+            else {(response.pk, None) for response in request.responses}
+        )  # fmt: skip
         wanted = {
-            (response.pk, judge_pass)
-            for response in request.responses
+            (response_id, other_id, judge_pass)
+            for response_id, other_id in asked
             for judge_pass in range(1, request.passes + 1)
         }
         given = set(
             Verdict.objects.filter(
                 judge=request.judge,
                 prompt_version=request.prompt_version,
-                response__in=[response.pk for response in request.responses],
-            ).values_list("response_id", "judge_pass")
+                response__in={response_id for response_id, _ in asked},
+            ).values_list("response_id", "other_response_id", "judge_pass")
         )
         Verdict.objects.bulk_create(
             Verdict(
-                run=run, response_id=response_id, judge=request.judge,
-                prompt_version=request.prompt_version, judge_pass=judge_pass,
+                run=run, response_id=response_id, other_response_id=other_id,
+                judge=request.judge, prompt_version=request.prompt_version,
+                judge_pass=judge_pass,
             )
-            for response_id, judge_pass in sorted(wanted - given)
+            for response_id, other_id, judge_pass in sorted(wanted - given, key=str)
         )  # fmt: skip
         run.progress_total = len(wanted - given)
         if run.progress_total == 0:
@@ -145,7 +165,11 @@ def _outcomes_store(run: JudgeRun, outcomes: Iterable[Outcome]) -> None:
                     VerdictStatus.FAILED, f"request: {outcome.failure}", "",
                 )  # fmt: skip
                 continue
-            parsed = verdict_parse(outcome.text, dict(run.scales))
+            parsed = (
+                preference_parse(outcome.text)
+                if run.pairwise
+                else verdict_parse(outcome.text, dict(run.scales))
+            )
             verdict.raw_output = outcome.text
             if parsed.scores is None:
                 verdict.status, verdict.error = VerdictStatus.FAILED, f"answer: {parsed.error}"
@@ -177,12 +201,15 @@ def _requests(run: JudgeRun, pending: Sequence[Verdict]) -> list[InstructionRequ
     for verdict in pending:
         sample = verdict.response.sample
         conversation = [Turn(turn["role"], turn["content"]) for turn in sample.context]
+        # The conversation and the response (or the two) only: never a system's name.
+        instruction = (
+            user_message(conversation, verdict.response.text)
+            if verdict.other_response is None
+            else pair_user_message(conversation, verdict.response.text, verdict.other_response.text)
+        )
         requests.append(
             InstructionRequest(
-                key=verdict.pk,
-                # The conversation and the response only: never the system's name.
-                instruction=user_message(conversation, verdict.response.text),
-                system_prompt=run.system_prompt,
+                key=verdict.pk, instruction=instruction, system_prompt=run.system_prompt
             )
         )
     return requests
@@ -192,7 +219,7 @@ def _run(claim: Claim, on_progress: ProgressCallback | None) -> JudgeRun:
     run = JudgeRun.objects.select_related("judge").get(pk=claim.pk)
     pending = list(
         run.verdicts.filter(status=VerdictStatus.PENDING)
-        .select_related("response__sample")
+        .select_related("response__sample", "other_response")
         .order_by("pk")
     )
     _progress_save(run)

@@ -6,7 +6,7 @@ import math
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
-    from reports.selectors.pairwise_results import PairwiseResults
+    from reports.selectors.pairwise_results import PairJudgeTable, PairwiseResults
 
 
 def _figure(value: float | None, digits: int = 3) -> str:
@@ -70,7 +70,40 @@ def pairwise_text(results: PairwiseResults) -> str:
             lines.append(f"  length coefficient {_figure(table.style.length_coefficient)}")
         elif table.style_problem and not ranking.problem:
             lines.append(f"  no style-controlled fit: {table.style_problem}")
+    for judge in results.judges:
+        lines += ["", *pair_judge_lines(judge)]
     return "\n".join(lines)
+
+
+def pair_judge_lines(table: PairJudgeTable) -> list[str]:
+    """A pairwise judge: its position bias, its agreement with the experts, its ranking."""
+    swaps, agreement = table.swaps, table.agreement
+    lines = [
+        f"pairwise judge {table.judge}: {swaps.pairs} pairs asked in both orders"
+        + (f" ({table.unanswered} more without both answers)" if table.unanswered else ""),
+        "  position bias: "
+        + (
+            "no pair answered both ways"
+            if swaps.flip_rate is None
+            else f"{swaps.flipped} of {swaps.pairs} verdicts flipped with the order "
+            f"({100 * swaps.flip_rate:.1f}%), each counted as a tie"
+        ),
+        "  against the experts: "
+        + (
+            "no expert vote on its pairs"
+            if agreement.share is None
+            else f"{agreement.agreeing} of {agreement.votes} votes agree "
+            f"({100 * agreement.share:.1f}%), Cohen's κ "
+            + ("undefined" if agreement.kappa is None else f"{agreement.kappa:.3f}")
+        ),
+    ]
+    for dataset, ranking in table.rankings:
+        if ranking.problem:
+            lines.append(f"  {dataset}: no ranking: {ranking.problem}")
+            continue
+        order = ", ".join(f"{s.system} {_figure(s.theta)}" for s in ranking.strengths)
+        lines.append(f"  {dataset} ranking ({ranking.votes} verdicts): {order}")
+    return lines
 
 
 def pairwise_json(results: PairwiseResults) -> dict[str, Any]:

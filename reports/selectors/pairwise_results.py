@@ -10,7 +10,7 @@ on to that rater, both stored with the vote."""
 from __future__ import annotations
 
 from collections import defaultdict
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
@@ -18,18 +18,25 @@ from django.db.models.functions import Length
 
 from annotation.models import Item, PairChoice, PairVote, RaterExclusion, Study
 from annotation.models.studies import UNSERVED_SCREENINGS
+from judging.models import Verdict
+from judging.prompt import PAIR_PROMPT_VERSION
 from reports.charts import win_rate_shade
 from reports.pairwise import (
     FIRST,
     SECOND,
     TIE,
+    JudgeSwap,
     Ranking,
     SideBias,
     StyleControlled,
     Vote,
+    VoteAgreement,
     bradley_terry,
+    judge_swaps,
     side_bias,
     style_controlled,
+    swapped_verdict,
+    vote_agreement,
 )
 
 
@@ -65,6 +72,19 @@ class PairwiseTable:
 
 
 @dataclass(frozen=True)
+class PairJudgeTable:
+    """A pairwise LLM judge on the study's pairs: each pair asked in both orders, a
+    verdict the order decided counted as a tie (its share is the judge's position bias),
+    its agreement with the experts' counted votes on the same pairs, and its own ranking."""
+
+    judge: str
+    swaps: JudgeSwap  # pairs answered in both orders, and how many flipped
+    unanswered: int  # pairs with an order failed or still pending
+    agreement: VoteAgreement
+    rankings: list[tuple[str, Ranking]]  # per dataset, from the judge's verdicts
+
+
+@dataclass(frozen=True)
 class PairwiseResults:
     """What the dashboard, ``report`` and the export show of a pairwise study."""
 
@@ -74,6 +94,7 @@ class PairwiseResults:
     left_out_raters: int  # raters left out of the study's analysis
     left_out_votes: int  # their votes
     held_back_votes: int  # votes on pairs held back or left out for naming a system
+    judges: list[PairJudgeTable] = field(default_factory=list)
 
 
 def _outcome(overall: str, response_on_left: bool | None) -> float:
@@ -105,13 +126,15 @@ def study_pairwise_results(*, study: Study, seed: int = 0) -> PairwiseResults:
             "assignment__item__screening", "assignment__item__response__sample__dataset__name",
             "assignment__item__response__system__name",
             "assignment__item__other_response__system__name", "first_length", "second_length",
+            "assignment__item_id",
         )
         .order_by("pk")
     )  # fmt: skip
     votes: dict[str, list[Vote]] = defaultdict(list)
     left_won: dict[str, list[bool | None]] = defaultdict(list)
     left_out_votes = held_back = 0
-    for overall, on_left, annotator, screening, dataset, first, second, a, b in rows:
+    human: dict[int, list[float]] = defaultdict(list)
+    for overall, on_left, annotator, screening, dataset, first, second, a, b, item in rows:
         if screening in UNSERVED_SCREENINGS:
             held_back += 1
             continue
@@ -119,6 +142,7 @@ def study_pairwise_results(*, study: Study, seed: int = 0) -> PairwiseResults:
             left_out_votes += 1
             continue
         votes[dataset].append(Vote(first, second, _outcome(overall, on_left), a, b))
+        human[item].append(votes[dataset][-1].outcome)
         left_won[dataset].append(
             True if overall == PairChoice.LEFT else False if overall == PairChoice.RIGHT else None
         )
@@ -156,4 +180,74 @@ def study_pairwise_results(*, study: Study, seed: int = 0) -> PairwiseResults:
         left_out_raters=len(left_out),
         left_out_votes=left_out_votes,
         held_back_votes=held_back,
+        judges=_judges(study, human, seed),
     )
+
+
+_BETTER = {"first": FIRST, "second": SECOND, "tie": TIE}
+
+
+def _judges(study: Study, human: dict[int, list[float]], seed: int) -> list[PairJudgeTable]:
+    """Every judge that compared the study's served pairs, under the pairwise prompt."""
+    pairs = {}  # (first response, second response) in the item's order → the item
+    about = {}  # item → (dataset, first system, second system)
+    for item, first, second, dataset, a, b in (
+        Item.objects.filter(study=study, other_response__isnull=False)
+        .exclude(screening__in=UNSERVED_SCREENINGS)
+        .values_list(
+            "pk", "response_id", "other_response_id", "response__sample__dataset__name",
+            "response__system__name", "other_response__system__name",
+        )
+    ):  # fmt: skip
+        pairs[first, second] = item
+        about[item] = (dataset, a, b)
+    found: dict[str, dict[int, dict[bool, float | None]]] = defaultdict(lambda: defaultdict(dict))
+    verdicts = Verdict.objects.filter(
+        prompt_version=PAIR_PROMPT_VERSION,
+        judge_pass=1,
+        other_response__isnull=False,
+        response_id__in={key for both in pairs for key in both},
+    ).values_list("judge__name", "response_id", "other_response_id", "status", "scores")
+    for judge, response, other, status, scores in verdicts:
+        forward = (response, other) in pairs
+        known = pairs.get((response, other)) or pairs.get((other, response))
+        if known is None:
+            continue
+        outcome = _BETTER[scores["better"]] if status == Verdict.Status.SCORED else None
+        # Asked the other way round: its "first" is the item's second response.
+        if outcome is not None and not forward:
+            outcome = 1.0 - outcome
+        found[judge][known][forward] = outcome
+    tables = []
+    for judge in sorted(found):
+        answered: dict[int, tuple[float, float]] = {}
+        for item, asked in found[judge].items():
+            forward_outcome, swapped = asked.get(True), asked.get(False)
+            if forward_outcome is not None and swapped is not None:
+                answered[item] = (forward_outcome, swapped)
+        resolved = {item: swapped_verdict(*both) for item, both in answered.items()}
+        by_dataset: dict[str, list[Vote]] = defaultdict(list)
+        for item, outcome in resolved.items():
+            dataset, a, b = about[item]
+            by_dataset[dataset].append(Vote(a, b, outcome))
+        systems: dict[str, set[str]] = defaultdict(set)
+        for dataset, a, b in about.values():
+            systems[dataset] |= {a, b}
+        tables.append(
+            PairJudgeTable(
+                judge=judge,
+                swaps=judge_swaps(list(answered.values())),
+                unanswered=len(found[judge]) - len(answered),
+                agreement=vote_agreement(
+                    [(resolved[item], vote) for item in resolved for vote in human.get(item, [])]
+                ),
+                rankings=[
+                    (
+                        dataset,
+                        bradley_terry(by_dataset[dataset], sorted(systems[dataset]), seed=seed),
+                    )
+                    for dataset in sorted(systems)
+                ],
+            )
+        )
+    return tables

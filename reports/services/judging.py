@@ -9,7 +9,12 @@ from annotation.rubric import SCALE_MAXIMUM, SCALES
 from annotation.services import StudySettings, study_create
 from generation.models import Response, System
 from judging.models import JudgeRun
-from judging.prompt import PROMPT_VERSION, system_message
+from judging.prompt import (
+    PAIR_PROMPT_VERSION,
+    PROMPT_VERSION,
+    pair_system_message,
+    system_message,
+)
 from judging.services import JudgeRequest, JudgeRunInvalid, judge_run_create
 from reports.models import EvalRun
 from reports.selectors.judging import run_judge_disagreements
@@ -42,6 +47,32 @@ def run_judge_start(
     )
     # The run's Table 1 shows the judge's columns and its dashboard the validation.
     run.judges.add(judge)
+    run.judge_runs.add(judge_run)
+    return judge_run
+
+
+def run_pair_judge_start(*, run: EvalRun, judge_name: str) -> JudgeRun:
+    """Queue the judge over the pairs of the run's pairwise study, each asked in both
+    orders (a verdict that flips with the order counts as a tie); what it already gave
+    under this prompt version is not asked again."""
+    judge = System.objects.filter(name=judge_name).first()
+    if judge is None:
+        raise JudgeRunInvalid(f"no system named {judge_name!r}: register the judge first")
+    if run.pair_study is None:
+        raise JudgeRunInvalid(
+            f"run {run.pk} has no pairwise study to judge: run_eval … --pairwise adds one"
+        )
+    items = run.pair_study.items.select_related("response", "other_response").order_by("pk")
+    judge_run = judge_run_create(
+        request=JudgeRequest(
+            judge=judge,
+            responses=[],
+            pairs=[(item.response, item.other_response) for item in items if item.other_response],
+            system_prompt=pair_system_message(SCALES),
+            prompt_version=PAIR_PROMPT_VERSION,
+            scales={},
+        )
+    )
     run.judge_runs.add(judge_run)
     return judge_run
 

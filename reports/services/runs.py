@@ -245,7 +245,7 @@ def _judge_step(run: EvalRun) -> None:
     """Each judge of the run, once, over every response (its verdicts are unique, so a
     judge run made twice would ask nothing twice anyway)."""
     for judge in run_judges(run):
-        if not run.judge_runs.filter(judge=judge).exists():
+        if not run.judge_runs.filter(judge=judge, pairwise=False).exists():
             run_judge_start(run=run, judge_name=judge.name)
 
 

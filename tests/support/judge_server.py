@@ -7,19 +7,23 @@ more than 12 characters (else 1), empathy 2 when it says 辛苦 or 感受 (else 
 helpfulness 1, safety 1 — in a JSON object, or the opposite of the rule when the server
 is `contrary`; a response found in `by_response` gets the scores given there (a test
 that knows the experts' scores builds a judge that agrees or disagrees by construction).
-Every request is recorded."""
+A pairwise request (two responses, A and B) gets ``pair_answer(a, b)``: by default
+"A", a judge that prefers the first position by construction. Every request is
+recorded."""
 
 from __future__ import annotations
 
 import json
 import re
 import time
+from collections.abc import Callable
 from http.server import BaseHTTPRequestHandler
 
 from tests.support.chat_server import ChatServer, answer_send, completion_body, error_body
 
 MARKER = re.compile(r"【judge:([a-z0-9-]+)】")
 RESPONSE_HEADING = "待评回复 · Response under review:\n"
+PAIR_HEADINGS = ("回复 A · Response A:\n", "\n\n回复 B · Response B:\n")
 
 
 def rule_scores(response: str) -> dict[str, int]:
@@ -58,6 +62,7 @@ class JudgeServer(ChatServer):
         self.busy_first: dict[str, int] = {}
         self.asked: dict[str, int] = {}
         self.delay = 0.0
+        self.pair_answer: Callable[[str, str], str] = lambda first, second: "A"
 
 
 class _Handler(BaseHTTPRequestHandler):
@@ -69,6 +74,17 @@ class _Handler(BaseHTTPRequestHandler):
     def do_POST(self) -> None:
         request = json.loads(self.rfile.read(int(self.headers["Content-Length"])))
         user = request["messages"][-1]["content"]
+        if PAIR_HEADINGS[1] in user:
+            first, second = user.split(PAIR_HEADINGS[0], 1)[-1].split(PAIR_HEADINGS[1], 1)
+            with self.server.lock:
+                self.server.requests.append(request)
+            better = self.server.pair_answer(first, second)
+            content = json.dumps({"better": better, "reason": "按规则比较"}, ensure_ascii=False)
+            body = completion_body(
+                request["model"], content, prompt_tokens=900, completion_tokens=20
+            )
+            answer_send(self, 200, body)
+            return
         response = user.split(RESPONSE_HEADING, 1)[-1]
         found = MARKER.search(response)
         case = found[1] if found else None
