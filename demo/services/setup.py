@@ -16,6 +16,7 @@ from annotation.models import Annotator, Rating, Study
 from annotation.rubric import SCALE_MAXIMUM
 from annotation.services import assignment_next, rating_submit
 from common.errors import FORBIDDEN, ServiceError
+from demo.services.pairs import demo_votes_simulate
 from demo.services.systems import (
     DEMO_CORPUS,
     DEMO_DATASET,
@@ -63,6 +64,7 @@ class SimulatedRatings:
     study: Study
     submitted: int  # by the careful raters
     hurried: int  # by DEMO_HURRIED_RATER
+    votes: int = 0  # on the run's pairwise study, by DEMO_SIMULATED_RATERS
 
 
 def demo_check_allowed() -> None:
@@ -193,7 +195,8 @@ def demo_ratings_simulate() -> SimulatedRatings:
     rated = 0
     while done.count() < share and _simulated_rating(hurried, study, quality, hurried=True):
         rated += 1
-    return SimulatedRatings(run=run, submitted=submitted, study=study, hurried=rated)
+    votes = demo_votes_simulate(run=run, usernames=DEMO_SIMULATED_RATERS, quality=quality)
+    return SimulatedRatings(run=run, submitted=submitted, study=study, hurried=rated, votes=votes)
 
 
 def demo_figures_warm(*, run: EvalRun) -> None:

@@ -180,3 +180,41 @@ def test_the_demo_model_learns_from_the_train_split_only(settings):
     assert tested.exists()
     assert not [s.reference for s in tested if s.reference in texts]
     assert all(s.reference in texts for s in samples.filter(split=Sample.Split.TRAIN))
+
+
+def test_simulated_experts_vote_on_the_demo_runs_pairwise_study(
+    settings, django_capture_on_commit_callbacks
+):
+    from annotation.models import PairVote
+    from generation.models import Response, Sample, System
+    from reports.models import EvalRun
+    from reports.selectors.pairwise_results import study_pairwise_results
+
+    settings.DEBUG = True
+    call_command("setup_demo", stdout=StringIO())
+    test_samples = Sample.objects.filter(dataset__name="demo-counselling", split="test")
+    for name, text in (
+        ("demo-a", "听起来你这段时间真的很辛苦，愿意多说说吗？"),
+        ("demo-b", "嗯。"),
+    ):
+        system = System.objects.create(name=name, kind="imported", responses_file="x")
+        Response.objects.bulk_create(
+            Response(sample=sample, system=system, text=text) for sample in test_samples
+        )
+    with django_capture_on_commit_callbacks(execute=True):
+        call_command(
+            "run_eval", "--dataset", "demo-counselling", "--systems", "demo-a,demo-b",
+            "--auto", "5", "--human", "3", "--raters", "3", "--pairwise", stdout=StringIO(),
+        )  # fmt: skip
+    out = StringIO()
+    call_command("setup_demo", "--simulate-ratings", stdout=out)
+    run = EvalRun.objects.get()
+    assert f"Pairwise study {run.pair_study.name}: 6 simulated votes added" in out.getvalue()
+    votes = PairVote.objects.filter(assignment__item__study=run.pair_study)
+    assert votes.count() == 6
+    assert all(30 <= vote.active_seconds <= 150 for vote in votes)
+    (table,) = study_pairwise_results(study=run.pair_study, seed=run.seed).tables
+    assert table.ranking.votes == 6
+    call_command("setup_demo", "--simulate-ratings", stdout=(again := StringIO()))
+    assert "simulated votes" not in again.getvalue()
+    assert votes.count() == 6

@@ -41,6 +41,11 @@ class Command(ServiceCommand):
                 f"{' and '.join(DEMO_SIMULATED_RATERS)}, and {simulated.hurried} by "
                 f"{DEMO_HURRIED_RATER} in a hurry (the dashboard flags them)."
             )
+            if simulated.votes and simulated.run.pair_study is not None:
+                self.stdout.write(
+                    f"Pairwise study {simulated.run.pair_study.name}: {simulated.votes} "
+                    f"simulated votes added by {' and '.join(DEMO_SIMULATED_RATERS)}."
+                )
             demo_figures_warm(run=simulated.run)
             return
         call_command("migrate", interactive=False, verbosity=0)
