@@ -77,14 +77,24 @@ class ScreeningReviewMixin(admin.ModelAdmin):
         return render(request, "admin/annotation/study/screening.html", context)
 
 
-def _review_item(item: Item) -> dict:
+def _pieces(text: str, matches: list[dict]) -> list:
     hits = [
         MarkerHit(turn=0, start=match["start"], end=match["end"], marker=match["pattern"])
-        for match in item.identity_matches
+        for match in matches
     ]
+    return highlighted(text, hits)
+
+
+def _review_item(item: Item) -> dict:
+    """A held item with its matches marked: in a pair, both answers (either may be the
+    one that named its system), so that masking both is decided seeing both."""
+    matches = [*item.identity_matches, *item.other_identity_matches]
     return {
         "item": item,
-        "patterns": sorted({match["pattern"] for match in item.identity_matches}),
-        "pieces": highlighted(item.response.text, hits),
+        "patterns": sorted({match["pattern"] for match in matches}),
+        "pieces": _pieces(item.response.text, item.identity_matches),
+        "other_pieces": None
+        if item.other_response is None
+        else _pieces(item.other_response.text, item.other_identity_matches),
         "held": item.screening == Item.Screening.HELD,
     }

@@ -54,6 +54,8 @@ def study_screened_items(*, study_id: int) -> list[Item]:
     return list(
         Item.objects.filter(study_id=study_id)
         .exclude(screening=Screening.CLEAR)
-        .select_related("response__system", "response__sample", "screened_by")
+        .select_related(
+            "response__system", "response__sample", "other_response__system", "screened_by"
+        )
         .order_by("-screening", "pk")
     )

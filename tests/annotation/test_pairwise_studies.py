@@ -261,7 +261,7 @@ def test_a_skipped_pair_gives_its_slot_back_and_takes_no_vote(db):
     assert assignment_next(annotator=other, study=world.study).item == item
 
 
-def test_a_pair_is_held_when_either_answer_names_a_system_and_masking_masks_both(db):
+def test_a_pair_is_held_when_either_answer_names_a_system_and_masking_masks_both(db, client):
     systems = [SystemFactory(name="plain-one"), SystemFactory(name="plain-two")]
     sample = SampleFactory()
     responses = [
@@ -272,6 +272,14 @@ def test_a_pair_is_held_when_either_answer_names_a_system_and_masking_masks_both
     item = study.items.get()
     assert item.screening == Item.Screening.HELD
     assert item.identity_matches == [] or item.other_identity_matches == []
+    from django.urls import reverse
+
+    from tests.support.factories import AdminFactory
+
+    client.force_login(AdminFactory())
+    page = client.get(reverse("admin:annotation_study_screening", args=[study.pk]))
+    assert '<mark title="作为一个AI">作为一个AI</mark>' in page.content.decode()
+    assert "paired with plain-" in page.content.decode()
     decided = item_screening_decide(item=item, decision="mask", by=None)
     shown = {decided.masked_text, decided.other_masked_text}
     assert "我理解你的感受。" in shown
