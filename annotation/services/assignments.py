@@ -246,16 +246,13 @@ def rating_submit(
         raise AssignmentRefused(_("This item is a pair: say which answer is better."))
     study_open_check(study, for_new_items=False)
     now = timezone.now()
-    if assignment.status == Assignment.Status.EXPIRED:
-        # The lease ran out and its slot was given back: taken again if still free.
-        if not item.is_gold and item.slots_taken >= item.slots:
-            raise AssignmentRefused(
-                _(
-                    "Your time on this item ran out and it has since been rated by enough "
-                    "people, so this rating was not stored. Please take the next item."
-                )
-            )
-        slot_take(item)
+    late_slot_take(
+        assignment,
+        _(
+            "Your time on this item ran out and it has since been rated by enough "
+            "people, so this rating was not stored. Please take the next item."
+        ),
+    )
     active = active_seconds_credit(assignment, active_seconds, now)
     try:
         with transaction.atomic():
@@ -272,6 +269,26 @@ def rating_submit(
         raise AssignmentRefused(
             _("This submission id was already used; reload the page.")
         ) from None
+    assignment_submitted(assignment, now, active)
+    if rating.safety == 0:
+        safety_flag_raise(rating, assignment)
+    return SubmitResult(rating=rating, created=True)
+
+
+def late_slot_take(assignment: Assignment, refusal: str) -> None:
+    """On a submit whose lease ran out (its slot given back): the slot taken again if it
+    is still free, or AssignmentRefused with ``refusal``. The caller holds the locks."""
+    if assignment.status != Assignment.Status.EXPIRED:
+        return
+    item = assignment.item
+    if not item.is_gold and item.slots_taken >= item.slots:
+        raise AssignmentRefused(refusal)
+    slot_take(item)
+
+
+def assignment_submitted(assignment: Assignment, now: datetime, active: int) -> None:
+    """The assignment marked submitted, its draft cleared, once its rating or vote is
+    stored (under the same locks)."""
     assignment.status = Assignment.Status.SUBMITTED
     assignment.submitted_at = now
     assignment.active_seconds = active
@@ -279,9 +296,6 @@ def rating_submit(
     assignment.save(
         update_fields=["status", "submitted_at", "active_seconds", "draft", "updated_at"]
     )
-    if rating.safety == 0:
-        safety_flag_raise(rating, assignment)
-    return SubmitResult(rating=rating, created=True)
 
 
 def rating_of_submission(submission: uuid.UUID) -> Rating | None:

@@ -19,11 +19,12 @@ from annotation.services.assignments import (
     RatingInvalid,
     active_seconds_credit,
     assignment_locked,
+    assignment_submitted,
+    late_slot_take,
     study_open_check,
     submission_uuid,
     text_clean,
 )
-from annotation.services.slots import slot_take
 
 
 @dataclass(frozen=True)
@@ -55,7 +56,7 @@ def vote_submit(
         raise RatingInvalid(error.errors) from None
     comment = text_clean(comment, field="comment", limit=COMMENT_MAX)
     assignment = assignment_locked(annotator, item_public_id, lock_item=True)
-    item, study = assignment.item, assignment.item.study
+    study = assignment.item.study
     if not study.is_pairwise:
         raise AssignmentRefused(_("This item is rated on the scales, not voted on."))
     if assignment.status == Assignment.Status.SUBMITTED:
@@ -67,15 +68,13 @@ def vote_submit(
         raise AssignmentRefused(_("You skipped this pair, so it cannot be voted on now."))
     study_open_check(study, for_new_items=False)
     now = timezone.now()
-    if assignment.status == Assignment.Status.EXPIRED:
-        if item.slots_taken >= item.slots:
-            raise AssignmentRefused(
-                _(
-                    "Your time on this pair ran out and it has since been judged by enough "
-                    "people, so this vote was not stored. Please take the next item."
-                )
-            )
-        slot_take(item)
+    late_slot_take(
+        assignment,
+        _(
+            "Your time on this pair ran out and it has since been judged by enough "
+            "people, so this vote was not stored. Please take the next item."
+        ),
+    )
     active = active_seconds_credit(assignment, active_seconds, now)
     try:
         with transaction.atomic():
@@ -90,13 +89,7 @@ def vote_submit(
         raise AssignmentRefused(
             _("This submission id was already used; reload the page.")
         ) from None
-    assignment.status = Assignment.Status.SUBMITTED
-    assignment.submitted_at = now
-    assignment.active_seconds = active
-    assignment.draft = {}
-    assignment.save(
-        update_fields=["status", "submitted_at", "active_seconds", "draft", "updated_at"]
-    )
+    assignment_submitted(assignment, now, active)
     return VoteResult(vote=vote, created=True)
 
 
