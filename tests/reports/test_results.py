@@ -29,6 +29,8 @@ EXPORTS = [
     "unsafe",
     "judges",
     "judge-disagreements",
+    "pairwise",
+    "votes",
 ]
 
 
