@@ -94,7 +94,7 @@ def main() -> int:
     )
     for label, separates, sizes, paid in (
         ("rating", rating_separates, [2, 4, 8, 12, 16, 24, 32, 48, 64, 96, 128], 6),
-        ("pairwise", votes_separate, [4, 8, 16, 24, 32, 48, 64, 96, 128, 192, 256], 1),
+        ("pairwise", votes_separate, [8, 16, 32, 64, 128, 256, 512, 1024, 2048, 4096], 1),
     ):
         reached = None
         for n in sizes:

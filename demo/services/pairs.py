@@ -16,12 +16,17 @@ from annotation.services.votes import vote_submit
 from reports.models import EvalRun
 
 # How sharply a simulated expert follows the difference in quality (ROUGE-L against the
-# psychologist's own reply): P(the better one) = σ(SHARPNESS · difference).
+# psychologist's own reply): P(the better one) = σ(SHARPNESS · difference); and how often
+# a vote is a lapse (either side, at random), as with real raters, so that even the human
+# reference loses now and then and every system's strength is finite.
 SHARPNESS = 6.0
 TIE_BAND = 0.03
+LAPSES = 0.2
 
 
 def _choice(quality_left: float, quality_right: float, rng: Random) -> str:
+    if rng.random() < LAPSES:
+        return rng.choice(("left", "right"))
     difference = quality_left - quality_right
     if abs(difference) < TIE_BAND:
         return "tie" if rng.random() < 0.7 else rng.choice(("left", "right"))
