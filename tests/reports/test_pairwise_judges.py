@@ -9,7 +9,6 @@ from io import StringIO
 
 import pytest
 from django.core.management import call_command
-from django.test import TestCase
 from django.urls import reverse
 
 from generation.services import system_save
@@ -17,11 +16,10 @@ from judging.models import Verdict
 from judging.services import JudgeRunInvalid, judge_run_run
 from reports.selectors.pairwise_results import study_pairwise_results
 from reports.services.judging import run_pair_judge_start
-from reports.services.runs import RunRequest, eval_run_start
 from tests.reports.test_pairwise_results import favour, vote_all
 from tests.support.factories import AdminFactory, AnnotatorFactory
 from tests.support.judge_server import JudgeServer
-from tests.support.runs import run_world
+from tests.support.runs import pair_run_world, run_world
 
 pytestmark = pytest.mark.django_db
 
@@ -35,15 +33,8 @@ def server():
 
 @pytest.fixture
 def pair_run():
-    world = run_world()
-    request = RunRequest(
-        datasets=[world.dataset], systems=world.systems, auto_samples=6, human_samples=3,
-        raters_per_item=2, pairs_per_sample=1,
-    )  # fmt: skip
-    with TestCase.captureOnCommitCallbacks(execute=True):
-        run, _ = eval_run_start(request=request)
-    run.refresh_from_db()
-    return run, world
+    world = pair_run_world()
+    return world.run, world
 
 
 def judge_of(server, name="pair-judge"):

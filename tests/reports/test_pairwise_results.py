@@ -12,7 +12,6 @@ import uuid
 
 import pytest
 from django.core.management import call_command
-from django.test import TestCase
 from django.urls import reverse
 
 from annotation.models import Assignment, Item
@@ -20,9 +19,8 @@ from annotation.services import assignment_next, rater_exclude
 from annotation.services.votes import vote_submit
 from reports.pairwise import FIRST, SECOND, TIE, Vote, bradley_terry
 from reports.selectors.pairwise_results import study_pairwise_results
-from reports.services.runs import RunRequest, eval_run_start
 from tests.support.factories import AdminFactory, AnnotatorFactory
-from tests.support.runs import run_world
+from tests.support.runs import pair_run_world, run_world
 from tests.support.studies import study_world
 
 pytestmark = pytest.mark.django_db
@@ -125,14 +123,8 @@ def favour(name):
 
 @pytest.fixture
 def pair_run():
-    world = run_world()
-    request = RunRequest(
-        datasets=[world.dataset], systems=world.systems, auto_samples=6, human_samples=3,
-        raters_per_item=2, pairs_per_sample=1,
-    )  # fmt: skip
-    with TestCase.captureOnCommitCallbacks(execute=True):
-        run, _ = eval_run_start(request=request)
-    run.refresh_from_db()
+    world = pair_run_world()
+    run = world.run
     names = [system.name for system in world.systems]
     voters = [AnnotatorFactory() for _ in range(2)]
     vote_all(run.pair_study, voters[:1], favour(names[0]))

@@ -87,3 +87,18 @@ def rate_all(world: RunWorld, **fixed: int) -> int:
             )
             done += 1
     return done
+
+
+def pair_run_world() -> RunWorld:
+    """run_world with its human sample as a pairwise study too (one pair per sample, two
+    raters per pair), added through run_eval's own request."""
+    world = run_world()
+    request = RunRequest(
+        datasets=[world.dataset], systems=world.systems, auto_samples=6, human_samples=3,
+        raters_per_item=2, pairs_per_sample=1,
+    )  # fmt: skip
+    with TestCase.captureOnCommitCallbacks(execute=True):
+        run, _ = eval_run_start(request=request)
+    run.refresh_from_db()
+    return RunWorld(run=run, dataset=world.dataset, systems=world.systems,
+                    annotators=world.annotators)  # fmt: skip
