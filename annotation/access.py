@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from functools import wraps
+from typing import Any
 
 from django.contrib.auth.views import redirect_to_login
 from django.http import HttpRequest, HttpResponse
@@ -29,3 +30,17 @@ def annotator_required(view: Callable[..., HttpResponse]) -> View:
         return view(request, annotator, *args, **kwargs)
 
     return never_cache(wrapper)
+
+
+def posted_form(request: HttpRequest, keys: tuple[str, ...]) -> dict[str, Any]:
+    """A rating's or a vote's posted form: its fields, the comment and the submission id
+    as sent. The page's script measures active time; without it (or with a mangled
+    field) the submit is still stored, credited with no active time, rather than lost."""
+    values: dict[str, Any] = {
+        key: request.POST.get(key, "") for key in (*keys, "comment", "submission_id")
+    }
+    try:
+        values["active_seconds"] = int(request.POST.get("active_seconds") or 0)
+    except ValueError:
+        values["active_seconds"] = 0
+    return values

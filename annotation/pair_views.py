@@ -16,7 +16,7 @@ from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
-from annotation.access import annotator_required
+from annotation.access import annotator_required, posted_form
 from annotation.models import Annotator, Assignment, Study
 from annotation.rubric import (
     INDEPENDENCE_NOTE_EN,
@@ -93,21 +93,10 @@ def pair_page(
     )
 
 
-def _posted_vote(request: HttpRequest) -> dict[str, Any]:
-    values: dict[str, Any] = {
-        key: request.POST.get(key, "") for key in (*PAIR_KEYS, "comment", "submission_id")
-    }
-    try:
-        values["active_seconds"] = int(request.POST.get("active_seconds") or 0)
-    except ValueError:
-        values["active_seconds"] = 0
-    return values
-
-
 @require_POST
 @annotator_required
 def item_vote(request: HttpRequest, annotator: Annotator, item_id: str) -> HttpResponse:
-    values = _posted_vote(request)
+    values = posted_form(request, PAIR_KEYS)
 
     def again(**options: Any) -> HttpResponse:
         try:

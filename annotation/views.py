@@ -17,7 +17,7 @@ from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
-from annotation.access import annotator_required
+from annotation.access import annotator_required, posted_form
 from annotation.models import Annotator, Assignment, Study
 from annotation.pair_views import pair_page
 from annotation.rubric import INDEPENDENCE_NOTE_EN, INDEPENDENCE_NOTE_ZH, SCALE_KEYS, SCALES
@@ -232,16 +232,7 @@ def _item_page(
 
 
 def _posted_rating(request: HttpRequest) -> dict[str, Any]:
-    values: dict[str, Any] = {
-        key: request.POST.get(key, "") for key in (*SCALE_KEYS, "comment", "submission_id")
-    }
-    # The page's script measures active time; without it (or with a mangled field) the
-    # rating is still stored, credited with no active time, rather than lost.
-    try:
-        values["active_seconds"] = int(request.POST.get("active_seconds") or 0)
-    except ValueError:
-        values["active_seconds"] = 0
-    return values
+    return posted_form(request, SCALE_KEYS)
 
 
 def _rating_fields(values: dict[str, Any]) -> dict[str, Any]:

@@ -10,7 +10,7 @@ from random import Random
 
 from django.db import transaction
 
-from annotation.models import Annotator, PairVote
+from annotation.models import Annotator
 from annotation.services import assignment_next
 from annotation.services.votes import vote_submit
 from reports.models import EvalRun
@@ -70,9 +70,3 @@ def demo_votes_simulate(
                 )  # fmt: skip
                 added += 1
     return added
-
-
-def demo_votes_count(*, run: EvalRun) -> int:
-    if run.pair_study is None:
-        return 0
-    return PairVote.objects.filter(assignment__item__study=run.pair_study).count()

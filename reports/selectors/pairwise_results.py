@@ -218,6 +218,9 @@ def _judges(study: Study, human: dict[int, list[float]], seed: int) -> list[Pair
         if outcome is not None and not forward:
             outcome = 1.0 - outcome
         found[judge][known][forward] = outcome
+    systems: dict[str, set[str]] = defaultdict(set)
+    for dataset, a, b in about.values():
+        systems[dataset] |= {a, b}
     tables = []
     for judge in sorted(found):
         answered: dict[int, tuple[float, float]] = {}
@@ -230,9 +233,6 @@ def _judges(study: Study, human: dict[int, list[float]], seed: int) -> list[Pair
         for item, outcome in resolved.items():
             dataset, a, b = about[item]
             by_dataset[dataset].append(Vote(a, b, outcome))
-        systems: dict[str, set[str]] = defaultdict(set)
-        for dataset, a, b in about.values():
-            systems[dataset] |= {a, b}
         tables.append(
             PairJudgeTable(
                 judge=judge,
